@@ -1,0 +1,89 @@
+/*
+ * libFuzzer target for the pattern evaluator: the first line of the input is a pattern, the
+ * rest is JSON observations (a bundle, an array, or JSON lines). Whatever parses is loaded
+ * and matched under both STIX versions; the evaluator must return 1, 0 or -1 and never
+ * crash, and a reported binding must hold distinct, ascending, in-range indices, each of
+ * which matches at least one leaf of the pattern. Violations abort (the fuzzer reports them).
+ */
+#include <kizuna/json.h>
+#include <kizuna/pattern.h>
+#include <kizuna/pattern_match.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int on_doc(void *ctx, json_t *doc, int line)
+{
+    (void)line;
+    json_t *docs = ctx;
+    if (json_is_array(doc)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(doc, i, v) json_array_append(docs, v);
+    } else {
+        json_array_append(docs, doc);
+    }
+    return 0;
+}
+
+static int on_err(void *ctx, const kz_json_error *e)
+{
+    (void)ctx;
+    (void)e;
+    return 0;
+}
+
+static void check(const kz_pattern *p, const json_t *docs, int version)
+{
+    char err[256];
+    kz_obs_set *s = kz_obs_set_from_json(docs, version, err, sizeof err);
+    if (!s)
+        return;
+    kz_matcher *m = kz_matcher_new(p, err, sizeof err);
+    if (m) {
+        size_t *b = NULL, nb = 0;
+        int r = kz_matcher_match(m, s, &b, &nb, err, sizeof err);
+        if (r < -1 || r > 1 || (r != 1 && (b || nb)) || (r == 1 && nb == 0))
+            abort();
+        for (size_t i = 0; i < nb; i++) {
+            if (b[i] >= kz_obs_set_count(s) || (i && b[i] <= b[i - 1]))
+                abort();
+            int any = 0;
+            for (size_t lf = 0; lf < kz_matcher_leaf_count(m) && !any; lf++)
+                any = kz_matcher_match_observation(m, lf, s, b[i], err, sizeof err) == 1;
+            if (!any)
+                abort(); /* a bound observation satisfies none of the expressions */
+        }
+        free(b);
+        kz_matcher_free(m);
+    }
+    kz_obs_set_free(s);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const uint8_t *nl = memchr(data, '\n', size);
+    size_t plen = nl ? (size_t)(nl - data) : size;
+    char *text = malloc(plen + 1);
+    if (!text)
+        return 0;
+    memcpy(text, data, plen);
+    text[plen] = '\0';
+    json_t *docs = json_array();
+    if (nl)
+        kz_json_each_document((const char *)nl + 1, size - plen - 1, on_doc, on_err, docs);
+    for (int version = 20; version <= 21; version++) {
+        int line, col;
+        char msg[256];
+        kz_pattern *p = kz_pattern_parse(text, version, &line, &col, msg, sizeof msg);
+        if (p) {
+            check(p, docs, version);
+            kz_pattern_free(p);
+        }
+    }
+    json_decref(docs);
+    free(text);
+    return 0;
+}

@@ -1,0 +1,83 @@
+/*
+ * UUIDs: parsing, formatting, version 4 (random, libsodium) and version 5 (SHA-1 name-based,
+ * GnuTLS's digest) as STIX needs them for object ids and deterministic SCO ids.
+ */
+#include <kizuna/core.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int kz_uuid_parse(const char *s, kz_uuid *u)
+{
+    int bi = 0;
+    for (int i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return -1;
+            continue;
+        }
+        int hi = hexval(s[i]);
+        if (hi < 0)
+            return -1;
+        int lo = hexval(s[++i]);
+        if (lo < 0)
+            return -1;
+        u->b[bi++] = (uint8_t)(hi << 4 | lo);
+    }
+    return s[36] == '\0' ? 0 : -1;
+}
+
+void kz_uuid_format(const kz_uuid *u, char *out)
+{
+    static const char hx[] = "0123456789abcdef";
+    int o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hx[u->b[i] >> 4];
+        out[o++] = hx[u->b[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+int kz_uuid_version(const kz_uuid *u) { return u->b[6] >> 4; }
+
+bool kz_uuid_rfc4122_variant(const kz_uuid *u) { return (u->b[8] & 0xc0) == 0x80; }
+
+void kz_uuid_v4(kz_uuid *u)
+{
+    randombytes_buf(u->b, 16);
+    u->b[6] = (uint8_t)((u->b[6] & 0x0f) | 0x40);
+    u->b[8] = (uint8_t)((u->b[8] & 0x3f) | 0x80);
+}
+
+int kz_uuid_v5(const kz_uuid *ns, const void *name, size_t len, kz_uuid *out)
+{
+    uint8_t digest[20];
+    gnutls_hash_hd_t h;
+    if (gnutls_hash_init(&h, GNUTLS_DIG_SHA1) < 0)
+        return -1;
+    gnutls_hash(h, ns->b, 16);
+    gnutls_hash(h, name, len);
+    gnutls_hash_deinit(h, digest);
+    memcpy(out->b, digest, 16);
+    out->b[6] = (uint8_t)((out->b[6] & 0x0f) | 0x50);
+    out->b[8] = (uint8_t)((out->b[8] & 0x3f) | 0x80);
+    return 0;
+}
+
+int kz_init(void) { return sodium_init() < 0 ? -1 : 0; }

@@ -1,0 +1,121 @@
+/* Unit tests for lib/core: diagnostics, buffers, JSON pointers, timestamps, UUIDs. */
+#include "kt.h"
+
+#include <kizuna/core.h>
+
+static void test_time_parse_valid(void)
+{
+    kz_time t;
+    KT_CHECK(kz_time_parse("1970-01-01T00:00:00Z", &t, NULL, 0) == 0 && t.us == 0);
+    KT_CHECK(kz_time_parse("2016-04-06T20:03:48.123Z", &t, NULL, 0) == 0);
+    KT_CHECK(t.us == 1459973028123000LL && t.frac_digits == 3);
+    KT_CHECK(kz_time_parse("2016-04-06T20:03:48.123456789Z", &t, NULL, 0) == 0);
+    KT_CHECK(t.us == 1459973028123456LL && t.nanos_extra == 789 && t.frac_digits == 9);
+    KT_CHECK(kz_time_parse("2000-02-29T23:59:60Z", &t, NULL, 0) == 0);
+    KT_CHECK(kz_time_parse("1969-12-31T23:59:59.5Z", &t, NULL, 0) == 0 && t.us == -500000);
+}
+
+static void test_time_parse_invalid(void)
+{
+    kz_time t;
+    char err[128];
+    const char *bad[] = {"2016-04-06t20:03:48Z", "2016-04-06T20:03:48z",
+                         "2016-04-06T20:03:48+00:00", "2016-04-06T20:03Z", "2016/04/06T20:03:48Z",
+                         "2016-02-30T00:00:00Z", "2015-02-29T00:00:00Z", "2016-13-01T00:00:00Z",
+                         "2016-04-06T24:00:00Z", "2016-04-06T20:03:48.Z", "2016-04-06T20:03:48",
+                         "", "2016-04-06T20:03:48ZZ"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = 0;
+        KT_CHECK_MSG(kz_time_parse(bad[i], &t, err, sizeof err) < 0, "%s accepted", bad[i]);
+        KT_CHECK_MSG(err[0] != 0, "%s: no reason", bad[i]);
+    }
+}
+
+static void test_time_order_and_format(void)
+{
+    kz_time a, b;
+    kz_time_parse("2016-04-06T20:03:48.1Z", &a, NULL, 0);
+    kz_time_parse("2016-04-06T20:03:48.100000001Z", &b, NULL, 0);
+    KT_CHECK(kz_time_cmp(&a, &b) < 0 && kz_time_cmp(&b, &a) > 0 && kz_time_cmp(&a, &a) == 0);
+    char buf[40];
+    kz_time_format(1459973028123000LL, 3, buf, sizeof buf);
+    KT_CHECK_STR(buf, "2016-04-06T20:03:48.123Z");
+    kz_time_format(1459973028123456LL, 6, buf, sizeof buf);
+    KT_CHECK_STR(buf, "2016-04-06T20:03:48.123456Z");
+    kz_time_format(0, 0, buf, sizeof buf);
+    KT_CHECK_STR(buf, "1970-01-01T00:00:00Z");
+}
+
+static void test_uuid(void)
+{
+    kz_uuid u, ns;
+    char s[37];
+    KT_CHECK(kz_uuid_parse("00abedb4-aa42-466c-9c01-fed23315a9b7", &ns) == 0);
+    kz_uuid_format(&ns, s);
+    KT_CHECK_STR(s, "00abedb4-aa42-466c-9c01-fed23315a9b7");
+    KT_CHECK(kz_uuid_parse("00ABEDB4-AA42-466C-9C01-FED23315A9B7", &u) == 0);
+    KT_CHECK(memcmp(u.b, ns.b, 16) == 0);
+    KT_CHECK(kz_uuid_parse("00abedb4aa42-466c-9c01-fed23315a9b7", &u) < 0);
+    KT_CHECK(kz_uuid_parse("00abedb4-aa42-466c-9c01-fed23315a9b", &u) < 0);
+    KT_CHECK(kz_uuid_parse("00abedb4-aa42-466c-9c01-fed23315a9b77", &u) < 0);
+    KT_CHECK(kz_uuid_parse("g0abedb4-aa42-466c-9c01-fed23315a9b7", &u) < 0);
+    kz_uuid_v4(&u);
+    KT_CHECK(kz_uuid_version(&u) == 4 && kz_uuid_rfc4122_variant(&u));
+    /* RFC 4122 appendix-style known answer: uuid5(NAMESPACE_DNS, "python.org"). */
+    kz_uuid dns;
+    kz_uuid_parse("6ba7b810-9dad-11d1-80b4-00c04fd430c8", &dns);
+    KT_CHECK(kz_uuid_v5(&dns, "python.org", 10, &u) == 0);
+    kz_uuid_format(&u, s);
+    KT_CHECK_STR(s, "886313e1-3b8a-5372-9b90-0c9aee199e5d");
+}
+
+static void test_ptr(void)
+{
+    kz_ptr p;
+    kz_ptr_init(&p);
+    kz_ptr_push_key(&p, "external_references");
+    kz_ptr_push_index(&p, 2);
+    kz_ptr_push_key(&p, "a/b~c");
+    KT_CHECK_STR(p.s, "/external_references/2/a~1b~0c");
+    kz_ptr_pop(&p);
+    KT_CHECK_STR(p.s, "/external_references/2");
+    kz_ptr_pop(&p);
+    kz_ptr_pop(&p);
+    KT_CHECK_STR(p.s, "");
+    kz_ptr_pop(&p); /* popping an empty pointer is harmless */
+    KT_CHECK_STR(p.s, "");
+    for (int i = 0; i < 500; i++)
+        kz_ptr_push_key(&p, "deep");
+    KT_CHECK(p.len < KZ_PTR_MAX);
+    for (int i = 0; i < 500; i++)
+        kz_ptr_pop(&p);
+    KT_CHECK_STR(p.s, "");
+}
+
+static void test_diags_and_buf(void)
+{
+    kz_diags d;
+    kz_diags_init(&d);
+    KT_CHECK(kz_diags_add(&d, KZ_SEV_ERROR, "x--1", "/a", "bad %d", 7) == 0);
+    KT_CHECK(kz_diags_add(&d, KZ_SEV_WARNING, NULL, NULL, "meh") == 0);
+    KT_CHECK(d.n == 2 && d.errors == 1 && d.warnings == 1);
+    KT_CHECK_STR(d.v[0].message, "bad 7");
+    KT_CHECK_STR(d.v[1].pointer, "");
+    KT_CHECK(d.v[1].object_id == NULL);
+    kz_diags_free(&d);
+    kz_buf b;
+    kz_buf_init(&b);
+    for (int i = 0; i < 1000; i++)
+        kz_buf_printf(&b, "%d,", i);
+    KT_CHECK(b.len == 3890 && !b.oom);
+    char *s = kz_buf_take(&b);
+    KT_CHECK(strncmp(s, "0,1,2,", 6) == 0);
+    free(s);
+    kz_buf_init(&b);
+    s = kz_buf_take(&b);
+    KT_CHECK(s && s[0] == 0);
+    free(s);
+}
+
+KT_MAIN(KT(test_time_parse_valid), KT(test_time_parse_invalid), KT(test_time_order_and_format),
+        KT(test_uuid), KT(test_ptr), KT(test_diags_and_buf))
