@@ -109,8 +109,9 @@ typedef struct kz_pat_obs {
     bool parenthesized;     /* written inside ( ) in the source; the printer keeps those
                                parentheses under a qualifier, and the duplicate-qualifier rule
                                (2.1) does not look through them, as the reference validator */
-    const char *time_error; /* KZ_OE_STARTSTOP, STIX 2.0 only: the START or STOP string that is
-                               not a valid timestamp (start/stop are then unset). 2.0 takes
+    const char *time_error; /* KZ_OE_STARTSTOP, STIX 2.0 only: the first of the START and STOP
+                               strings that is not a valid timestamp (its kz_time is then
+                               meaningless), NULL when both are valid. 2.0 takes
                                plain strings there and the reference matcher rejects a bad one
                                at match time, so the evaluator must report a runtime error. */
 } kz_pat_obs;

@@ -82,7 +82,7 @@ int kz_buf_printf(kz_buf *b, const char *fmt, ...)
 
 char *kz_buf_take(kz_buf *b)
 {
-    if (!b->data && grow(b, 0) < 0)
+    if (!b->data && (grow(b, 0) < 0 || !b->data))
         return NULL;
     if (b->len == 0)
         b->data[0] = '\0';

@@ -42,7 +42,7 @@ int kz_diags_addv(kz_diags *d, kz_severity sev, const char *object_id, const cha
         d->cap = cap;
     }
     char msg[1024];
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized): callers va_start
     kz_diag *e = &d->v[d->n];
     e->sev = sev;
     e->object_id = object_id ? strdup(object_id) : NULL;

@@ -94,7 +94,7 @@ int kz_time_parse(const char *s, kz_time *t, char *err, size_t errlen)
             return fail(err, errlen, "timestamps must be in UTC with a 'Z' suffix, not an offset");
         return fail(err, errlen, "timestamp must end with 'Z'");
     }
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+    int64_t secs = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + se;
     t->us = secs * 1000000 + frac_us;
     t->frac_digits = fd > 9 ? 9 : fd;
     t->nanos_extra = extra;

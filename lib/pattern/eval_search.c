@@ -41,7 +41,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KZ_SEARCH_BUDGET 2000000u   /* search steps (choices tried + feasibility checks) */
+/* Search steps (choices tried, plus feasibility checks weighted by their size) allowed per
+ * match: a base plus a share per observation, so that large sets may try every anchor while
+ * an adversarial pattern fails within about a tenth of a second. */
+#define KZ_SEARCH_BUDGET_BASE 200000u
+#define KZ_SEARCH_BUDGET_PER_OBS 64u
 #define KZ_SEARCH_MAX_INSTANCES 100000u
 
 typedef struct box {
@@ -54,6 +58,16 @@ typedef struct task {
     box b;
     int group; /* REPEATS copy group, -1 when not a copy */
 } task;
+
+/* The copies of one REPEATS expansion: the choice the latest copy made, and for anchors
+ * its instant. Later copies choose at or after it, so their units must end at or after it
+ * too (a WITHIN anchor is a lower bound on every last_observed, a FOLLOWEDBY anchor on the
+ * right side's): relax() uses that to tighten what the pending copies need. */
+typedef struct rgroup {
+    int last;
+    bool has_anchor;
+    kz_evt anchor;
+} rgroup;
 
 typedef struct inst {
     uint32_t leaf;
@@ -76,9 +90,9 @@ typedef struct sctx {
     int64_t *used;
     uint32_t *visit;
     uint32_t stamp;
-    int *group_last;
+    rgroup *groups;
     size_t ngroups, capgroups;
-    uint64_t steps;
+    uint64_t steps, budget;
     char *err;
     size_t errlen;
     bool oom, too_big;
@@ -152,7 +166,7 @@ static void cand_range(const sctx *c, uint32_t leaf, const box *b, size_t *lo_ou
 {
     const size_t *v = c->cand[leaf];
     size_t n = c->ncand[leaf], lo = 0, hi = n;
-    if (b->hl) {
+    if (b->hl && c->span_ns[leaf] != INT64_MAX) { /* INT64_MAX: a span too long to cut by */
         kz_evt from = evt_sub_ns(b->lmin, c->span_ns[leaf]);
         size_t a = 0, z = n;
         while (a < z) {
@@ -257,6 +271,29 @@ static void push_work(sctx *c, uint32_t leaf, const box *b)
 
 /* The leaf instances every binding of (node, b) needs, with boxes only as tight as the
  * choices already made allow. */
+static void relax(sctx *c, int node, const box *b);
+
+/* A pending task's relaxation; a REPEATS copy whose group already chose an anchor gets the
+ * lower bound on last_observed that its own (later or equal) anchor will impose. */
+static void relax_task(sctx *c, const task *t)
+{
+    const kz_enode *e = &c->m->nodes[t->node];
+    if (t->group < 0 || !c->groups[t->group].has_anchor) {
+        relax(c, t->node, &t->b);
+        return;
+    }
+    box tb = t->b;
+    box_lmin(&tb, c->groups[t->group].anchor);
+    if (e->node->kind == KZ_OE_WITHIN) {
+        relax(c, e->left, &tb);
+    } else if (e->node->kind == KZ_OE_FOLLOWEDBY) {
+        relax(c, e->left, &t->b);
+        relax(c, e->right, &tb);
+    } else {
+        relax(c, t->node, &t->b);
+    }
+}
+
 static void relax(sctx *c, int node, const box *b)
 {
     const kz_enode *e = &c->m->nodes[node];
@@ -304,10 +341,10 @@ static int feasible(sctx *c)
     for (size_t k = 0; k < c->nfixed; k++)
         push_work(c, c->fixed[k].leaf, &c->fixed[k].b);
     for (size_t t = 0; t < c->ntasks && !c->oom && !c->too_big; t++)
-        relax(c, c->tasks[t].node, &c->tasks[t].b);
+        relax_task(c, &c->tasks[t]);
     if (c->oom || c->too_big)
         return -1;
-    c->steps += c->nwork / 16 + 1;
+    c->steps += c->nwork / 8 + 1;
     /* Necessary condition first, cheap: a run of identical instances (REPEATS) needs as many
      * units inside its box. Catches the usual failure — too few in a WITHIN window — in one
      * scan instead of a failed augmenting search. */
@@ -396,24 +433,28 @@ static kz_evt *anchors(sctx *c, int node, const box *b, bool use_first, size_t *
 
 static int solve(sctx *c);
 
-/* Try each alternative a = from..n-1 of a choice point: set it up with setup(), check
- * feasibility, recurse. */
 static int fail_budget(sctx *c)
 {
     kz_eval_seterr(c->err, c->errlen,
-                   "pattern evaluation exceeded its search budget (%u steps)", KZ_SEARCH_BUDGET);
+                   "pattern too complex for these observations: the search gave up after %llu "
+                   "steps",
+                   (unsigned long long)c->budget);
     return -1;
 }
 
+/* Try each alternative of a choice point (OR branch or anchor), from the previous REPEATS
+ * copy's choice on: set it up, check feasibility, recurse. */
 static int choose(sctx *c, const task *t, size_t nalt, kz_evt *anch)
 {
     const kz_enode *e = &c->m->nodes[t->node];
     size_t base = c->ntasks;
-    int from = t->group >= 0 ? c->group_last[t->group] : 0;
-    int saved = t->group >= 0 ? c->group_last[t->group] : 0;
+    rgroup saved = {0, false, {0, 0}};
+    if (t->group >= 0)
+        saved = c->groups[t->group];
+    int from = saved.last;
     int r = 0;
     for (size_t a = from < 0 ? 0 : (size_t)from; a < nalt && r == 0; a++) {
-        if (++c->steps > KZ_SEARCH_BUDGET)
+        if (++c->steps > c->budget)
             return fail_budget(c);
         c->ntasks = base;
         switch (e->node->kind) {
@@ -440,8 +481,12 @@ static int choose(sctx *c, const task *t, size_t nalt, kz_evt *anch)
         }
         if (c->oom)
             return -1;
-        if (t->group >= 0)
-            c->group_last[t->group] = (int)a;
+        if (t->group >= 0) {
+            c->groups[t->group].last = (int)a;
+            c->groups[t->group].has_anchor = anch != NULL;
+            if (anch)
+                c->groups[t->group].anchor = anch[a];
+        }
         int f = feasible(c);
         if (f < 0)
             return -1;
@@ -451,14 +496,14 @@ static int choose(sctx *c, const task *t, size_t nalt, kz_evt *anch)
     if (r != 1) {
         c->ntasks = base;
         if (t->group >= 0)
-            c->group_last[t->group] = saved;
+            c->groups[t->group] = saved;
     }
     return r;
 }
 
 static int solve(sctx *c)
 {
-    if (++c->steps > KZ_SEARCH_BUDGET)
+    if (++c->steps > c->budget)
         return fail_budget(c);
     if (c->ntasks == 0) {
         int f = feasible(c);
@@ -498,12 +543,13 @@ static int solve(sctx *c)
         break;
     }
     case KZ_OE_REPEATS: {
-        if (!grow((void **)&c->group_last, &c->capgroups, c->ngroups + 1, sizeof(int))) {
+        if (!grow((void **)&c->groups, &c->capgroups, c->ngroups + 1, sizeof(rgroup))) {
             c->oom = true;
             return -1;
         }
         int g = (int)c->ngroups++;
-        c->group_last[g] = 0;
+        c->groups[g].last = 0;
+        c->groups[g].has_anchor = false;
         for (int64_t i = 0; i < e->node->repeats && !c->oom; i++)
             push_task(c, e->left, &t.b, g);
         r = c->oom ? -1 : solve(c);
@@ -563,6 +609,7 @@ int kz_eval_search(const kz_matcher *m, const kz_obs_set *s, size_t *const *cand
     c.ncand = ncand;
     c.err = err;
     c.errlen = errlen;
+    c.budget = KZ_SEARCH_BUDGET_BASE + (uint64_t)KZ_SEARCH_BUDGET_PER_OBS * s->nobs;
     int rc = -1;
     size_t nl = m->nleaves ? m->nleaves : 1, no = s->nobs ? s->nobs : 1;
     c.cand = calloc(nl, sizeof *c.cand);
@@ -655,6 +702,6 @@ done:
     free(c.tasks);
     free(c.fixed);
     free(c.work);
-    free(c.group_last);
+    free(c.groups);
     return rc;
 }

@@ -674,8 +674,9 @@ static bool parse_start_stop_time(parser *ps, const char **text, kz_time *t,
             return false;
         }
         *text = ps->tok.str;
-        if (strlen(ps->tok.str) != ps->tok.slen || kz_time_parse(ps->tok.str, t, NULL, 0) < 0)
-            *bad = ps->tok.str;
+        if ((strlen(ps->tok.str) != ps->tok.slen || kz_time_parse(ps->tok.str, t, NULL, 0) < 0) &&
+            !*bad)
+            *bad = ps->tok.str; /* the first bad one, START before STOP */
     }
     next(ps);
     return true;

@@ -52,7 +52,7 @@ bool kz_stix_id_valid(const char *id, const char *expected_type, char *err, size
         snprintf(err, errlen, "'%s': the UUID is not an RFC 4122 UUID (version 1-5)", id);
         return false;
     }
-    if (expected_type && (strlen(expected_type) != tlen || strncmp(id, expected_type, tlen))) {
+    if (expected_type && (strlen(expected_type) != tlen || strncmp(id, expected_type, tlen) != 0)) {
         snprintf(err, errlen, "'%s' must be an identifier of type '%s'", id, expected_type);
         return false;
     }
@@ -96,14 +96,12 @@ bool kz_check_ref(kz_vctx *c, const json_t *v, const char *const *types)
         /* Pseudo-types in allowed lists: "<sdo>", "<sco>", "<sro>" stand for categories. */
         if (!ok) {
             kz_stix_category cat = kz_stix_type_category(tname, c->ver);
-            if (cat == KZ_STIX_SDO && kz_str_in("<sdo>", types))
-                ok = true;
-            else if (cat == KZ_STIX_SCO && kz_str_in("<sco>", types))
-                ok = true;
-            else if (cat == KZ_STIX_SRO && kz_str_in("<sro>", types))
-                ok = true;
-            else if (cat == KZ_STIX_CUSTOM && kz_str_in("<custom>", types))
-                ok = true;
+            const char *pseudo = cat == KZ_STIX_SDO      ? "<sdo>"
+                                 : cat == KZ_STIX_SCO    ? "<sco>"
+                                 : cat == KZ_STIX_SRO    ? "<sro>"
+                                 : cat == KZ_STIX_CUSTOM ? "<custom>"
+                                                         : NULL;
+            ok = pseudo && kz_str_in(pseudo, types);
         }
         if (!ok) {
             char allowed[300] = "";
@@ -461,7 +459,8 @@ void kz_check_granular_markings(kz_vctx *c, const json_t *v)
         const json_t *val;
         json_object_foreach((json_t *)gm, key, val)
         {
-            if (strcmp(key, "marking_ref") && strcmp(key, "lang") && strcmp(key, "selectors")) {
+            if (strcmp(key, "marking_ref") != 0 && strcmp(key, "lang") != 0 &&
+                strcmp(key, "selectors") != 0) {
                 kz_ptr_push_key(&c->ptr, key);
                 kz_check_custom_property_name(c, key, val);
                 kz_ptr_pop(&c->ptr);

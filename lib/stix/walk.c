@@ -69,7 +69,7 @@ bool kz_str_in(const char *s, const char *const *list)
 bool kz_get_time(const json_t *obj, const char *key, kz_time *t)
 {
     const json_t *v = json_object_get(obj, key);
-    return v && json_is_string(v) && kz_time_parse(json_string_value(v), t, NULL, 0) == 0;
+    return json_is_string(v) && kz_time_parse(json_string_value(v), t, NULL, 0) == 0;
 }
 
 /* Does the property exist in the version being checked? */
@@ -97,6 +97,8 @@ static bool prop_required(const kz_prop_rule *p, kz_stix_version v)
 
 static const char *json_kind(const json_t *v)
 {
+    if (!v)
+        return "nothing";
     switch (json_typeof(v)) {
     case JSON_OBJECT: return "an object";
     case JSON_ARRAY: return "a list";

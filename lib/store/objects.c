@@ -43,19 +43,19 @@ int kz_store_put_objects(kz_store *s, int64_t coll, const kz_store_object *objs,
     sqlite3 *db = kz_sq_acquire(s, err, errlen);
     if (!db)
         return -1;
-    sqlite3_stmt *sel = NULL, *mm = NULL, *ins = NULL, *upd = NULL, *meta = NULL;
+    sqlite3_stmt *sel = NULL, *ins = NULL, *upd = NULL, *meta = NULL;
     int rc = -1;
     if (kz_sq_begin_write(s, db, err, errlen) < 0) {
         kz_sq_release(s, db);
         return -1;
     }
+    /* One probe answers both "is this exact version stored?" and the id's version range,
+     * which decides is_first/is_last. */
     if (sqlite3_prepare_v2(db,
-                           "SELECT json FROM objects WHERE coll=?1 AND id=?2 AND version_us=?3",
+                           "SELECT (SELECT json FROM objects WHERE coll=?1 AND id=?2 AND"
+                           " version_us=?3), min(version_us), max(version_us), count(*)"
+                           " FROM objects WHERE coll=?1 AND id=?2",
                            -1, &sel, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
-                           "SELECT min(version_us), max(version_us), count(*) FROM objects"
-                           " WHERE coll=?1 AND id=?2",
-                           -1, &mm, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
                            "INSERT INTO objects(date_added, coll, id, type, spec_version,"
                            " version, version_us, is_first, is_last, creator, markings, json)"
@@ -79,8 +79,11 @@ int kz_store_put_objects(kz_store *s, int64_t coll, const kz_store_object *objs,
         sqlite3_bind_int64(sel, 1, coll);
         sqlite3_bind_text(sel, 2, o->id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(sel, 3, o->version_us);
-        int step = sqlite3_step(sel);
-        if (step == SQLITE_ROW) {
+        if (sqlite3_step(sel) != SQLITE_ROW) {
+            kz_sq_fail(db, err, errlen, "reading");
+            goto done;
+        }
+        if (sqlite3_column_type(sel, 0) != SQLITE_NULL) {
             const void *b = sqlite3_column_blob(sel, 0);
             size_t bl = (size_t)sqlite3_column_bytes(sel, 0);
             results[i] = (bl == o->json_len && (bl == 0 || memcmp(b, o->json, bl) == 0))
@@ -88,19 +91,8 @@ int kz_store_put_objects(kz_store *s, int64_t coll, const kz_store_object *objs,
                              : KZ_STORE_CONFLICT;
             continue;
         }
-        if (step != SQLITE_DONE) {
-            kz_sq_fail(db, err, errlen, "reading");
-            goto done;
-        }
-        sqlite3_reset(mm);
-        sqlite3_bind_int64(mm, 1, coll);
-        sqlite3_bind_text(mm, 2, o->id, -1, SQLITE_STATIC);
-        if (sqlite3_step(mm) != SQLITE_ROW) {
-            kz_sq_fail(db, err, errlen, "reading");
-            goto done;
-        }
-        int64_t cnt = sqlite3_column_int64(mm, 2);
-        int64_t mn = sqlite3_column_int64(mm, 0), mx = sqlite3_column_int64(mm, 1);
+        int64_t cnt = sqlite3_column_int64(sel, 3);
+        int64_t mn = sqlite3_column_int64(sel, 1), mx = sqlite3_column_int64(sel, 2);
         int64_t nmn = o->version_us, nmx = o->version_us;
         if (cnt > 0) {
             nmn = mn < nmn ? mn : nmn;
@@ -149,7 +141,6 @@ int kz_store_put_objects(kz_store *s, int64_t coll, const kz_store_object *objs,
     rc = 0;
 done:
     sqlite3_finalize(sel);
-    sqlite3_finalize(mm);
     sqlite3_finalize(ins);
     sqlite3_finalize(upd);
     sqlite3_finalize(meta);

@@ -376,9 +376,11 @@ static void page(kz_taxii_server *srv, const kz_taxii_request *req, kz_taxii_res
     }
     if (more) {
         kz_buf_puts(&pc.out, pc.count ? ",\"more\":true" : "\"more\":true");
-        /* `next` is a property of the envelope only; manifests and versions page with
-         * added_after = X-TAXII-Date-Added-Last, exact because date_added is unique. */
-        if (kind == PAGE_OBJECTS && pc.count) {
+        /* The spec defines `next` on the envelope only; manifests and versions get it too
+         * (a custom property with an allowed name) because clients such as taxii2-client
+         * page manifests with it. added_after = X-TAXII-Date-Added-Last works as well,
+         * exactly, since date_added is unique. */
+        if (pc.count) {
             char cur[40];
             kz_taxii_cursor(&f, pc.last, cur);
             kz_buf_printf(&pc.out, ",\"next\":\"%s\"", cur);

@@ -235,8 +235,15 @@ check(st == 400 and "another query" in doc["description"], "next bound to its qu
 st, _, doc = alice.get(coll + "manifest/", params={"limit": "1000"})
 check(st == 200 and len(doc["objects"]) == 3, "limit above cap is capped, not an error")
 st, _, doc = alice.get(coll + "manifest/", params={"limit": "1", "match[version]": "all"})
-check(doc["more"] is True and len(doc["objects"]) == 1 and "next" not in doc,
-      "manifest pages with more, no next")
+check(doc["more"] is True and len(doc["objects"]) == 1 and doc.get("next"),
+      "manifest pages with more and next (as taxii2-client expects)")
+mseen, mnext = [doc["objects"][0]["date_added"]], doc.get("next")
+while mnext:
+    st, _, d2 = alice.get(coll + "manifest/", params={"limit": "1", "match[version]": "all",
+                                                      "next": mnext})
+    mseen += [m["date_added"] for m in d2.get("objects", [])]
+    mnext = d2.get("next")
+check(len(mseen) == 6 and len(set(mseen)) == 6, "manifest next paging: %d" % len(mseen))
 # paging by added_after with the Last header
 after, n = None, 0
 while True:
