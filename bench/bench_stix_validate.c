@@ -93,7 +93,7 @@ int main(int argc, char **argv)
             json_t *doc = kz_json_parse(bufs[i], lens[i], NULL);
             kz_diags d;
             kz_diags_init(&d);
-            kz_stix_opts o = {KZ_STIX_AUTO, true};
+            kz_stix_opts o = {.version = KZ_STIX_AUTO, .check_sco_ids = true};
             errors += kz_stix_validate_bundle(doc, &o, &d);
             objects += json_array_size(json_object_get(doc, "objects"));
             kz_diags_free(&d);

@@ -1,6 +1,7 @@
 /*
  * libFuzzer target for the pattern evaluator: the first line of the input is a pattern, the
- * rest is JSON observations (a bundle, an array, or JSON lines). Whatever parses is loaded
+ * rest is one JSON document of observations (a bundle, an observed-data, or an array of them;
+ * parsed with jansson directly so that findings stay in the evaluator). Whatever parses is loaded
  * and matched under both STIX versions; the evaluator must return 1, 0 or -1 and never
  * crash, and a reported binding must hold distinct, ascending, in-range indices, each of
  * which matches at least one leaf of the pattern. Violations abort (the fuzzer reports them).
@@ -13,27 +14,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int on_doc(void *ctx, json_t *doc, int line)
-{
-    (void)line;
-    json_t *docs = ctx;
-    if (json_is_array(doc)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(doc, i, v) json_array_append(docs, v);
-    } else {
-        json_array_append(docs, doc);
-    }
-    return 0;
-}
-
-static int on_err(void *ctx, const kz_json_error *e)
-{
-    (void)ctx;
-    (void)e;
-    return 0;
-}
 
 static void check(const kz_pattern *p, const json_t *docs, int version)
 {
@@ -72,8 +52,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, plen);
     text[plen] = '\0';
     json_t *docs = json_array();
-    if (nl)
-        kz_json_each_document((const char *)nl + 1, size - plen - 1, on_doc, on_err, docs);
+    json_t *doc = nl ? json_loadb((const char *)nl + 1, size - plen - 1, JSON_DECODE_ANY, NULL)
+                     : NULL;
+    if (json_is_array(doc))
+        json_array_extend(docs, doc);
+    else if (doc)
+        json_array_append(docs, doc);
+    json_decref(doc);
     for (int version = 20; version <= 21; version++) {
         int line, col;
         char msg[256];

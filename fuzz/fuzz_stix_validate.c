@@ -13,7 +13,7 @@ static void validate_any(const json_t *doc)
 {
     kz_diags d;
     kz_diags_init(&d);
-    kz_stix_opts o = {KZ_STIX_AUTO, true};
+    kz_stix_opts o = {.version = KZ_STIX_AUTO, .check_sco_ids = true};
     if (json_is_array(doc)) {
         size_t i;
         json_t *e;

@@ -189,7 +189,8 @@ static int on_err(void *ctx, const kz_json_error *e)
 
 void cmd_validate_usage(void)
 {
-    printf("usage: kizuna validate [--strict] [--stix-version 2.0|2.1] [--no-sco-ids] FILE...\n"
+    printf("usage: kizuna validate [--strict] [--interop] [--stix-version 2.0|2.1] [--no-sco-ids]\n"
+           "                       FILE...\n"
            "\n"
            "Check STIX objects against the STIX 2.1 (or 2.0) specification. A FILE ('-' for\n"
            "stdin) holds a bundle, a single object, a JSON array of objects, or JSON lines.\n"
@@ -200,6 +201,8 @@ void cmd_validate_usage(void)
            "  --strict             treat warnings as errors\n"
            "  --stix-version V     check every object as STIX V (default: each object's\n"
            "                       spec_version; objects without one are STIX 2.0)\n"
+           "  --interop            also apply the STIX 2.1 Interoperability profile (creator,\n"
+           "                       names and types required; at most one TLP marking)\n"
            "  --no-sco-ids         do not recompute deterministic SCO identifiers\n"
            "\n"
            "exit status: 0 every object valid, 1 any object invalid, 2 unreadable input or\n"
@@ -217,6 +220,8 @@ int cmd_validate(int argc, char **argv)
         const char *a = argv[first];
         if (strcmp(a, "--strict") == 0) {
             s.strict = true;
+        } else if (strcmp(a, "--interop") == 0) {
+            s.opts.interop = true;
         } else if (strcmp(a, "--no-sco-ids") == 0) {
             s.opts.check_sco_ids = false;
         } else if (strcmp(a, "--stix-version") == 0 || strncmp(a, "--stix-version=", 15) == 0) {

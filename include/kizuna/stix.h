@@ -30,6 +30,7 @@ typedef enum {
 typedef struct kz_stix_opts {
     kz_stix_version version; /* KZ_STIX_AUTO unless forced by the caller */
     bool check_sco_ids;      /* recompute deterministic SCO ids; mismatch is a warning */
+    bool interop;            /* also apply the STIX 2.1 Interoperability profile (interop.c) */
 } kz_stix_opts;
 
 /* The version an object claims: its spec_version ("2.1" → 21, "2.0" → 20) or, without one,

@@ -324,7 +324,7 @@ static void validate_in(kz_vctx *c, const json_t *obj)
 
 size_t kz_stix_validate_object(const json_t *obj, const kz_stix_opts *opts, kz_diags *d)
 {
-    static const kz_stix_opts defaults = {KZ_STIX_AUTO, true};
+    static const kz_stix_opts defaults = {.version = KZ_STIX_AUTO, .check_sco_ids = true};
     if (!opts)
         opts = &defaults;
     kz_vctx c;
@@ -343,6 +343,8 @@ size_t kz_stix_validate_object(const json_t *obj, const kz_stix_opts *opts, kz_d
     c.ver = opts->version != KZ_STIX_AUTO ? opts->version
                                           : kz_stix_object_version(obj, KZ_STIX_AUTO);
     validate_in(&c, obj);
+    if (opts->interop && c.ver == KZ_STIX_21)
+        kz_check_interop(&c, obj);
     if (opts->check_sco_ids && c.ver == KZ_STIX_21) {
         const char *type = json_string_value(json_object_get(obj, "type"));
         if (type && c.id && kz_stix_type_category(type, KZ_STIX_21) == KZ_STIX_SCO) {
@@ -385,7 +387,7 @@ void kz_check_embedded_sco(kz_vctx *c, const json_t *sco, const json_t *scope)
 
 size_t kz_stix_validate_bundle(const json_t *bundle, const kz_stix_opts *opts, kz_diags *d)
 {
-    static const kz_stix_opts defaults = {KZ_STIX_AUTO, true};
+    static const kz_stix_opts defaults = {.version = KZ_STIX_AUTO, .check_sco_ids = true};
     if (!opts)
         opts = &defaults;
     kz_vctx c;

@@ -128,6 +128,9 @@ bool kz_get_time(const json_t *obj, const char *key, kz_time *t);
 /* Check the pattern of an indicator (pattern_type "stix"); position-bearing message. */
 void kz_check_stix_pattern(kz_vctx *c, const json_t *pattern, kz_stix_version v);
 
+/* The STIX 2.1 Interoperability profile's extra requirements (interop.c). */
+void kz_check_interop(kz_vctx *c, const json_t *obj);
+
 /* Validate one SCO embedded in an observed-data `objects` dictionary (STIX 2.0 form, or the
  * deprecated 2.1 form): the pointer must already point at the SCO; refs resolve in `scope`. */
 void kz_check_embedded_sco(kz_vctx *c, const json_t *sco, const json_t *scope);

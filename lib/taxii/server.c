@@ -369,6 +369,11 @@ static void page(kz_taxii_server *srv, const kz_taxii_request *req, kz_taxii_res
     if (pc.count == 0) {
         kz_buf_reset(&pc.out);
         kz_buf_putc(&pc.out, '{');
+        /* The headers are required on every 200 of these endpoints; with nothing to return,
+         * both name the position the query started from, so a client polling with
+         * added_after = X-TAXII-Date-Added-Last stays where it was. */
+        fmt_time(f.after, res->date_first);
+        fmt_time(f.after, res->date_last);
     } else {
         kz_buf_putc(&pc.out, ']');
         fmt_time(pc.first, res->date_first);

@@ -202,8 +202,10 @@ check(len(ids_of({"match[id]": ID1 + "," + indicator(2)["id"]})) == 2, "id list"
 check(ids_of({"match[type]": "indicator", "match[id]": ID1, "match[version]": "all"}) is not None
       and len(ids_of({"match[type]": "indicator", "match[id]": ID1, "match[version]": "all"})) == 4,
       "filters AND together")
-st, _, empty = alice.get(objs, params={"match[type]": "malware"})
+st, r, empty = alice.get(objs, params={"match[type]": "malware", "added_after": das[1]})
 check(st == 200 and empty == {}, "empty envelope is {}")
+check(r.getheader("X-TAXII-Date-Added-Last") == das[1] and
+      r.getheader("X-TAXII-Date-Added-First") == das[1], "empty page headers keep the position")
 check(ids_of({"added_after": das[0]}) == ids_of({})[1:], "added_after excludes the boundary")
 check(ids_of({"added_after": das[-1]}) == [], "added_after last: nothing")
 for bad_params in ({"limit": "0"}, {"limit": "-1"}, {"limit": "x"}, {"limit": ""},

@@ -340,6 +340,65 @@ static void test_single_observation_api(void)
     kz_buf_free(&b);
 }
 
+/* An observation whose interval spans centuries must still be found when a window starts
+ * near its end (the candidate index cuts by the longest interval; here that length does not
+ * fit the nanosecond arithmetic). */
+static void test_long_interval(void)
+{
+    const char *d =
+        "[{\"type\":\"observed-data\",\"first_observed\":\"1002-10-11T21:45:07Z\","
+        "\"last_observed\":\"2004-10-11T21:45:07Z\",\"number_observed\":1,"
+        "\"objects\":{\"0\":{\"type\":\"x\",\"v\":1}}},"
+        "{\"type\":\"observed-data\",\"first_observed\":\"2004-10-11T21:45:08Z\","
+        "\"last_observed\":\"2004-10-11T21:45:08Z\",\"number_observed\":1,"
+        "\"objects\":{\"0\":{\"type\":\"x\",\"v\":2}}}]";
+    KT_CHECK(run(20, "([x:v = 1] AND [x:v = 2]) WITHIN 5 SECONDS", d, NULL, 0) == 1);
+    KT_CHECK(run(20, "[x:v = 2] FOLLOWEDBY [x:v = 1]", d, NULL, 0) == 0);
+    KT_CHECK(run(20, "[x:v = 1] FOLLOWEDBY [x:v = 2]", d, NULL, 0) == 1);
+}
+
+/* REPEATS over FOLLOWEDBY: ten disjoint (earlier, later) pairs exist only if the copies
+ * share the observation with number_observed 5 and pair the long interval correctly; the
+ * search must find them (a fuzzer found an earlier version giving up). */
+static void test_repeats_of_followedby(void)
+{
+    kz_buf b;
+    kz_buf_init(&b);
+    kz_buf_putc(&b, '[');
+    char id[64], obj[64];
+    int ages[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 16, 17, 18, 19};
+    for (int i = 0; i < 16; i++) {
+        snprintf(id, sizeof id, "observed-data--%d", i);
+        snprintf(obj, sizeof obj, "{\"type\":\"person\",\"age\":%d}", ages[i]);
+        int t = i < 12 ? i : i + 4;
+        od20(&b, id, t, ages[i] == 16 ? t + 4 : t, ages[i] == 4 ? 5 : 1, obj);
+    }
+    kz_buf_putc(&b, ']');
+    KT_CHECK(run(20, "([person:age < 20] FOLLOWEDBY [person:age > 5]) REPEATS 10 TIMES", b.data,
+                 NULL, 0) == 1);
+    KT_CHECK(run(20, "([person:age < 20] FOLLOWEDBY [person:age > 5]) REPEATS 11 TIMES", b.data,
+                 NULL, 0) == 0);
+    /* 20 lefts at 0, 10, ...; 19 rights each 5 s after a left, plus one right before all:
+     * only 19 pairs, which a loose search would learn after trying every anchor order */
+    kz_buf_reset(&b);
+    kz_buf_putc(&b, '[');
+    for (int i = 0; i < 20; i++) {
+        snprintf(id, sizeof id, "observed-data--l%d", i);
+        od20(&b, id, 100 + 10 * i, 100 + 10 * i, 1, "{\"type\":\"p\",\"k\":\"L\"}");
+        snprintf(id, sizeof id, "observed-data--r%d", i);
+        int t = i < 19 ? 105 + 10 * i : 0;
+        od20(&b, id, t, t, 1, "{\"type\":\"p\",\"k\":\"R\"}");
+    }
+    kz_buf_putc(&b, ']');
+    clock_t t0 = clock();
+    KT_CHECK(run(20, "([p:k = 'L'] FOLLOWEDBY [p:k = 'R']) REPEATS 20 TIMES", b.data, NULL, 0) ==
+             0);
+    KT_CHECK(run(20, "([p:k = 'L'] FOLLOWEDBY [p:k = 'R']) REPEATS 19 TIMES", b.data, NULL, 0) ==
+             1);
+    KT_CHECK((double)(clock() - t0) / CLOCKS_PER_SEC < 0.5);
+    kz_buf_free(&b);
+}
+
 /* 400 observations one second apart, all matching: the reference's cross products explode
  * here; the search must answer each pattern in well under a second. */
 static void test_no_combinatorial_explosion(void)
@@ -384,4 +443,5 @@ KT_MAIN(KT(test_ipv6_and_ipv4_cidr), KT(test_nfc_like_not_equal), KT(test_lists_
         KT(test_refs_and_same_root), KT(test_repeats_distinct), KT(test_within_boundaries),
         KT(test_start_stop), KT(test_followedby_order), KT(test_runtime_errors),
         KT(test_binary_and_types), KT(test_single_observation_api),
+        KT(test_long_interval), KT(test_repeats_of_followedby),
         KT(test_no_combinatorial_explosion))

@@ -26,7 +26,7 @@ static size_t validate_file(const char *path, size_t *nobjects, size_t *warnings
     }
     kz_diags d;
     kz_diags_init(&d);
-    kz_stix_opts o = {KZ_STIX_AUTO, true};
+    kz_stix_opts o = {.version = KZ_STIX_AUTO, .check_sco_ids = true};
     size_t errors;
     const char *t = json_string_value(json_object_get(doc, "type"));
     if (t && strcmp(t, "bundle") == 0) {

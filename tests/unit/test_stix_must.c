@@ -1,7 +1,8 @@
 /*
  * One invalid object per MUST rule of the specification, as data: every file in
  * tests/data/must/ (and its subfolders listed below) holds
- *   {"rule": NAME, "version": "2.0"|"2.1" (optional), "expect": {"pointer", "severity",
+ *   {"rule": NAME, "version": "2.0"|"2.1" (optional), "interop": true (optional: apply the
+ *    interoperability profile), "expect": {"pointer", "severity",
  *    "contains"}, "object": {...}}
  * and the validator must report a diagnostic of that severity at exactly that JSON pointer
  * whose message contains the given text. For "error" rules the object must be invalid; for
@@ -36,9 +37,10 @@ static int check_case(const char *path)
         json_decref(c);
         return 1;
     }
-    kz_stix_opts o = {KZ_STIX_AUTO, true};
+    kz_stix_opts o = {.version = KZ_STIX_AUTO, .check_sco_ids = true};
     if (ver)
         o.version = strcmp(ver, "2.0") == 0 ? KZ_STIX_20 : KZ_STIX_21;
+    o.interop = json_is_true(json_object_get(c, "interop"));
     kz_diags d;
     kz_diags_init(&d);
     const char *t = json_string_value(json_object_get(obj, "type"));

@@ -7,8 +7,8 @@
 
 #include <kizuna/stix.h>
 
-static const kz_stix_opts opts21 = {KZ_STIX_AUTO, false};
-static const kz_stix_opts opts20 = {KZ_STIX_20, false};
+static const kz_stix_opts opts21 = {.version = KZ_STIX_AUTO, .check_sco_ids = false};
+static const kz_stix_opts opts20 = {.version = KZ_STIX_20, .check_sco_ids = false};
 
 static void dump(const kz_diags *d)
 {

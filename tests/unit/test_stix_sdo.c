@@ -51,7 +51,7 @@ static bool has_diag(const kz_diags *d, kz_severity sev, const char *pointer)
 
 static size_t validate(const json_t *obj, kz_stix_version v, kz_diags *d)
 {
-    kz_stix_opts o = {v, false};
+    kz_stix_opts o = {.version = v, .check_sco_ids = false};
     return kz_stix_validate_object(obj, &o, d);
 }
 
