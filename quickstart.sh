@@ -37,7 +37,74 @@ build() {
 
 run_demo() {
     build build/release gcc Release
-    local k=build/release/src/kizuna
+    local k=$ROOT/build/release/src/kizuna
+    # The sensor demo: generated indicators and telemetry (Zeek, EVE, pcap) with planted hits,
+    # a hub on 127.0.0.1 (plain HTTP, loopback only), a sensor run, the alerts and the
+    # sightings arriving at the hub. Everything lives under build/demo and is remade each run.
+    local demo=$ROOT/build/demo
+    rm -rf "$demo"
+    mkdir -p "$demo"
+    echo "==> kizuna gen: 2000 sample indicators and telemetry with 25 planted hits"
+    "$k" gen indicators --count 2000 --seed 7 --out "$demo/indicators.json"
+    "$k" gen telemetry --indicators "$demo/indicators.json" --out-dir "$demo/telemetry" \
+        --records 1500 --hits 25 --seed 7
+    echo "==> a hub on 127.0.0.1 (data in build/demo/hub)"
+    local D=$demo/hub org intel sight hub_pid="" port=""
+    org=$("$k" admin --data "$D" org add demo-org | cut -f2)
+    echo "demo-password" | "$k" admin --data "$D" user add analyst --org demo-org >/dev/null
+    intel=$("$k" admin --data "$D" collection add --title "Demo indicators" --alias indicators)
+    sight=$("$k" admin --data "$D" collection add --title "Demo sightings" --alias sightings)
+    "$k" admin --data "$D" grant read,write "$intel" --user analyst
+    "$k" admin --data "$D" grant read,write "$sight" --user analyst
+    "$k" hub --data "$D" --listen 127.0.0.1:0 --plain-http 2>"$demo/hub.log" &
+    hub_pid=$!
+    # shellcheck disable=SC2064 # the pid is known now
+    trap "kill $hub_pid 2>/dev/null || true" EXIT
+    for _ in $(seq 1 150); do
+        port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$demo/hub.log")
+        [ -n "$port" ] && break
+        kill -0 "$hub_pid" 2>/dev/null || { cat "$demo/hub.log"; echo "the hub did not start"; exit 1; }
+        sleep 0.1
+    done
+    [ -n "$port" ] || { cat "$demo/hub.log"; echo "the hub did not start"; exit 1; }
+    local url=http://127.0.0.1:$port/api/
+    export KIZUNA_PASSWORD=demo-password
+    echo "==> kizuna taxii post: the indicators go to the hub ($url)"
+    "$k" taxii post "$url" --collection "$intel" --user analyst --batch 1000 \
+        "$demo/indicators.json" | tail -1
+    echo "==> kizuna sensor --once: Zeek logs, EVE and a pcap against the hub's indicators"
+    local t=$demo/telemetry
+    "$k" sensor --once --hub "$url" --collection "$intel" --user analyst \
+        --sightings-collection "$sight" --org "$org" --state "$demo/sensor-state" \
+        --sensor-name demo-sensor --alerts "$demo/alerts.jsonl" \
+        --input "zeek:$t/conn.log" --input "zeek:$t/dns.log" --input "zeek:$t/http.log" \
+        --input "zeek:$t/ssl.log" --input "zeek:$t/files.log" --input "eve:$t/eve.json" \
+        --input "pcap:$t/traffic.pcap"
+    echo "==> alerts raised ($(wc -l <"$demo/alerts.jsonl") in build/demo/alerts.jsonl; the answer key lists $(wc -l <"$t/expected-hits.jsonl") places; a FOLLOWEDBY hit alerts once per source, where its last part is read)"
+    python3 -c '
+import json, sys
+for ln in open(sys.argv[1]):
+    a = json.loads(ln)
+    where = "%s:%s" % (a["input"].rsplit("/", 1)[-1], a.get("line", a.get("packet")))
+    print("  %-20s %-15s -> %-15s %s" % (where, a.get("src_ip", "-"), a.get("dest_ip", "-"),
+                                        a["alert"]["signature"]))
+' "$demo/alerts.jsonl" | head -20
+    echo "  ..."
+    echo "==> sightings at the hub (kizuna taxii get --match-type sighting)"
+    "$k" taxii get "$url" --collection "$sight" --match-type sighting --all --user analyst \
+        >"$demo/sightings.jsonl"
+    python3 -c '
+import json, sys
+objs = [json.loads(x) for x in open(sys.argv[1]) if x.strip()]
+for s in objs[:10]:
+    print("  %s  count %-3d %s .. %s" % (s["sighting_of_ref"], s["count"], s["first_seen"],
+                                        s["last_seen"]))
+print("  %d sightings, total count %d" % (len(objs), sum(s["count"] for s in objs)))
+' "$demo/sightings.jsonl"
+    kill "$hub_pid" 2>/dev/null || true
+    wait "$hub_pid" 2>/dev/null || true
+    trap - EXIT
+    unset KIZUNA_PASSWORD
     echo "==> kizuna validate samples/*.json"
     "$k" validate samples/*.json
 }

@@ -299,8 +299,8 @@ int main(int argc, char **argv)
     }
     printf("concurrent: %d clients, %d s: %.0f pages/s, %.0f objects/s, page latency p50 %.2f "
            "ms, p99 %.2f ms\n",
-           clients, seconds, (double)nlat / seconds, (double)objs / seconds,
-           pct(all, nlat, 0.5), pct(all, nlat, 0.99));
+           clients, seconds, (double)nlat / seconds, (double)objs / seconds, pct(all, nlat, 0.5),
+           pct(all, nlat, 0.99));
     free(all);
     free(rs);
     free(rt);

@@ -60,10 +60,9 @@ static json_t *gen_traffic(size_t n)
             "{s:s, s:s, s:s, s:s, s:i, s:{s:{s:s, s:s}, s:{s:s, s:s, s:i, s:[s, s]}, "
             "s:{s:s, s:s}}}",
             "type", "observed-data", "id", "observed-data--bench", "first_observed", ts,
-            "last_observed", ts, "number_observed", 1, "objects", "0", "type", "ipv4-addr",
-            "value", ip, "1", "type", "network-traffic", "dst_ref", "0", "dst_port",
-            (int)(i % 3 ? 443 : 53), "protocols", "ipv4", i % 3 ? "tcp" : "udp", "2", "type",
-            "domain-name", "value", dom);
+            "last_observed", ts, "number_observed", 1, "objects", "0", "type", "ipv4-addr", "value",
+            ip, "1", "type", "network-traffic", "dst_ref", "0", "dst_port", (int)(i % 3 ? 443 : 53),
+            "protocols", "ipv4", i % 3 ? "tcp" : "udp", "2", "type", "domain-name", "value", dom);
         json_array_append_new(docs, od);
     }
     return docs;
@@ -75,10 +74,10 @@ static json_t *gen_people(size_t n)
     char ts[40];
     for (size_t i = 0; i < n; i++) {
         kz_time_format((int64_t)(1577836800 + (int64_t)i) * 1000000, 0, ts, sizeof ts);
-        json_array_append_new(
-            docs, json_pack("{s:s, s:s, s:s, s:i, s:{s:{s:s, s:i}}}", "type", "observed-data",
-                            "first_observed", ts, "last_observed", ts, "number_observed", 1,
-                            "objects", "0", "type", "person", "age", (int)(i % 2 ? 7 : 3)));
+        json_array_append_new(docs, json_pack("{s:s, s:s, s:s, s:i, s:{s:{s:s, s:i}}}", "type",
+                                              "observed-data", "first_observed", ts,
+                                              "last_observed", ts, "number_observed", 1, "objects",
+                                              "0", "type", "person", "age", (int)(i % 2 ? 7 : 3)));
     }
     return docs;
 }
@@ -116,7 +115,11 @@ static void report(const char *label, const char *pattern, const kz_obs_set *s)
     double sec = time_match(pattern, s, &r);
     size_t n = kz_obs_set_count(s);
     printf("%-10s %9.0f obs/s  %8.3f ms/set  result=%s  %s\n", label, sec > 0 ? n / sec : 0,
-           sec * 1e3, r == 1 ? "match" : r == 0 ? "no-match" : "error", pattern);
+           sec * 1e3,
+           r == 1   ? "match"
+           : r == 0 ? "no-match"
+                    : "error",
+           pattern);
 }
 
 int main(int argc, char **argv)
@@ -152,8 +155,7 @@ int main(int argc, char **argv)
            "WITHIN 60 SECONDS",
            s);
     report("temporal", "[network-traffic:dst_port = 53] REPEATS 5 TIMES WITHIN 12 SECONDS", s);
-    report("temporal",
-           "[network-traffic:dst_port = 53] REPEATS 5 TIMES WITHIN 11 SECONDS",
+    report("temporal", "[network-traffic:dst_port = 53] REPEATS 5 TIMES WITHIN 11 SECONDS",
            s); /* every third observation: 5 need 12 s, so no match */
 
     /* one observation at a time through the detection-engine entry point */

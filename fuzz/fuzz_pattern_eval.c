@@ -1,10 +1,12 @@
 /*
  * libFuzzer target for the pattern evaluator: the first line of the input is a pattern, the
- * rest is one JSON document of observations (a bundle, an observed-data, or an array of them;
- * parsed with jansson directly so that findings stay in the evaluator). Whatever parses is loaded
- * and matched under both STIX versions; the evaluator must return 1, 0 or -1 and never
- * crash, and a reported binding must hold distinct, ascending, in-range indices, each of
- * which matches at least one leaf of the pattern. Violations abort (the fuzzer reports them).
+ * rest one JSON document of observations (a bundle, an observed-data, or an array of them),
+ * read with jansson directly so that findings stay in the evaluator. Whatever parses is
+ * loaded and matched under both STIX versions; the evaluator must return 1, 0 or -1 and
+ * never crash, and a reported binding must hold distinct, ascending, in-range indices, each
+ * of which satisfies at least one observation expression. Violations abort.
+ * Seeds: one file per matcher vector (pattern line + its observation set), see
+ * docs/PATTERN-EVAL.md.
  */
 #include <kizuna/json.h>
 #include <kizuna/pattern.h>
@@ -52,8 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, plen);
     text[plen] = '\0';
     json_t *docs = json_array();
-    json_t *doc = nl ? json_loadb((const char *)nl + 1, size - plen - 1, JSON_DECODE_ANY, NULL)
-                     : NULL;
+    json_t *doc =
+        nl ? json_loadb((const char *)nl + 1, size - plen - 1, JSON_DECODE_ANY, NULL) : NULL;
     if (json_is_array(doc))
         json_array_extend(docs, doc);
     else if (doc)

@@ -20,5 +20,14 @@ void cmd_admin_usage(void);
 int cmd_pattern(int argc, char **argv);
 void cmd_pattern_usage(void);
 int cmd_pattern_match(int argc, char **argv);
+int cmd_engine(int argc, char **argv);
+void cmd_engine_usage(void);
+int cmd_taxii(int argc, char **argv);
+void cmd_taxii_usage(void);
+
+int cmd_gen(int argc, char **argv);
+void cmd_gen_usage(void);
+int cmd_sensor(int argc, char **argv);
+void cmd_sensor_usage(void);
 
 #endif

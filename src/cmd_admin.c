@@ -16,22 +16,21 @@
 
 void cmd_admin_usage(void)
 {
-    printf(
-        "usage: kizuna admin --data DIR ACTION ...\n\n"
-        "  org add NAME [--identity identity--UUID]   add an organisation (a STIX identity)\n"
-        "  org list\n"
-        "  user add NAME --org ORG                    add an account; password on stdin\n"
-        "  user list\n"
-        "  user del NAME\n"
-        "  token add USER LABEL                       print a new API token (shown once)\n"
-        "  token revoke USER LABEL\n"
-        "  root add NAME [--title T] [--description D]\n"
-        "  collection add --title T [--description D] [--id UUID] [--alias A] [--root NAME]\n"
-        "  collection list [--root NAME]\n"
-        "  grant read|write|read,write COLLECTION (--user NAME | --org NAME)\n"
-        "  revoke read|write|read,write COLLECTION (--user NAME | --org NAME)\n\n"
-        "COLLECTION is an id or an alias. The default API root is 'api' (served at /api/).\n"
-        "Exit status: 0 done, 1 refused or failed, 2 bad usage.\n");
+    printf("usage: kizuna admin --data DIR ACTION ...\n\n"
+           "  org add NAME [--identity identity--UUID]   add an organisation (a STIX identity)\n"
+           "  org list\n"
+           "  user add NAME --org ORG                    add an account; password on stdin\n"
+           "  user list\n"
+           "  user del NAME\n"
+           "  token add USER LABEL                       print a new API token (shown once)\n"
+           "  token revoke USER LABEL\n"
+           "  root add NAME [--title T] [--description D]\n"
+           "  collection add --title T [--description D] [--id UUID] [--alias A] [--root NAME]\n"
+           "  collection list [--root NAME]\n"
+           "  grant read|write|read,write COLLECTION (--user NAME | --org NAME)\n"
+           "  revoke read|write|read,write COLLECTION (--user NAME | --org NAME)\n\n"
+           "COLLECTION is an id or an alias. The default API root is 'api' (served at /api/).\n"
+           "Exit status: 0 done, 1 refused or failed, 2 bad usage.\n");
 }
 
 typedef struct opts {
@@ -47,10 +46,14 @@ static int parse(int argc, char **argv, opts *o)
         const char *name;
         const char **dst;
     } named[] = {
-        {"--data", &o->data},       {"--org", &o->org},
-        {"--user", &o->user},       {"--title", &o->title},
-        {"--description", &o->description}, {"--id", &o->id},
-        {"--alias", &o->alias},     {"--root", &o->root},
+        {"--data", &o->data},
+        {"--org", &o->org},
+        {"--user", &o->user},
+        {"--title", &o->title},
+        {"--description", &o->description},
+        {"--id", &o->id},
+        {"--alias", &o->alias},
+        {"--root", &o->root},
         {"--identity", &o->identity},
     };
     for (int i = 1; i < argc; i++) {
@@ -126,8 +129,6 @@ static int run(kz_store *s, const opts *o)
     if (is(o, 0, "org") && is(o, 1, "add") && o->npos == 3) {
         char ident[64];
         if (o->identity) {
-            char why[128];
-            (void)why;
             if (strncmp(o->identity, "identity--", 10) != 0) {
                 fprintf(stderr, "kizuna admin: --identity must be an identity--UUID\n");
                 return 2;
@@ -182,8 +183,8 @@ static int run(kz_store *s, const opts *o)
             return 1;
         }
     } else if (is(o, 0, "root") && is(o, 1, "add") && o->npos == 3) {
-        rc = kz_store_root_add(s, o->pos[2], o->title ? o->title : o->pos[2], o->description,
-                               err, sizeof err);
+        rc = kz_store_root_add(s, o->pos[2], o->title ? o->title : o->pos[2], o->description, err,
+                               sizeof err);
     } else if (is(o, 0, "collection") && is(o, 1, "add") && o->npos == 2 && o->title) {
         char id[37];
         rc = kz_store_collection_add(s, o->root ? o->root : "api", o->id, o->alias, o->title,
@@ -192,8 +193,7 @@ static int run(kz_store *s, const opts *o)
             printf("%s\n", id);
     } else if (is(o, 0, "collection") && is(o, 1, "list") && o->npos == 2) {
         rc = kz_store_collection_each(s, o->root, print_collection, NULL, err, sizeof err);
-    } else if ((is(o, 0, "grant") || is(o, 0, "revoke")) && o->npos == 3 &&
-               (!o->user != !o->org)) {
+    } else if ((is(o, 0, "grant") || is(o, 0, "revoke")) && o->npos == 3 && (!o->user != !o->org)) {
         const char *what = o->pos[1];
         bool r = strstr(what, "read") != NULL, w = strstr(what, "write") != NULL;
         if (!r && !w) {

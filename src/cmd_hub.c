@@ -6,8 +6,9 @@
  *
  * Safe by default: HTTPS (TLS 1.2 and 1.3 only) with the configured certificate, or one made
  * on first start; plain HTTP only with --plain-http and only on a loopback address. The body
- * is bounded by max_content_length (413 before reading when Content-Length says so), headers
- * by max_header_size, connections by count, per address and by idle time; requests are served
+ * is bounded by max_content_length (413 before reading when Content-Length says so) and by
+ * body_timeout, headers by max_header_size, connections by count, per address and by idle
+ * time; requests are served
  * by a pool of event-driven threads so a slow client only holds its own connection.
  */
 #include "cli.h"
@@ -74,8 +75,8 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-static void log_line(const char *method, const char *url, int status, size_t bytes,
-                     int64_t started, const char *account)
+static void log_line(const char *method, const char *url, int status, size_t bytes, int64_t started,
+                     const char *account)
 {
     double ms = (double)(kz_time_now_us() - started) / 1000.0;
     char safe[256];
@@ -89,11 +90,11 @@ static void log_line(const char *method, const char *url, int status, size_t byt
 }
 
 static enum MHD_Result respond(struct MHD_Connection *c, const char *method, const char *url,
-                            kz_taxii_response *res, int64_t started)
+                               kz_taxii_response *res, int64_t started)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        res->body_len, res->body ? res->body : (void *)"", res->body ? MHD_RESPMEM_MUST_FREE
-                                                                     : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(res->body_len, res->body ? res->body : (void *)"",
+                                        res->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!r) {
         free(res->body);
         return MHD_NO;
@@ -120,8 +121,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, const char *method, con
 }
 
 static enum MHD_Result send_error(struct MHD_Connection *c, const char *method, const char *url,
-                                  int status, const char *title, const char *desc,
-                                  int64_t started)
+                                  int status, const char *title, const char *desc, int64_t started)
 {
     kz_taxii_response res;
     memset(&res, 0, sizeof res);
@@ -131,9 +131,37 @@ static enum MHD_Result send_error(struct MHD_Connection *c, const char *method, 
     return respond(c, method, url, &res, started);
 }
 
+/* Hand one request to lib/taxii; a query with more parameters than we keep is a 400. */
+static void run(hub *h, struct MHD_Connection *c, const char *url, const char *method,
+                const conn_state *st, bool headers_only, kz_taxii_response *res)
+{
+    params p = {.n = 0};
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &p);
+    if (p.overflow) {
+        memset(res, 0, sizeof *res);
+        res->status = 400;
+        res->body = kz_taxii_error_json(400, "Bad request", "too many query parameters");
+        res->body_len = res->body ? strlen(res->body) : 0;
+        return;
+    }
+    kz_taxii_request req = {
+        .method = method,
+        .path = url,
+        .params = p.v,
+        .nparams = p.n,
+        .accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept"),
+        .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
+        .authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
+        .body = headers_only ? NULL : st->body.data,
+        .body_len = headers_only ? 0 : st->body.len,
+        .headers_only = headers_only,
+    };
+    kz_taxii_handle(h->srv, &req, res);
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
-                               const char *method, const char *version,
-                               const char *upload_data, size_t *upload_data_size, void **con_cls)
+                               const char *method, const char *version, const char *upload_data,
+                               size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     hub *h = cls;
@@ -146,15 +174,32 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         st->started = kz_time_now_us();
         *con_cls = st;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+        if ((cl && strtoull(cl, NULL, 10) > 0) || te) {
+            /* A body is coming: run every check the headers allow before reading it, so an
+             * unauthenticated or unauthorised client can never make the hub buffer a body. */
+            kz_taxii_response pre;
+            run(h, c, url, method, st, true, &pre);
+            if (pre.status != 0) {
+                st->responded = true;
+                return respond(c, method, url, &pre, st->started);
+            }
+            kz_taxii_response_free(&pre);
+        }
         if (cl && strtoull(cl, NULL, 10) > h->cfg.max_content_length) {
             st->responded = true;
             return send_error(c, method, url, 413, "Request entity too large",
-                              "the body exceeds max_content_length of the API root",
-                              st->started);
+                              "the body exceeds max_content_length of the API root", st->started);
         }
         return MHD_YES;
     }
     if (*upload_data_size) {
+        /* Idle time is bounded by MHD; this bounds a body trickled in just fast enough to
+         * never be idle. MHD cannot answer in mid-upload, so the connection is closed. */
+        if (kz_time_now_us() - st->started > (int64_t)h->cfg.body_timeout * 1000000) {
+            log_line(method, url, 408, 0, st->started, "-");
+            return MHD_NO;
+        }
         if (!st->too_big && st->body.len + *upload_data_size > h->cfg.max_content_length)
             st->too_big = true; /* chunked bodies: keep draining, answer 413 at the end */
         if (!st->too_big)
@@ -170,24 +215,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                           "the body exceeds max_content_length of the API root", st->started);
     if (st->body.oom)
         return send_error(c, method, url, 500, "Internal error", "out of memory", st->started);
-    params p = {.n = 0};
-    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &p);
-    if (p.overflow)
-        return send_error(c, method, url, 400, "Bad request", "too many query parameters",
-                          st->started);
-    kz_taxii_request req = {
-        .method = method,
-        .path = url,
-        .params = p.v,
-        .nparams = p.n,
-        .accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept"),
-        .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
-        .authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
-        .body = st->body.data,
-        .body_len = st->body.len,
-    };
     kz_taxii_response res;
-    kz_taxii_handle(h->srv, &req, &res);
+    run(h, c, url, method, st, false, &res);
     return respond(c, method, url, &res, st->started);
 }
 
@@ -260,6 +289,14 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, char host[64
         return 0;
     }
     return -1;
+}
+
+static void free_secret(char *p)
+{
+    if (p) {
+        explicit_bzero(p, strlen(p));
+        free(p);
+    }
 }
 
 static int file_exists(const char *p)
@@ -354,7 +391,7 @@ int cmd_hub(int argc, char **argv)
         if (!cert || !key) {
             fprintf(stderr, "kizuna hub: cannot read %s: %s\n", cert ? kp : cp, strerror(errno));
             free(cert);
-            free(key);
+            free_secret(key);
             kz_store_close(store);
             return 1;
         }
@@ -367,12 +404,13 @@ int cmd_hub(int argc, char **argv)
         .max_content_length = h.cfg.max_content_length,
         .page_size = h.cfg.page_size,
         .status_retention_us = (int64_t)h.cfg.status_retention_hours * 3600 * 1000000,
+        .tlp_ceiling = h.cfg.tlp_ceiling,
     };
     h.srv = kz_taxii_server_new(store, &tc);
     if (!h.srv) {
         fprintf(stderr, "kizuna hub: out of memory\n");
         free(cert);
-        free(key);
+        free_secret(key);
         kz_store_close(store);
         return 1;
     }
@@ -398,20 +436,19 @@ int cmd_hub(int argc, char **argv)
     struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, NULL, NULL, handler, &h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)h.cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)h.cfg.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)h.cfg.max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)h.cfg.connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)h.cfg.max_header_size, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-        MHD_OPTION_ARRAY,
-        plain ? no_opts : tls_opts, MHD_OPTION_END);
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)h.cfg.threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)h.cfg.max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h.cfg.max_connections_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h.cfg.connection_timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)h.cfg.max_header_size,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_ARRAY, plain ? no_opts : tls_opts,
+        MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "kizuna hub: cannot listen on %s (address in use or not local?)\n",
                 h.cfg.listen);
         kz_taxii_server_free(h.srv);
         free(cert);
-        free(key);
+        free_secret(key);
         kz_store_close(store);
         return 1;
     }
@@ -426,7 +463,7 @@ int cmd_hub(int argc, char **argv)
     MHD_stop_daemon(d);
     kz_taxii_server_free(h.srv);
     free(cert);
-    free(key);
+    free_secret(key);
     kz_store_close(store);
     return 0;
 }

@@ -16,9 +16,11 @@ typedef struct kz_hub_config {
     unsigned max_connections;
     unsigned max_connections_per_ip;
     unsigned connection_timeout; /* seconds of inactivity */
+    unsigned body_timeout;       /* seconds a request body may take to arrive */
     unsigned threads;
     size_t max_header_size; /* bytes of request line + headers */
     unsigned status_retention_hours;
+    int tlp_ceiling; /* kz_tlp_level; 0 = none */
 } kz_hub_config;
 
 void kz_hub_config_defaults(kz_hub_config *c);

@@ -15,6 +15,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <kizuna/core.h>
+#include <kizuna/stix.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ void kz_hub_config_defaults(kz_hub_config *c)
     c->max_connections = 1024;
     c->max_connections_per_ip = 256;
     c->connection_timeout = 30;
+    c->body_timeout = 120;
     c->threads = 8;
     c->max_header_size = 64u << 10;
     c->status_retention_hours = 168;
@@ -45,8 +47,7 @@ static char *trim(char *s)
     return s;
 }
 
-static int num(const char *v, unsigned long long lo, unsigned long long hi,
-               unsigned long long *out)
+static int num(const char *v, unsigned long long lo, unsigned long long hi, unsigned long long *out)
 {
     char *end = NULL;
     errno = 0;
@@ -109,22 +110,44 @@ int kz_hub_config_load(const char *path, kz_hub_config *c, char *err, size_t err
             }
         if (done)
             continue;
-#define NUMKEY(name, lo, hi, field)                                                          \
-    if (strcmp(k, name) == 0) {                                                              \
-        if (num(v, lo, hi, &x) < 0) {                                                        \
-            snprintf(err, errlen, "%s:%d: %s: expected an integer in %llu..%llu", path, lineno, \
-                     k, (unsigned long long)(lo), (unsigned long long)(hi));                 \
-            rc = -1;                                                                         \
-        } else {                                                                             \
-            c->field = (__typeof__(c->field))x;                                              \
-        }                                                                                    \
-        continue;                                                                            \
+        if (strcmp(k, "tlp_ceiling") == 0) {
+            static const struct {
+                const char *name;
+                int level;
+            } levels[] = {{"none", 0},
+                          {"clear", KZ_TLP_CLEAR},
+                          {"green", KZ_TLP_GREEN},
+                          {"amber", KZ_TLP_AMBER},
+                          {"amber+strict", KZ_TLP_AMBER_STRICT}};
+            rc = -1;
+            for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
+                if (strcmp(v, levels[i].name) == 0) {
+                    c->tlp_ceiling = levels[i].level;
+                    rc = 0;
+                }
+            if (rc < 0)
+                snprintf(err, errlen,
+                         "%s:%d: tlp_ceiling: expected none, clear, green, amber or amber+strict",
+                         path, lineno);
+            continue;
+        }
+#define NUMKEY(name, lo, hi, field)                                                                \
+    if (strcmp(k, name) == 0) {                                                                    \
+        if (num(v, lo, hi, &x) < 0) {                                                              \
+            snprintf(err, errlen, "%s:%d: %s: expected an integer in %llu..%llu", path, lineno, k, \
+                     (unsigned long long)(lo), (unsigned long long)(hi));                          \
+            rc = -1;                                                                               \
+        } else {                                                                                   \
+            c->field = (__typeof__(c->field))x;                                                    \
+        }                                                                                          \
+        continue;                                                                                  \
     }
         NUMKEY("max_content_length", 1024, 1ULL << 32, max_content_length)
         NUMKEY("page_size", 1, 100000, page_size)
         NUMKEY("max_connections", 1, 100000, max_connections)
         NUMKEY("max_connections_per_ip", 0, 100000, max_connections_per_ip)
         NUMKEY("connection_timeout", 1, 3600, connection_timeout)
+        NUMKEY("body_timeout", 1, 3600, body_timeout)
         NUMKEY("threads", 1, 256, threads)
         NUMKEY("max_header_size", 4096, 1u << 20, max_header_size)
         NUMKEY("status_retention_hours", 24, 24 * 365, status_retention_hours)
@@ -163,13 +186,13 @@ static int write_file(const char *path, const gnutls_datum_t *d, mode_t mode, ch
     return 0;
 }
 
-#define GT(call)                                                                             \
-    do {                                                                                     \
-        int gr_ = (call);                                                                    \
-        if (gr_ < 0) {                                                                       \
-            snprintf(err, errlen, "%s: %s", #call, gnutls_strerror(gr_));                    \
-            goto out;                                                                        \
-        }                                                                                    \
+#define GT(call)                                                                                   \
+    do {                                                                                           \
+        int gr_ = (call);                                                                          \
+        if (gr_ < 0) {                                                                             \
+            snprintf(err, errlen, "%s: %s", #call, gnutls_strerror(gr_));                          \
+            goto out;                                                                              \
+        }                                                                                          \
     } while (0)
 
 int kz_hub_make_cert(const char *host, const char *cert_path, const char *key_path, char *err,

@@ -20,6 +20,13 @@ static const kz_command commands[] = {
     {"hub", "serve the TAXII 2.1 API (HTTPS) from a data directory", cmd_hub, cmd_hub_usage},
     {"admin", "manage a hub's organisations, accounts, tokens, collections and grants",
      cmd_admin, cmd_admin_usage},
+    {"taxii", "TAXII 2.1 client: discover, list, get and post objects, drive an outbox",
+     cmd_taxii, cmd_taxii_usage},
+    {"gen", "generate indicator sets and telemetry with planted hits", cmd_gen, cmd_gen_usage},
+    {"sensor", "match Zeek, Suricata EVE, pcap or a live interface against indicators",
+     cmd_sensor, cmd_sensor_usage},
+    {"engine", "compile STIX indicators and match observations against all of them", cmd_engine,
+     cmd_engine_usage},
     {"help", "show the subcommands, or the usage of one", cmd_help, help_usage},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];

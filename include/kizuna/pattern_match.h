@@ -42,8 +42,7 @@ typedef struct kz_matcher kz_matcher;
  * (either shape of observed-data is accepted with both). Returns NULL with err filled when
  * an observed-data has a missing or malformed first_observed/last_observed/number_observed,
  * or when out of memory. docs itself is not modified; the set holds a reference to it. */
-kz_obs_set *kz_obs_set_from_json(const json_t *docs, int stix_version, char *err,
-                                 size_t errlen);
+kz_obs_set *kz_obs_set_from_json(const json_t *docs, int stix_version, char *err, size_t errlen);
 void kz_obs_set_free(kz_obs_set *s);
 /* Number of observed-data entries (not counting number_observed multiplicity). */
 size_t kz_obs_set_count(const kz_obs_set *s);
@@ -60,8 +59,8 @@ void kz_matcher_free(kz_matcher *m);
 /* Find one binding of the whole pattern. On 1, *binding (when binding is not NULL) is a
  * malloc'd array of *nbinding distinct indices into s, ascending: the observed-data of one
  * binding; free it with free(). On 0 or -1, *binding is NULL and *nbinding 0. */
-int kz_matcher_match(const kz_matcher *m, const kz_obs_set *s, size_t **binding,
-                     size_t *nbinding, char *err, size_t errlen);
+int kz_matcher_match(const kz_matcher *m, const kz_obs_set *s, size_t **binding, size_t *nbinding,
+                     char *err, size_t errlen);
 
 /* The observation expressions ([ ... ]) of the pattern, in source order. */
 size_t kz_matcher_leaf_count(const kz_matcher *m);
@@ -70,12 +69,12 @@ const kz_pat_obs *kz_matcher_leaf(const kz_matcher *m, size_t leaf);
  * operators and qualifiers: 1 when some object of the observation satisfies the bracketed
  * comparison expression, 0 when none does, -1 on a runtime error. Cost: proportional to the
  * objects of the types the expression names; nothing is allocated unless a value needs
- * decoding (binary properties, NFC normalisation). */
-int kz_matcher_match_observation(const kz_matcher *m, size_t leaf, const kz_obs_set *s,
-                                 size_t obs, char *err, size_t errlen);
+ * decoding (binary properties, NFC normalisation) or a regular expression runs. */
+int kz_matcher_match_observation(const kz_matcher *m, size_t leaf, const kz_obs_set *s, size_t obs,
+                                 char *err, size_t errlen);
 
 /* kz_matcher_new + kz_matcher_match + kz_matcher_free. */
-int kz_pattern_match(const kz_pattern *p, const kz_obs_set *s, size_t **binding,
-                     size_t *nbinding, char *err, size_t errlen);
+int kz_pattern_match(const kz_pattern *p, const kz_obs_set *s, size_t **binding, size_t *nbinding,
+                     char *err, size_t errlen);
 
 #endif

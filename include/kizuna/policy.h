@@ -40,12 +40,14 @@ typedef struct kz_principal {
  * 64 MiB by design) runs once per credential per ttl rather than on every request. Keys are
  * keyed BLAKE2b hashes of the whole Authorization header under a per-process random key, so
  * the cache holds no credential. A deleted account or revoked token stays usable at most
- * ttl_us after the change. */
+ * ttl_us after the change. The cache also caps concurrent Argon2id verifications at two, so
+ * that a flood of wrong passwords queues instead of exhausting threads and memory. */
 typedef struct kz_policy_cache kz_policy_cache;
 kz_policy_cache *kz_policy_cache_new(size_t slots, int64_t ttl_us);
 void kz_policy_cache_free(kz_policy_cache *c);
 
-/* Authenticate an Authorization header value ("Basic ..." or "Bearer ..."); cache may be
+/* Authenticate an Authorization header value ("Basic ...", or "Bearer TOKEN" / "Token TOKEN"
+ * for API tokens); cache may be
  * NULL. Returns 0 (out filled), 1 when missing, malformed or wrong, -1 on a store error. */
 int kz_policy_authenticate(kz_store *s, kz_policy_cache *cache, const char *authorization,
                            kz_principal *out, char *err, size_t errlen);

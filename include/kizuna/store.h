@@ -8,7 +8,8 @@
  *    unique and strictly increasing across the whole hub, even for versions added in the same
  *    request or the same microsecond (ties are bumped by one microsecond);
  *  - a successful kz_store_put_objects has been made durable (fsync'd) before it returns;
- *  - a page read is one index range scan in date_added order starting after a cursor.
+ *  - a page read is one index range scan in date_added order starting after a cursor (or,
+ *    with an id list, one index probe per id and a sort of the versions found).
  *
  * Ownership: strings in callback rows are borrowed and valid only during the callback;
  * structures filled by *_get functions own their strings (free with the matching *_free).
@@ -57,13 +58,12 @@ int kz_store_root_add(kz_store *s, const char *name, const char *title, const ch
 typedef int (*kz_store_root_fn)(void *ctx, const kz_store_root *r);
 int kz_store_root_each(kz_store *s, kz_store_root_fn fn, void *ctx, char *err, size_t errlen);
 /* 0 found, 1 not found, -1 error. */
-int kz_store_root_get(kz_store *s, const char *name, kz_store_root *out, char *err,
-                      size_t errlen);
+int kz_store_root_get(kz_store *s, const char *name, kz_store_root *out, char *err, size_t errlen);
 
 /* id may be NULL (a random UUID is made; it is written back into id_out, 37 bytes). */
 int kz_store_collection_add(kz_store *s, const char *root, const char *id, const char *alias,
-                            const char *title, const char *description, char id_out[37],
-                            char *err, size_t errlen);
+                            const char *title, const char *description, char id_out[37], char *err,
+                            size_t errlen);
 typedef int (*kz_store_collection_fn)(void *ctx, const kz_store_collection *c);
 /* Collections of a root (all roots when root is NULL), in a stable order (creation). */
 int kz_store_collection_each(kz_store *s, const char *root, kz_store_collection_fn fn, void *ctx,
@@ -83,6 +83,7 @@ typedef struct kz_store_object {
     int64_t version_us;       /* the same instant, for exact matching */
     const char *creator;      /* org name of the account that added it; may be NULL */
     const char *markings;     /* JSON array text of object_marking_refs; may be NULL */
+    int tlp;                  /* highest TLP level among the markings (kz_tlp_level), 0 none */
     const char *json;         /* the serialised object */
     size_t json_len;
 } kz_store_object;
@@ -115,6 +116,10 @@ typedef struct kz_store_query {
     bool v_all, v_first, v_last;
     const int64_t *v_times;
     size_t nv_times;
+    /* sharing rule: when max_tlp > 0, versions marked above max_tlp are returned only to
+     * viewer_org, the organisation that added them */
+    int max_tlp;
+    const char *viewer_org;
 } kz_store_query;
 
 typedef struct kz_store_row {
@@ -151,8 +156,8 @@ int kz_store_count(kz_store *s, int64_t coll, int64_t *count, char *err, size_t 
 int kz_store_status_put(kz_store *s, const char *id, const char *root, int64_t owner,
                         int64_t created_us, const char *json, char *err, size_t errlen);
 /* 0 found (*json malloc'd, *owner set), 1 not found, -1 error. */
-int kz_store_status_get(kz_store *s, const char *id, const char *root, char **json,
-                        int64_t *owner, char *err, size_t errlen);
+int kz_store_status_get(kz_store *s, const char *id, const char *root, char **json, int64_t *owner,
+                        char *err, size_t errlen);
 /* Remove status resources created before `before_us`. */
 int kz_store_status_prune(kz_store *s, int64_t before_us, char *err, size_t errlen);
 
@@ -161,15 +166,13 @@ int kz_store_status_prune(kz_store *s, int64_t before_us, char *err, size_t errl
 typedef struct kz_store_account {
     int64_t key;
     char *name;
-    char *org;        /* organisation name */
-    char *pwhash;     /* Argon2id string (crypto_pwhash_str form) */
-    bool admin;
+    char *org;    /* organisation name */
+    char *pwhash; /* Argon2id string (crypto_pwhash_str form) */
 } kz_store_account;
 void kz_store_account_free(kz_store_account *a);
 
 /* identity: the STIX identity id of the organisation. */
-int kz_store_org_add(kz_store *s, const char *name, const char *identity, char *err,
-                     size_t errlen);
+int kz_store_org_add(kz_store *s, const char *name, const char *identity, char *err, size_t errlen);
 typedef int (*kz_store_org_fn)(void *ctx, const char *name, const char *identity);
 int kz_store_org_each(kz_store *s, kz_store_org_fn fn, void *ctx, char *err, size_t errlen);
 
@@ -182,12 +185,11 @@ int kz_store_account_get(kz_store *s, const char *name, kz_store_account *out, c
 int kz_store_account_get_key(kz_store *s, int64_t key, kz_store_account *out, char *err,
                              size_t errlen);
 typedef int (*kz_store_account_fn)(void *ctx, const kz_store_account *a);
-int kz_store_account_each(kz_store *s, kz_store_account_fn fn, void *ctx, char *err,
-                          size_t errlen);
+int kz_store_account_each(kz_store *s, kz_store_account_fn fn, void *ctx, char *err, size_t errlen);
 
 /* Tokens are stored only as a hash (32 bytes). label names the token for revocation. */
-int kz_store_token_add(kz_store *s, const char *account, const char *label,
-                       const uint8_t hash[32], char *err, size_t errlen);
+int kz_store_token_add(kz_store *s, const char *account, const char *label, const uint8_t hash[32],
+                       char *err, size_t errlen);
 /* 0 revoked, 1 not found, -1 error. */
 int kz_store_token_revoke(kz_store *s, const char *account, const char *label, char *err,
                           size_t errlen);
@@ -197,10 +199,10 @@ int kz_store_token_lookup(kz_store *s, const uint8_t hash[32], int64_t *account_
 
 /* Grant or revoke read and/or write on a collection to an account ("user") or to every
  * account of an organisation ("org"). Revoking clears only the named rights. */
-int kz_store_grant(kz_store *s, const char *collection_id, bool to_org, const char *name,
-                   bool read, bool write, bool revoke, char *err, size_t errlen);
+int kz_store_grant(kz_store *s, const char *collection_id, bool to_org, const char *name, bool read,
+                   bool write, bool revoke, char *err, size_t errlen);
 /* The rights an account has on a collection, through its own grants or its organisation's. */
-int kz_store_access(kz_store *s, int64_t account_key, int64_t coll, bool *can_read,
-                    bool *can_write, char *err, size_t errlen);
+int kz_store_access(kz_store *s, int64_t account_key, int64_t coll, bool *can_read, bool *can_write,
+                    char *err, size_t errlen);
 
 #endif

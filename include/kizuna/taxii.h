@@ -76,13 +76,16 @@ void kz_taxii_cursor(const kz_taxii_filter *f, int64_t date_added, char out[40])
 /* ---- the server ------------------------------------------------------------------------- */
 
 typedef struct kz_taxii_config {
-    const char *title;       /* discovery title */
-    const char *description; /* may be NULL */
-    const char *contact;     /* may be NULL */
+    const char *title;        /* discovery title */
+    const char *description;  /* may be NULL */
+    const char *contact;      /* may be NULL */
     const char *default_root; /* may be NULL: the first root */
     size_t max_content_length;
     size_t page_size; /* server cap on objects per page */
     int64_t status_retention_us;
+    /* Sharing rule: versions whose TLP marking is above this level (kz_tlp_level) are served
+     * only to the organisation that added them; 0 = no ceiling (collection grants decide). */
+    int tlp_ceiling;
 } kz_taxii_config;
 
 typedef struct kz_taxii_server kz_taxii_server;
@@ -99,10 +102,14 @@ typedef struct kz_taxii_request {
     const char *accept, *content_type, *authorization; /* NULL when absent */
     const char *body;
     size_t body_len;
+    /* Preflight: decide from the headers alone, before any body is read. Every check that
+     * needs no body runs (authentication first); a request that passes gets status 0,
+     * "send the body", so an unauthenticated client can never make the server buffer one. */
+    bool headers_only;
 } kz_taxii_request;
 
 typedef struct kz_taxii_response {
-    int status;
+    int status; /* 0 only after a passed preflight */
     char *body; /* malloc'd; may be NULL (no body) */
     size_t body_len;
     char date_first[40], date_last[40]; /* X-TAXII-Date-Added-*; empty when not set */

@@ -60,7 +60,7 @@ typedef struct kz_tel_addr {
 #define KZ_TEL_MAX_RCPT 16    /* further mail recipients are dropped */
 
 /*
- * One decoded record. About 1.2 KB, reused by the decoder for every record (zeroed fields
+ * One decoded record. About 1.1 KB, reused by the decoder for every record (zeroed fields
  * between records): nothing here is allocated per record.
  */
 typedef struct kz_tel_record {

@@ -21,12 +21,12 @@
 
 #include <errno.h>
 #include <float.h>
-#include <stddef.h>
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,12 +89,18 @@ static void fail_expect(parser *ps, cursor at, const char *what)
 
 /* ---- scanning --------------------------------------------------------------------------- */
 
-static inline bool is_ws(unsigned c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-static inline bool is_digit(unsigned c) { return c - '0' < 10; }
+static inline bool is_ws(unsigned c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+static inline bool is_digit(unsigned c)
+{
+    return c - '0' < 10;
+}
 
 static inline cursor skip_ws(cursor p, cursor end)
 {
-    if (p < end && *p > ' ')
+    if (p<end && * p> ' ')
         return p;
     while (p < end) {
 #if defined(__SSE2__)
@@ -140,8 +146,8 @@ static inline cursor string_stop(cursor p, cursor end)
         uint64_t v;
         memcpy(&v, p, 8);
         uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-        uint64_t hit = (v & highs) | ((v - ones * 0x20) & ~v & highs) |
-                       ((q - ones) & ~q & highs) | ((b - ones) & ~b & highs);
+        uint64_t hit = (v & highs) | ((v - ones * 0x20) & ~v & highs) | ((q - ones) & ~q & highs) |
+                       ((b - ones) & ~b & highs);
         if (hit)
             break; /* the byte loop below finds which one, on any byte order */
         p += 8;
@@ -206,6 +212,8 @@ out:
 
 static bool scratch_put(scratch *s, const void *src, size_t n)
 {
+    if (n == 0)
+        return true;
     if (s->cap - s->len < n) {
         size_t cap = s->cap ? s->cap : 256;
         while (cap - s->len < n) {
@@ -289,11 +297,13 @@ static cursor unescape(parser *ps, cursor p, scratch *s)
             return NULL;
         }
         if (cp >= 0xd800 && cp <= 0xdbff) {
-            int lo = end - next >= 6 && next[0] == '\\' && next[1] == 'u' ? hex4(next + 2, end)
-                                                                            : -1;
+            int lo =
+                end - next >= 6 && next[0] == '\\' && next[1] == 'u' ? hex4(next + 2, end) : -1;
             if (lo < 0xdc00 || lo > 0xdfff) {
-                fail(ps, p, "lone surrogate \\u%04X: expected a low surrogate \\uDC00..\\uDFFF "
-                            "after it", (unsigned)cp);
+                fail(ps, p,
+                     "lone surrogate \\u%04X: expected a low surrogate \\uDC00..\\uDFFF "
+                     "after it",
+                     (unsigned)cp);
                 return NULL;
             }
             cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);

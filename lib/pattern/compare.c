@@ -151,8 +151,8 @@ static int equal(const kz_pat_lit *l, const kz_val *v, bool in_set, char *err, s
 {
     if (l->kind == KZ_LIT_BOOL)
         return v->k == KZ_V_BOOL && v->b == l->b;
-    if (in_set && ((l->kind == KZ_LIT_STRING && v->k == KZ_V_BYTES) ||
-                   (lit_is_bytes(l) && v->k == KZ_V_STR)))
+    if (in_set &&
+        ((l->kind == KZ_LIT_STRING && v->k == KZ_V_BYTES) || (lit_is_bytes(l) && v->k == KZ_V_STR)))
         return 0;
     int c = 0;
     int r = order(l, v, &c, err, errlen);
@@ -173,8 +173,8 @@ static pcre2_code *compile_re(const char *pat, size_t len, bool utf, char *err, 
         return NULL;
     }
     pcre2_set_newline(cc, PCRE2_NEWLINE_LF);
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, len, utf ? PCRE2_UTF | PCRE2_UCP : 0, &ec,
-                                   &off, cc);
+    pcre2_code *re =
+        pcre2_compile((PCRE2_SPTR)pat, len, utf ? PCRE2_UTF | PCRE2_UCP : 0, &ec, &off, cc);
     pcre2_compile_context_free(cc);
     if (re)
         pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* optional speed-up; interpreted otherwise */
@@ -195,8 +195,8 @@ static bool like_to_regex(const char *like, size_t len, bool utf, kz_buf *out)
     size_t i = 0;
     while (i < len) {
         utf8proc_int32_t cp;
-        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)like + i,
-                                              (utf8proc_ssize_t)(len - i), &cp);
+        utf8proc_ssize_t n =
+            utf8proc_iterate((const utf8proc_uint8_t *)like + i, (utf8proc_ssize_t)(len - i), &cp);
         if (n <= 0)
             return false;
         i += (size_t)n;
@@ -215,7 +215,10 @@ static bool like_to_regex(const char *like, size_t len, bool utf, kz_buf *out)
     return !out->oom;
 }
 
-static char *nfc(const char *s) { return (char *)utf8proc_NFC((const utf8proc_uint8_t *)s); }
+static char *nfc(const char *s)
+{
+    return (char *)utf8proc_NFC((const utf8proc_uint8_t *)s);
+}
 
 static int prepare_like(kz_ecmp *e, const char *pat, char *err, size_t errlen)
 {
@@ -370,8 +373,8 @@ int kz_ecmp_prepare(kz_ecmp *e, const kz_pat_cmp *c, char *err, size_t errlen)
     case KZ_CMP_ISSUPERSET:
         if (l->kind != KZ_LIT_STRING ||
             !parse_cidr(l->str, &e->cidr_family, e->cidr_addr, &e->cidr_prefix)) {
-            kz_eval_seterr(err, errlen, "%d:%d: '%s' is not an IP address or CIDR subnet",
-                           c->line, c->column, l->str ? l->str : "");
+            kz_eval_seterr(err, errlen, "%d:%d: '%s' is not an IP address or CIDR subnet", c->line,
+                           c->column, l->str ? l->str : "");
             return -1;
         }
         break;
@@ -392,9 +395,13 @@ void kz_ecmp_clear(kz_ecmp *e)
     e->re_text = e->re_bin = NULL;
 }
 
-static int run_re(const pcre2_code *re, const char *s, size_t len, kz_cmp_scratch *sc,
-                  char *err, size_t errlen)
+static int run_re(const pcre2_code *re, const char *s, size_t len, kz_cmp_scratch *sc, char *err,
+                  size_t errlen)
 {
+    if (!sc->md && !(sc->md = pcre2_match_data_create(1, NULL))) {
+        kz_eval_seterr(err, errlen, "out of memory");
+        return -1;
+    }
     int r = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, sc->md, NULL);
     if (r >= 0)
         return 1;
@@ -443,8 +450,7 @@ static int cidr_test(const kz_ecmp *e, const kz_val *v, char *err, size_t errlen
     return cidr_within(e->cidr_addr, e->cidr_prefix, addr, prefix);
 }
 
-int kz_ecmp_test(const kz_ecmp *e, const kz_val *v, kz_cmp_scratch *sc, char *err,
-                 size_t errlen)
+int kz_ecmp_test(const kz_ecmp *e, const kz_val *v, kz_cmp_scratch *sc, char *err, size_t errlen)
 {
     const kz_pat_cmp *c = e->cmp;
     const kz_pat_lit *l = &c->lit;

@@ -29,10 +29,10 @@ static size_t count_nodes(const kz_pat_obs *n)
 {
     if (!n)
         return 0;
-    return 1 + count_nodes(n->left) + (n->kind == KZ_OE_AND || n->kind == KZ_OE_OR ||
-                                               n->kind == KZ_OE_FOLLOWEDBY
-                                           ? count_nodes(n->right)
-                                           : 0);
+    return 1 + count_nodes(n->left) +
+           (n->kind == KZ_OE_AND || n->kind == KZ_OE_OR || n->kind == KZ_OE_FOLLOWEDBY
+                ? count_nodes(n->right)
+                : 0);
 }
 
 static int add_type(kz_leaf *lf, const char *t)
@@ -93,7 +93,10 @@ static int qualifier_time(const char *text, const kz_time *parsed, kz_evt *out, 
     return 0;
 }
 
-static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
 static uint64_t sat_mul(uint64_t a, uint64_t b)
 {
     return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
@@ -150,16 +153,17 @@ static int build_node(builder *b, const kz_pat_obs *n)
     case KZ_OE_STARTSTOP: {
         if (n->kind == KZ_OE_WITHIN) {
             if (!(n->within_seconds > 0)) {
-                kz_eval_seterr(b->err, b->errlen, "%d:%d: WITHIN needs a positive number of seconds",
-                               n->line, n->column);
+                kz_eval_seterr(b->err, b->errlen,
+                               "%d:%d: WITHIN needs a positive number of seconds", n->line,
+                               n->column);
                 return -1;
             }
             double ns = n->within_seconds * 1e9;
             e->within_ns = ns >= 9.2e18 ? INT64_MAX : (int64_t)(ns + 0.5);
         } else if (n->kind == KZ_OE_REPEATS) {
             if (n->repeats < 1) {
-                kz_eval_seterr(b->err, b->errlen, "%d:%d: REPEATS needs a positive count",
-                               n->line, n->column);
+                kz_eval_seterr(b->err, b->errlen, "%d:%d: REPEATS needs a positive count", n->line,
+                               n->column);
                 return -1;
             }
         } else {
@@ -252,7 +256,10 @@ kz_matcher *kz_matcher_new(const kz_pattern *p, char *err, size_t errlen)
     return m;
 }
 
-size_t kz_matcher_leaf_count(const kz_matcher *m) { return m ? m->nleaves : 0; }
+size_t kz_matcher_leaf_count(const kz_matcher *m)
+{
+    return m ? m->nleaves : 0;
+}
 
 const kz_pat_obs *kz_matcher_leaf(const kz_matcher *m, size_t leaf)
 {
@@ -343,8 +350,8 @@ static uint8_t *decode_binary(const char *s, size_t len, bool hex, size_t *outle
                     return NULL;
                 }
             }
-            uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
-                         (uint32_t)v[3];
+            uint32_t w =
+                (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
             out[o++] = (uint8_t)(w >> 16);
             if (pad < 2)
                 out[o++] = (uint8_t)(w >> 8);
@@ -383,22 +390,22 @@ static int walk(ectx *x, const kz_ecmp *e, const json_t *cur, size_t step);
 static int walk_reflist(ectx *x, const kz_ecmp *e, const json_t *list, size_t step)
 {
     const kz_pat_path *p = &e->cmp->path;
-    if (step == p->nsteps)
-        return test_json(x, e, list); /* a list compares as a non-scalar: only != holds */
+    size_t i, seen = 0, nres = 0;
+    json_t *r;
+    json_array_foreach(list, i, r)
+    {
+        if (json_is_string(r) && kz_obs_resolve(x->o, json_string_value(r)))
+            nres++;
+    }
+    if (step == p->nsteps) /* the list itself: present only when something resolved */
+        return nres ? test_json(x, e, list) : 0;
     const kz_pat_step *st = &p->steps[step];
     if (st->kind == KZ_STEP_KEY)
         return 0;
-    size_t i, seen = 0, nres = 0;
-    json_t *r;
-    if (st->kind == KZ_STEP_INDEX && st->index < 0) {
-        json_array_foreach(list, i, r) {
-            if (json_is_string(r) && kz_obs_resolve(x->o, json_string_value(r)))
-                nres++;
-        }
-    }
-    int64_t want = st->kind == KZ_STEP_INDEX && st->index < 0 ? (int64_t)nres + st->index
-                                                              : st->index;
-    json_array_foreach(list, i, r) {
+    int64_t want =
+        st->kind == KZ_STEP_INDEX && st->index < 0 ? (int64_t)nres + st->index : st->index;
+    json_array_foreach(list, i, r)
+    {
         if (!json_is_string(r)) {
             kz_eval_seterr(x->err, x->errlen, "a value of a reference list is not a string");
             return -1;
@@ -429,7 +436,8 @@ static int walk(ectx *x, const kz_ecmp *e, const json_t *cur, size_t step)
             return 0;
         size_t i;
         json_t *v;
-        json_array_foreach(cur, i, v) {
+        json_array_foreach(cur, i, v)
+        {
             int rc = walk(x, e, v, step + 1);
             if (rc != 0)
                 return rc;
@@ -451,8 +459,8 @@ static int walk(ectx *x, const kz_ecmp *e, const json_t *cur, size_t step)
         return 0;
     if (ends_with(st->key, "_ref")) {
         if (!json_is_string(v)) {
-            kz_eval_seterr(x->err, x->errlen, "the value of reference property '%s' is not a string",
-                           st->key);
+            kz_eval_seterr(x->err, x->errlen,
+                           "the value of reference property '%s' is not a string", st->key);
             return -1;
         }
         json_t *t = kz_obs_resolve(x->o, json_string_value(v));
@@ -460,8 +468,8 @@ static int walk(ectx *x, const kz_ecmp *e, const json_t *cur, size_t step)
     }
     if (ends_with(st->key, "_refs")) {
         if (!json_is_array(v)) {
-            kz_eval_seterr(x->err, x->errlen, "the value of reference list property '%s' is not a list",
-                           st->key);
+            kz_eval_seterr(x->err, x->errlen,
+                           "the value of reference list property '%s' is not a list", st->key);
             return -1;
         }
         return walk_reflist(x, e, v, step + 1);
@@ -472,10 +480,12 @@ static int walk(ectx *x, const kz_ecmp *e, const json_t *cur, size_t step)
             return 0; /* binary data has no properties */
         size_t blen = 0;
         bool bad;
-        uint8_t *bytes = decode_binary(json_string_value(v), json_string_length(v), hex, &blen, &bad);
+        uint8_t *bytes =
+            decode_binary(json_string_value(v), json_string_length(v), hex, &blen, &bad);
         if (!bytes) {
-            kz_eval_seterr(x->err, x->errlen, bad ? "property '%s' is not valid %s" : "out of memory",
-                           st->key, hex ? "hex" : "base64");
+            kz_eval_seterr(x->err, x->errlen,
+                           bad ? "property '%s' is not valid %s" : "out of memory", st->key,
+                           hex ? "hex" : "base64");
             return -1;
         }
         kz_val bv = {KZ_V_BYTES, (const char *)bytes, blen, 0, 0, false};
@@ -488,8 +498,7 @@ static int walk(ectx *x, const kz_ecmp *e, const json_t *cur, size_t step)
 
 /* Evaluate the comparison tree rooted at c for one root object; *k walks the prepared
  * comparisons in pre-order. */
-static int eval_tree(ectx *x, const kz_pat_cmp *c, const json_t *root, const char *type,
-                     size_t *k)
+static int eval_tree(ectx *x, const kz_pat_cmp *c, const json_t *root, const char *type, size_t *k)
 {
     if (c->kind == KZ_CE_CMP) {
         const kz_ecmp *e = &x->m->cmps[(*k)++];
@@ -527,33 +536,21 @@ static int eval_leaf(ectx *x, size_t leaf, const kz_obs_set *s)
     return found;
 }
 
-static int scratch_init(kz_cmp_scratch *sc, char *err, size_t errlen)
-{
-    sc->md = pcre2_match_data_create(1, NULL);
-    if (!sc->md) {
-        kz_eval_seterr(err, errlen, "out of memory");
-        return -1;
-    }
-    return 0;
-}
-
-int kz_matcher_match_observation(const kz_matcher *m, size_t leaf, const kz_obs_set *s,
-                                 size_t obs, char *err, size_t errlen)
+int kz_matcher_match_observation(const kz_matcher *m, size_t leaf, const kz_obs_set *s, size_t obs,
+                                 char *err, size_t errlen)
 {
     if (!m || !s || leaf >= m->nleaves || obs >= s->nobs) {
         kz_eval_seterr(err, errlen, "leaf or observation index out of range");
         return -1;
     }
     ectx x = {m, &s->obs[obs], {NULL}, err, errlen};
-    if (scratch_init(&x.sc, err, errlen) < 0)
-        return -1;
     int r = eval_leaf(&x, leaf, s);
     pcre2_match_data_free(x.sc.md);
     return r;
 }
 
-int kz_matcher_match(const kz_matcher *m, const kz_obs_set *s, size_t **binding,
-                     size_t *nbinding, char *err, size_t errlen)
+int kz_matcher_match(const kz_matcher *m, const kz_obs_set *s, size_t **binding, size_t *nbinding,
+                     char *err, size_t errlen)
 {
     if (binding)
         *binding = NULL;
@@ -567,7 +564,7 @@ int kz_matcher_match(const kz_matcher *m, const kz_obs_set *s, size_t **binding,
     size_t **cand = calloc(m->nleaves ? m->nleaves : 1, sizeof *cand);
     size_t *ncand = calloc(m->nleaves ? m->nleaves : 1, sizeof *ncand);
     int rc = 0;
-    if (!cand || !ncand || scratch_init(&x.sc, err, errlen) < 0) {
+    if (!cand || !ncand) {
         kz_eval_seterr(err, errlen, "out of memory");
         rc = -1;
     }
@@ -600,8 +597,8 @@ int kz_matcher_match(const kz_matcher *m, const kz_obs_set *s, size_t **binding,
     return rc;
 }
 
-int kz_pattern_match(const kz_pattern *p, const kz_obs_set *s, size_t **binding,
-                     size_t *nbinding, char *err, size_t errlen)
+int kz_pattern_match(const kz_pattern *p, const kz_obs_set *s, size_t **binding, size_t *nbinding,
+                     char *err, size_t errlen)
 {
     if (binding)
         *binding = NULL;

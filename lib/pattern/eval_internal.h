@@ -36,15 +36,16 @@ typedef struct kz_obs_obj {
     json_t *obj;     /* borrowed from the set's documents */
     const char *key; /* the id (2.1) or the objects-dictionary key (2.0) */
     uint32_t type_id;
+    uint32_t pos; /* position in the observation's input order: the tie-break of the type sort */
 } kz_obs_obj;
 
 typedef struct kz_obs {
     json_t *sdo;
     const char *id;
     kz_evt first, last;
-    int64_t count;     /* number_observed, >= 1 */
-    kz_obs_obj *objs;  /* sorted by type_id, input order within a type */
-    uint32_t *by_key;  /* indices into objs, sorted by key: reference resolution */
+    int64_t count;    /* number_observed, >= 1 */
+    kz_obs_obj *objs; /* sorted by type_id, input order within a type */
+    uint32_t *by_key; /* indices into objs, sorted by key: reference resolution */
     size_t nobjs;
 } kz_obs;
 
@@ -94,34 +95,34 @@ typedef struct kz_ecmp {
 int kz_ecmp_prepare(kz_ecmp *e, const kz_pat_cmp *c, char *err, size_t errlen);
 void kz_ecmp_clear(kz_ecmp *e);
 
-/* Per-call scratch for comparisons (regex match data). */
+/* Per-call scratch for comparisons: regex match data, created on first use (NULL until a
+ * regex runs); the caller frees it with pcre2_match_data_free. */
 typedef struct kz_cmp_scratch {
     pcre2_match_data *md;
 } kz_cmp_scratch;
 
 /* Test one value: 1 passes (NOT already applied), 0 fails, -1 runtime error. */
-int kz_ecmp_test(const kz_ecmp *e, const kz_val *v, kz_cmp_scratch *sc, char *err,
-                 size_t errlen);
+int kz_ecmp_test(const kz_ecmp *e, const kz_val *v, kz_cmp_scratch *sc, char *err, size_t errlen);
 
 /* ---- the prepared matcher ------------------------------------------------------------------ */
 
 typedef struct kz_leaf {
     const kz_pat_obs *node;
-    size_t first_cmp, ncmp;   /* prepared comparisons of this leaf, pre-order */
-    const char **types;       /* distinct object types named, borrowed from the AST */
+    size_t first_cmp, ncmp; /* prepared comparisons of this leaf, pre-order */
+    const char **types;     /* distinct object types named, borrowed from the AST */
     size_t ntypes;
 } kz_leaf;
 
 /* Per-node facts for the search, indexed by the node's pre-order number. */
 typedef struct kz_enode {
     const kz_pat_obs *node;
-    int left, right;         /* node numbers of the operands/child, -1 when none */
-    int leaf;                /* KZ_OE_OBS: leaf index */
-    size_t *leaves;          /* leaves below this node */
+    int left, right; /* node numbers of the operands/child, -1 when none */
+    int leaf;        /* KZ_OE_OBS: leaf index */
+    size_t *leaves;  /* leaves below this node */
     size_t nleaves;
-    uint64_t mandatory;      /* leaf instances every binding needs (saturating) */
-    int64_t within_ns;       /* KZ_OE_WITHIN, saturated */
-    kz_evt start, stop;      /* KZ_OE_STARTSTOP */
+    uint64_t mandatory; /* leaf instances every binding needs (saturating) */
+    int64_t within_ns;  /* KZ_OE_WITHIN, saturated */
+    kz_evt start, stop; /* KZ_OE_STARTSTOP */
 } kz_enode;
 
 struct kz_matcher {

@@ -21,12 +21,15 @@
  * plus a relaxation of everything still pending (each pending leaf instance with its
  * current box, OR contributing nothing), which is a necessary condition: a failed check
  * prunes the whole subtree. The copies made by REPEATS are interchangeable, so their
- * choices are taken in non-decreasing order (symmetry breaking).
+ * choices are taken in non-decreasing order (symmetry breaking), and a pending copy's
+ * relaxation already carries the bound its later anchor implies. Before matching, a run of
+ * identical instances is checked by counting the units in its box.
  *
  * Complexity, with N observed-data, P leaf instances (the pattern's size after REPEATS
- * expansion) and K choice points on the current path: one feasibility check is
- * O(P · (P + N)) (each instance scans its candidates once for a free unit, augmenting only
- * when none is left); each choice point tries at most N anchors. Patterns without
+ * expansion) and K choice points on the current path: one feasibility check is O(P · N)
+ * when every instance finds a free unit in its candidate range (the usual case; identical
+ * instances resume each other's scan), O(P² · N) in the worst case of Kuhn's augmenting
+ * paths; each choice point tries at most N anchors. Patterns without
  * WITHIN/FOLLOWEDBY/OR — the combinatorial cases of the reference like
  * "[a] AND [a] ... (10 times)" or "[a] REPEATS 10 TIMES" — need one check; a WITHIN over a
  * REPEATS needs at most N checks; the worst case is O(N^K) checks for K nested anchors,
@@ -161,8 +164,7 @@ static kz_evt evt_sub_ns(kz_evt a, int64_t ns)
 /* The candidates of leaf that box b may allow: [*lo, *hi) of cand[leaf]. Candidates are
  * sorted by first_observed, so the box's first bound cuts the end, and its last bound cuts
  * the start (a unit with last >= L has first >= L - span). */
-static void cand_range(const sctx *c, uint32_t leaf, const box *b, size_t *lo_out,
-                       size_t *hi_out)
+static void cand_range(const sctx *c, uint32_t leaf, const box *b, size_t *lo_out, size_t *hi_out)
 {
     const size_t *v = c->cand[leaf];
     size_t n = c->ncand[leaf], lo = 0, hi = n;
@@ -198,8 +200,8 @@ static void cand_range(const sctx *c, uint32_t leaf, const box *b, size_t *lo_ou
 
 static bool box_eq(const box *a, const box *b)
 {
-    return a->hf == b->hf && a->hl == b->hl && (!a->hf || (a->fstrict == b->fstrict &&
-                                                           kz_evt_cmp(&a->fmax, &b->fmax) == 0)) &&
+    return a->hf == b->hf && a->hl == b->hl &&
+           (!a->hf || (a->fstrict == b->fstrict && kz_evt_cmp(&a->fmax, &b->fmax) == 0)) &&
            (!a->hl || kz_evt_cmp(&a->lmin, &b->lmin) == 0);
 }
 
@@ -396,7 +398,10 @@ static bool push_task(sctx *c, int node, const box *b, int group)
     return true;
 }
 
-static int cmp_evt(const void *a, const void *b) { return kz_evt_cmp(a, b); }
+static int cmp_evt(const void *a, const void *b)
+{
+    return kz_evt_cmp(a, b);
+}
 
 /* Distinct first (or last) instants of the candidates of node's leaves allowed by b. */
 static kz_evt *anchors(sctx *c, int node, const box *b, bool use_first, size_t *n)
@@ -624,7 +629,7 @@ int kz_eval_search(const kz_matcher *m, const kz_obs_set *s, size_t *const *cand
     uint64_t units = 0;
     for (size_t i = 0; i < s->nobs; i++)
         units = units > UINT64_MAX - (uint64_t)s->obs[i].count ? UINT64_MAX
-                                                                : units + (uint64_t)s->obs[i].count;
+                                                               : units + (uint64_t)s->obs[i].count;
     if (m->nodes[0].mandatory > units) {
         rc = 0;
         goto done;

@@ -256,13 +256,11 @@ static int parse_ts(const json_t *sdo, const char *prop, kz_evt *out, char *err,
     kz_time t;
     char why[128] = "";
     if (!s) {
-        kz_eval_seterr(err, errlen, "observed-data #%zu: %s is missing or not a string", idx,
-                       prop);
+        kz_eval_seterr(err, errlen, "observed-data #%zu: %s is missing or not a string", idx, prop);
         return -1;
     }
     if (kz_time_parse(s, &t, why, sizeof why) < 0) {
-        kz_eval_seterr(err, errlen, "observed-data #%zu: invalid %s '%s': %s", idx, prop, s,
-                       why);
+        kz_eval_seterr(err, errlen, "observed-data #%zu: invalid %s '%s': %s", idx, prop, s, why);
         return -1;
     }
     *out = kz_evt_from_time(&t);
@@ -279,18 +277,35 @@ static int push_obj(objvec *ov, json_t *obj, const char *key)
 {
     if (!json_is_object(obj) || !json_string_value(json_object_get(obj, "type")))
         return 0;
-    for (size_t i = 0; i < ov->n; i++)
-        if (strcmp(ov->v[i].key, key) == 0)
-            return 0; /* duplicate ref */
-    if (!grow((void **)&ov->v, &ov->cap, ov->n + 1, sizeof(kz_obs_obj)))
+    if (ov->n >= UINT32_MAX || !grow((void **)&ov->v, &ov->cap, ov->n + 1, sizeof(kz_obs_obj)))
         return -1;
     ov->v[ov->n].obj = obj;
     ov->v[ov->n].key = key;
     ov->v[ov->n].type_id = 0;
+    ov->v[ov->n].pos = (uint32_t)ov->n;
     ov->n++;
     return 0;
 }
 
+typedef struct keyidx {
+    const char *key;
+    uint32_t idx;
+} keyidx;
+
+static int cmp_keyidx(const void *a, const void *b)
+{
+    const keyidx *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static int cmp_obj_type(const void *a, const void *b)
+{
+    const kz_obs_obj *x = a, *y = b;
+    if (x->type_id != y->type_id)
+        return x->type_id < y->type_id ? -1 : 1;
+    return (x->pos > y->pos) - (x->pos < y->pos);
+}
 
 void kz_obs_set_free(kz_obs_set *s)
 {
@@ -315,38 +330,50 @@ static void loader_free(loader *L)
     free(L->types);
 }
 
-/* Sort the collected objects by type id (stable, so input order is kept within a type)
- * and build the key index. Insertion sorts: an observation holds a handful of objects, and
- * qsort would be neither stable nor able to sort indices without a global context. */
+/* Turn the collected objects into the observation's final layout: duplicates (an id listed
+ * twice in object_refs) dropped, objects sorted by type id with input order kept within a
+ * type, and the key index. O(n log n) in the observation's objects. */
 static int build_obs(kz_obs_set *s, kz_obs *o, objvec *ov)
 {
-    for (size_t i = 0; i < ov->n; i++)
-        ov->v[i].type_id =
-            kz_obs_type_id(s, json_string_value(json_object_get(ov->v[i].obj, "type")));
-    /* stable sort by type: insertion sort (objects per observation are few) */
-    for (size_t i = 1; i < ov->n; i++) {
-        kz_obs_obj x = ov->v[i];
-        size_t j = i;
-        while (j > 0 && ov->v[j - 1].type_id > x.type_id) {
-            ov->v[j] = ov->v[j - 1];
-            j--;
-        }
-        ov->v[j] = x;
-    }
-    o->objs = ov->v;
-    o->nobjs = ov->n;
-    o->by_key = malloc((ov->n ? ov->n : 1) * sizeof(uint32_t));
-    if (!o->by_key)
+    size_t n = ov->n;
+    keyidx *ki = malloc((n ? n : 1) * sizeof *ki);
+    o->by_key = malloc((n ? n : 1) * sizeof(uint32_t));
+    if (!ki || !o->by_key) {
+        free(ki);
         return -1;
-    for (size_t i = 0; i < ov->n; i++) {
-        uint32_t x = (uint32_t)i;
-        size_t j = i;
-        while (j > 0 && strcmp(o->objs[o->by_key[j - 1]].key, o->objs[x].key) > 0) {
-            o->by_key[j] = o->by_key[j - 1];
-            j--;
-        }
-        o->by_key[j] = x;
     }
+    for (size_t i = 0; i < n; i++) {
+        ki[i].key = ov->v[i].key;
+        ki[i].idx = (uint32_t)i;
+    }
+    if (n > 1)
+        qsort(ki, n, sizeof *ki, cmp_keyidx);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(ki[i].key, ki[i - 1].key) == 0)
+            ov->v[ki[i].idx].obj = NULL; /* keep the first occurrence */
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ov->v[i].obj) {
+            ov->v[u] = ov->v[i];
+            ov->v[u].pos = (uint32_t)u;
+            ov->v[u].type_id =
+                kz_obs_type_id(s, json_string_value(json_object_get(ov->v[u].obj, "type")));
+            u++;
+        }
+    n = u;
+    if (n > 1)
+        qsort(ov->v, n, sizeof *ov->v, cmp_obj_type);
+    for (size_t i = 0; i < n; i++) {
+        ki[i].key = ov->v[i].key;
+        ki[i].idx = (uint32_t)i;
+    }
+    if (n > 1)
+        qsort(ki, n, sizeof *ki, cmp_keyidx);
+    for (size_t i = 0; i < n; i++)
+        o->by_key[i] = ki[i].idx;
+    free(ki);
+    o->objs = ov->v;
+    o->nobjs = n;
     ov->v = NULL;
     ov->n = ov->cap = 0;
     return 0;
@@ -367,7 +394,8 @@ kz_obs_set *kz_obs_set_from_json(const json_t *docs, int stix_version, char *err
 
     size_t i;
     json_t *doc;
-    json_array_foreach(docs, i, doc) {
+    json_array_foreach(docs, i, doc)
+    {
         if (!json_is_object(doc))
             continue;
         if (is_type(doc, "bundle")) {
@@ -376,7 +404,8 @@ kz_obs_set *kz_obs_set_from_json(const json_t *docs, int stix_version, char *err
                 goto oom;
             size_t j;
             json_t *o;
-            json_array_foreach(json_object_get(doc, "objects"), j, o) {
+            json_array_foreach(json_object_get(doc, "objects"), j, o)
+            {
                 if (!json_is_object(o))
                     continue;
                 scope_add(&L, (size_t)si, o);
@@ -415,8 +444,8 @@ kz_obs_set *kz_obs_set_from_json(const json_t *docs, int stix_version, char *err
             break;
         }
         if (kz_evt_cmp(&o->first, &o->last) > 0) {
-            kz_eval_seterr(err, errlen, "observed-data #%zu: last_observed is before first_observed",
-                           k);
+            kz_eval_seterr(err, errlen,
+                           "observed-data #%zu: last_observed is before first_observed", k);
             rc = -1;
             break;
         }
@@ -433,7 +462,8 @@ kz_obs_set *kz_obs_set_from_json(const json_t *docs, int stix_version, char *err
         if (json_is_array(refs)) {
             size_t j;
             json_t *r;
-            json_array_foreach(refs, j, r) {
+            json_array_foreach(refs, j, r)
+            {
                 const char *id = json_string_value(r);
                 json_t *target = id ? scope_find(&L.scopes[L.obs[k].scope], id) : NULL;
                 if (target && push_obj(&ovs[k], target, id) < 0)
@@ -442,7 +472,8 @@ kz_obs_set *kz_obs_set_from_json(const json_t *docs, int stix_version, char *err
         } else if (json_is_object(objs)) {
             const char *key;
             json_t *v;
-            json_object_foreach(objs, key, v) {
+            json_object_foreach(objs, key, v)
+            {
                 if (push_obj(&ovs[k], v, key) < 0)
                     rc = -2;
             }
@@ -489,7 +520,10 @@ oom:
     return NULL;
 }
 
-size_t kz_obs_set_count(const kz_obs_set *s) { return s ? s->nobs : 0; }
+size_t kz_obs_set_count(const kz_obs_set *s)
+{
+    return s ? s->nobs : 0;
+}
 
 const json_t *kz_obs_set_sdo(const kz_obs_set *s, size_t i)
 {

@@ -54,6 +54,8 @@ typedef struct slot {
 
 struct kz_policy_cache {
     pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned hashing, max_hashing; /* Argon2id verifications running / allowed at once */
     uint8_t hkey[crypto_generichash_KEYBYTES];
     size_t n;
     int64_t ttl;
@@ -76,6 +78,8 @@ kz_policy_cache *kz_policy_cache_new(size_t slots, int64_t ttl_us)
     c->ttl = ttl_us;
     randombytes_buf(c->hkey, sizeof c->hkey);
     pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    c->max_hashing = 2;
     return c;
 }
 
@@ -84,6 +88,7 @@ void kz_policy_cache_free(kz_policy_cache *c)
     if (!c)
         return;
     pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
     sodium_memzero(c->slots, c->n * sizeof *c->slots);
     free(c->slots);
     free(c);
@@ -120,6 +125,29 @@ static void cache_put(kz_policy_cache *c, const uint8_t key[32], const kz_princi
     pthread_mutex_unlock(&c->mu);
 }
 
+/* Each Argon2id verification takes 64 MiB and tens of milliseconds by design: a flood of
+ * wrong passwords must queue here rather than take every thread and all memory. */
+static void hashing_enter(kz_policy_cache *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    while (c->hashing >= c->max_hashing)
+        pthread_cond_wait(&c->cv, &c->mu);
+    c->hashing++;
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void hashing_leave(kz_policy_cache *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->hashing--;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
 /* ---- authentication --------------------------------------------------------------------- */
 
 static int principal_from(const kz_store_account *a, kz_principal *out)
@@ -139,7 +167,8 @@ static bool prefix_ci(const char *s, const char *p)
     return true;
 }
 
-static int auth_basic(kz_store *s, const char *b64, kz_principal *out, char *err, size_t errlen)
+static int auth_basic(kz_store *s, kz_policy_cache *cache, const char *b64, kz_principal *out,
+                      char *err, size_t errlen)
 {
     size_t blen = strlen(b64);
     if (blen > 4096)
@@ -166,7 +195,10 @@ static int auth_basic(kz_store *s, const char *b64, kz_principal *out, char *err
     kz_store_account a;
     int rc = kz_store_account_get(s, (const char *)raw, &a, err, errlen);
     if (rc == 0) {
-        rc = kz_policy_verify_password(a.pwhash, pw, pwlen) ? principal_from(&a, out) : 1;
+        hashing_enter(cache);
+        bool ok = kz_policy_verify_password(a.pwhash, pw, pwlen);
+        hashing_leave(cache);
+        rc = ok ? principal_from(&a, out) : 1;
         kz_store_account_free(&a);
     }
     sodium_memzero(raw, rawlen);
@@ -174,8 +206,7 @@ static int auth_basic(kz_store *s, const char *b64, kz_principal *out, char *err
     return rc;
 }
 
-static int auth_bearer(kz_store *s, const char *tok, kz_principal *out, char *err,
-                       size_t errlen)
+static int auth_bearer(kz_store *s, const char *tok, kz_principal *out, char *err, size_t errlen)
 {
     uint8_t h[32];
     kz_policy_token_hash(tok, strlen(tok), h);
@@ -210,9 +241,10 @@ int kz_policy_authenticate(kz_store *s, kz_policy_cache *cache, const char *auth
         v += 6;
         while (*v == ' ')
             v++;
-        rc = auth_basic(s, v, out, err, errlen);
-    } else if (prefix_ci(v, "bearer ")) {
-        v += 7;
+        rc = auth_basic(s, cache, v, out, err, errlen);
+    } else if (prefix_ci(v, "bearer ") || prefix_ci(v, "token ")) {
+        /* "Token" is what taxii2-client's TokenAuth sends */
+        v += prefix_ci(v, "token ") ? 6 : 7;
         while (*v == ' ')
             v++;
         rc = auth_bearer(s, v, out, err, errlen);

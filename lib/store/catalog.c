@@ -73,11 +73,27 @@ static int is_constraint(const char *err)
 
 /* ---- roots ------------------------------------------------------------------------------ */
 
+/* Root names and aliases are path segments: keep them to an unambiguous, URL-safe alphabet. */
+static bool segment_ok(const char *v)
+{
+    if (!v || !*v || strlen(v) > 100 || strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
+        return false;
+    for (const char *p = v; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return false;
+    return true;
+}
+
 int kz_store_root_add(kz_store *s, const char *name, const char *title, const char *description,
                       char *err, size_t errlen)
 {
-    return kz_sq_run(s, "INSERT OR IGNORE INTO roots(name, title, description) VALUES(?,?,?)",
-                     err, errlen, 3, name, title, description) < 0
+    if (!segment_ok(name) || strcmp(name, "taxii2") == 0)
+        return kz_sq_failmsg(err, errlen,
+                             "an API root name is 1-100 letters, digits, '-', '_' or '.' and not "
+                             "'taxii2' (the discovery path)");
+    return kz_sq_run(s, "INSERT OR IGNORE INTO roots(name, title, description) VALUES(?,?,?)", err,
+                     errlen, 3, name, title, description) < 0
                ? -1
                : 0;
 }
@@ -111,16 +127,15 @@ int kz_store_root_each(kz_store *s, kz_store_root_fn fn, void *ctx, char *err, s
     return rc;
 }
 
-int kz_store_root_get(kz_store *s, const char *name, kz_store_root *out, char *err,
-                      size_t errlen)
+int kz_store_root_get(kz_store *s, const char *name, kz_store_root *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     sqlite3 *db = kz_sq_acquire(s, err, errlen);
     if (!db)
         return -1;
     int rc = -1;
-    sqlite3_stmt *st = prep(db, "SELECT name, title, description FROM roots WHERE name=?", err,
-                            errlen, 1, name);
+    sqlite3_stmt *st =
+        prep(db, "SELECT name, title, description FROM roots WHERE name=?", err, errlen, 1, name);
     if (st) {
         int step = sqlite3_step(st);
         if (step == SQLITE_ROW) {
@@ -138,11 +153,15 @@ int kz_store_root_get(kz_store *s, const char *name, kz_store_root *out, char *e
 /* ---- collections ------------------------------------------------------------------------ */
 
 int kz_store_collection_add(kz_store *s, const char *root, const char *id, const char *alias,
-                            const char *title, const char *description, char id_out[37],
-                            char *err, size_t errlen)
+                            const char *title, const char *description, char id_out[37], char *err,
+                            size_t errlen)
 {
     char idbuf[37];
     kz_uuid u;
+    if (alias && !segment_ok(alias))
+        return kz_sq_failmsg(err, errlen,
+                             "an alias is 1-100 letters, digits, '-', '_' or '.' (it is a path "
+                             "segment)");
     if (id) {
         if (kz_uuid_parse(id, &u) < 0)
             return kz_sq_failmsg(err, errlen, "a collection id must be a UUID");
@@ -246,16 +265,16 @@ int kz_store_status_put(kz_store *s, const char *id, const char *root, int64_t o
                : 0;
 }
 
-int kz_store_status_get(kz_store *s, const char *id, const char *root, char **json,
-                        int64_t *owner, char *err, size_t errlen)
+int kz_store_status_get(kz_store *s, const char *id, const char *root, char **json, int64_t *owner,
+                        char *err, size_t errlen)
 {
     *json = NULL;
     sqlite3 *db = kz_sq_acquire(s, err, errlen);
     if (!db)
         return -1;
     int rc = -1;
-    sqlite3_stmt *st = prep(db, "SELECT json, owner FROM status WHERE id=? AND root=?", err,
-                            errlen, 2, id, root);
+    sqlite3_stmt *st =
+        prep(db, "SELECT json, owner FROM status WHERE id=? AND root=?", err, errlen, 2, id, root);
     if (st) {
         int step = sqlite3_step(st);
         if (step == SQLITE_ROW) {
@@ -276,16 +295,15 @@ int kz_store_status_prune(kz_store *s, int64_t before_us, char *err, size_t errl
 {
     char t[32];
     snprintf(t, sizeof t, "%lld", (long long)before_us);
-    return kz_sq_run(s, "DELETE FROM status WHERE created_us < CAST(? AS INTEGER)", err, errlen,
-                     1, t) < 0
+    return kz_sq_run(s, "DELETE FROM status WHERE created_us < CAST(? AS INTEGER)", err, errlen, 1,
+                     t) < 0
                ? -1
                : 0;
 }
 
 /* ---- organisations and accounts --------------------------------------------------------- */
 
-int kz_store_org_add(kz_store *s, const char *name, const char *identity, char *err,
-                     size_t errlen)
+int kz_store_org_add(kz_store *s, const char *name, const char *identity, char *err, size_t errlen)
 {
     if (kz_sq_run(s, "INSERT INTO orgs(name, identity) VALUES(?,?)", err, errlen, 2, name,
                   identity) < 0) {
@@ -372,7 +390,7 @@ int kz_store_account_del(kz_store *s, const char *name, char *err, size_t errlen
 }
 
 static const char *const account_cols =
-    "SELECT a.key, a.name, o.name, a.pwhash, a.admin FROM accounts a JOIN orgs o ON o.key = a.org";
+    "SELECT a.key, a.name, o.name, a.pwhash FROM accounts a JOIN orgs o ON o.key = a.org";
 
 static void fill_account(sqlite3_stmt *st, kz_store_account *a)
 {
@@ -380,7 +398,6 @@ static void fill_account(sqlite3_stmt *st, kz_store_account *a)
     a->name = kz_sq_dup(sqlite3_column_text(st, 1));
     a->org = kz_sq_dup(sqlite3_column_text(st, 2));
     a->pwhash = kz_sq_dup(sqlite3_column_text(st, 3));
-    a->admin = sqlite3_column_int(st, 4) != 0;
 }
 
 static int account_get(kz_store *s, const char *where, const char *param, kz_store_account *out,
@@ -422,8 +439,7 @@ int kz_store_account_get_key(kz_store *s, int64_t key, kz_store_account *out, ch
     return account_get(s, "a.key = CAST(? AS INTEGER)", k, out, err, errlen);
 }
 
-int kz_store_account_each(kz_store *s, kz_store_account_fn fn, void *ctx, char *err,
-                          size_t errlen)
+int kz_store_account_each(kz_store *s, kz_store_account_fn fn, void *ctx, char *err, size_t errlen)
 {
     sqlite3 *db = kz_sq_acquire(s, err, errlen);
     if (!db)
@@ -448,8 +464,8 @@ int kz_store_account_each(kz_store *s, kz_store_account_fn fn, void *ctx, char *
 
 /* ---- tokens ----------------------------------------------------------------------------- */
 
-int kz_store_token_add(kz_store *s, const char *account, const char *label,
-                       const uint8_t hash[32], char *err, size_t errlen)
+int kz_store_token_add(kz_store *s, const char *account, const char *label, const uint8_t hash[32],
+                       char *err, size_t errlen)
 {
     sqlite3 *db = kz_sq_acquire(s, err, errlen);
     if (!db)
@@ -468,8 +484,8 @@ int kz_store_token_add(kz_store *s, const char *account, const char *label,
         if (step != SQLITE_DONE) {
             kz_sq_fail(db, err, errlen, "adding the token");
             if (is_constraint(err))
-                snprintf(err, errlen, "account '%s' already has a token labelled '%s'",
-                         account, label);
+                snprintf(err, errlen, "account '%s' already has a token labelled '%s'", account,
+                         label);
         } else if (sqlite3_changes(db) == 0) {
             kz_sq_failmsg(err, errlen, "no such account");
         } else {
@@ -519,8 +535,8 @@ int kz_store_token_lookup(kz_store *s, const uint8_t hash[32], int64_t *account_
 
 /* ---- grants ----------------------------------------------------------------------------- */
 
-int kz_store_grant(kz_store *s, const char *collection_id, bool to_org, const char *name,
-                   bool read, bool write, bool revoke, char *err, size_t errlen)
+int kz_store_grant(kz_store *s, const char *collection_id, bool to_org, const char *name, bool read,
+                   bool write, bool revoke, char *err, size_t errlen)
 {
     const char *principal = to_org ? "(SELECT key FROM orgs WHERE name = ?2)"
                                    : "(SELECT key FROM accounts WHERE name = ?2)";
@@ -555,8 +571,8 @@ int kz_store_grant(kz_store *s, const char *collection_id, bool to_org, const ch
     return 0;
 }
 
-int kz_store_access(kz_store *s, int64_t account_key, int64_t coll, bool *can_read,
-                    bool *can_write, char *err, size_t errlen)
+int kz_store_access(kz_store *s, int64_t account_key, int64_t coll, bool *can_read, bool *can_write,
+                    char *err, size_t errlen)
 {
     *can_read = *can_write = false;
     sqlite3 *db = kz_sq_acquire(s, err, errlen);

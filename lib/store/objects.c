@@ -58,15 +58,15 @@ int kz_store_put_objects(kz_store *s, int64_t coll, const kz_store_object *objs,
                            -1, &sel, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
                            "INSERT INTO objects(date_added, coll, id, type, spec_version,"
-                           " version, version_us, is_first, is_last, creator, markings, json)"
-                           " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+                           " version, version_us, is_first, is_last, creator, markings, json, tlp)"
+                           " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
                            -1, &ins, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
                            "UPDATE objects SET is_first = (version_us = ?3),"
                            " is_last = (version_us = ?4) WHERE coll=?1 AND id=?2",
                            -1, &upd, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(k, v) VALUES('date_added', ?1)",
-                           -1, &meta, NULL) != SQLITE_OK) {
+        sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(k, v) VALUES('date_added', ?1)", -1,
+                           &meta, NULL) != SQLITE_OK) {
         kz_sq_fail(db, err, errlen, "preparing the insert");
         goto done;
     }
@@ -113,6 +113,7 @@ int kz_store_put_objects(kz_store *s, int64_t coll, const kz_store_object *objs,
         sqlite3_bind_int(ins, 9, o->version_us == nmx);
         bind_text_or_null(ins, 10, o->creator);
         bind_text_or_null(ins, 11, o->markings);
+        sqlite3_bind_int(ins, 13, o->tlp);
         sqlite3_bind_blob(ins, 12, o->json, (int)o->json_len, SQLITE_STATIC);
         if (sqlite3_step(ins) != SQLITE_DONE) {
             kz_sq_fail(db, err, errlen, "inserting");
@@ -206,14 +207,18 @@ int kz_store_page(kz_store *s, const kz_store_query *q, bool want_json, kz_store
         return kz_sq_failmsg(err, errlen, "page limit must be positive");
     kz_buf sql;
     kz_buf_init(&sql);
+    /* With match[id] (and for one object's endpoints) probe the (coll, id) index and sort the
+     * few versions found, instead of scanning the whole collection in date_added order. */
     kz_buf_printf(&sql,
-                  "SELECT date_added, id, version, spec_version%s FROM objects"
+                  "SELECT date_added, id, version, spec_version%s FROM objects%s"
                   " WHERE coll = ? AND date_added > ?",
-                  want_json ? ", json" : "");
+                  want_json ? ", json" : "", q->nids ? " INDEXED BY objects_version" : "");
     in_list(&sql, "id", q->nids);
     in_list(&sql, "type", q->ntypes);
     in_list(&sql, "spec_version", q->nspec);
     version_clause(&sql, q);
+    if (q->max_tlp > 0)
+        kz_buf_puts(&sql, " AND (tlp <= ? OR creator = ?)");
     kz_buf_puts(&sql, " ORDER BY date_added LIMIT ?");
     if (sql.oom) {
         kz_buf_free(&sql);
@@ -233,6 +238,10 @@ int kz_store_page(kz_store *s, const kz_store_query *q, bool want_json, kz_store
     sqlite3_bind_int64(st, 1, q->coll);
     sqlite3_bind_int64(st, 2, q->after);
     int i = bind_lists(st, 3, q, true);
+    if (q->max_tlp > 0) {
+        sqlite3_bind_int(st, i++, q->max_tlp);
+        sqlite3_bind_text(st, i++, q->viewer_org ? q->viewer_org : "", -1, SQLITE_STATIC);
+    }
     sqlite3_bind_int64(st, i, (sqlite3_int64)q->limit + 1);
     size_t got = 0;
     rc = 0;
@@ -286,7 +295,9 @@ int kz_store_object_exists(kz_store *s, int64_t coll, const char *id, char *err,
         sqlite3_bind_int64(st, 1, coll);
         sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
         int step = sqlite3_step(st);
-        rc = step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : kz_sq_fail(db, err, errlen, "reading");
+        rc = step == SQLITE_ROW    ? 1
+             : step == SQLITE_DONE ? 0
+                                   : kz_sq_fail(db, err, errlen, "reading");
     }
     sqlite3_finalize(st);
     kz_sq_release(s, db);
@@ -377,7 +388,7 @@ int kz_store_count(kz_store *s, int64_t coll, int64_t *count, char *err, size_t 
     sqlite3_stmt *st = NULL;
     int rc = -1;
     if (sqlite3_prepare_v2(db, "SELECT count(*) FROM objects WHERE coll=?1", -1, &st, NULL) ==
-            SQLITE_OK) {
+        SQLITE_OK) {
         sqlite3_bind_int64(st, 1, coll);
         if (sqlite3_step(st) == SQLITE_ROW) {
             *count = sqlite3_column_int64(st, 0);

@@ -30,7 +30,7 @@ static const char *const schema =
     "CREATE TABLE IF NOT EXISTS objects(date_added INTEGER PRIMARY KEY, coll INTEGER NOT NULL,"
     " id TEXT NOT NULL, type TEXT NOT NULL, spec_version TEXT NOT NULL, version TEXT NOT NULL,"
     " version_us INTEGER NOT NULL, is_first INTEGER NOT NULL, is_last INTEGER NOT NULL,"
-    " creator TEXT, markings TEXT, json BLOB NOT NULL);"
+    " creator TEXT, markings TEXT, tlp INTEGER NOT NULL DEFAULT 0, json BLOB NOT NULL);"
     "CREATE UNIQUE INDEX IF NOT EXISTS objects_version ON objects(coll, id, version_us);"
     "CREATE INDEX IF NOT EXISTS objects_page ON objects(coll);"
     "CREATE INDEX IF NOT EXISTS objects_last ON objects(coll) WHERE is_last = 1;"
@@ -40,7 +40,7 @@ static const char *const schema =
     "CREATE TABLE IF NOT EXISTS orgs(key INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
     " identity TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS accounts(key INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-    " org INTEGER NOT NULL, pwhash TEXT NOT NULL, admin INTEGER NOT NULL DEFAULT 0,"
+    " org INTEGER NOT NULL, pwhash TEXT NOT NULL,"
     " created_us INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS tokens(key INTEGER PRIMARY KEY, account INTEGER NOT NULL,"
     " label TEXT NOT NULL, hash BLOB NOT NULL UNIQUE, created_us INTEGER NOT NULL,"
@@ -66,9 +66,8 @@ int kz_sq_failmsg(char *err, size_t errlen, const char *msg)
 static int open_conn(kz_store *s, sqlite3 **out, char *err, size_t errlen)
 {
     sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(s->path, &db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         kz_sq_fail(db, err, errlen, s->path);
         sqlite3_close(db);

@@ -45,8 +45,7 @@ static int bad(char *err, size_t errlen, const char *fmt, const char *what)
 }
 
 /* Split a comma-separated list into owned strings; empty items are malformed. */
-static int split(const char *key, const char *v, char ***out, size_t *n, char *err,
-                 size_t errlen)
+static int split(const char *key, const char *v, char ***out, size_t *n, char *err, size_t errlen)
 {
     size_t cap = 1;
     for (const char *p = v; *p; p++)
@@ -105,8 +104,7 @@ static int parse_versions(const char *v, kz_taxii_filter *f, char *err, size_t e
             break;
         if (strcmp(it, "all") == 0) {
             if (n > 1)
-                rc = bad(err, errlen, "match[version]: '%s' cannot be combined with others",
-                         "all");
+                rc = bad(err, errlen, "match[version]: '%s' cannot be combined with others", "all");
             f->v_all = true;
         } else if (strcmp(it, "first") == 0) {
             f->v_first = true;
@@ -116,8 +114,8 @@ static int parse_versions(const char *v, kz_taxii_filter *f, char *err, size_t e
             kz_time t;
             char why[128];
             if (kz_time_parse(it, &t, why, sizeof why) < 0) {
-                rc = bad(err, errlen,
-                         "match[version]: '%s' is not all, first, last or a timestamp", it);
+                rc = bad(err, errlen, "match[version]: '%s' is not all, first, last or a timestamp",
+                         it);
                 break;
             }
             for (size_t j = 0; j < f->nv_times; j++)
@@ -187,8 +185,8 @@ static int parse_cursor(const char *v, const kz_taxii_filter *f, int64_t *after,
     if (sodium_hex2bin(h, sizeof h, dot + 1, 16, NULL, NULL, NULL) != 0)
         return bad(err, errlen, "next: '%s' is not a cursor this server issued", v);
     if (sodium_memcmp(h, f->qhash, 8) != 0)
-        return bad(err, errlen,
-                   "next: '%s' belongs to another query (repeat the original filters)", v);
+        return bad(err, errlen, "next: '%s' belongs to another query (repeat the original filters)",
+                   v);
     char *end = NULL;
     errno = 0;
     unsigned long long da = strtoull(v, &end, 16);
@@ -200,8 +198,8 @@ static int parse_cursor(const char *v, const kz_taxii_filter *f, int64_t *after,
 
 static bool applies(kz_taxii_endpoint ep, const char *key)
 {
-    bool paging = strcmp(key, "added_after") == 0 || strcmp(key, "limit") == 0 ||
-                  strcmp(key, "next") == 0;
+    bool paging =
+        strcmp(key, "added_after") == 0 || strcmp(key, "limit") == 0 || strcmp(key, "next") == 0;
     switch (ep) {
     case KZ_TAXII_EP_OBJECTS:
         return true;
@@ -216,8 +214,9 @@ static bool applies(kz_taxii_endpoint ep, const char *key)
     return false;
 }
 
-static const char *const known[] = {"added_after", "limit", "next", "match[id]",
-                                    "match[type]", "match[version]", "match[spec_version]"};
+static const char *const known[] = {"added_after",        "limit",       "next",
+                                    "match[id]",          "match[type]", "match[version]",
+                                    "match[spec_version]"};
 
 int kz_taxii_filter_parse(const kz_taxii_param *params, size_t n, kz_taxii_endpoint ep,
                           size_t page_cap, const char *scope, kz_taxii_filter *f, char *err,

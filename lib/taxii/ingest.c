@@ -55,9 +55,9 @@ static json_t *detail(const item *it, const char *message)
     return o;
 }
 
-void kz_taxii_add_objects(kz_taxii_server *srv, const kz_principal *who,
-                          const kz_store_collection *coll, const kz_taxii_request *req,
-                          kz_taxii_response *res)
+void kz_taxii_srv_add_objects(kz_taxii_server *srv, const kz_principal *who,
+                              const kz_store_collection *coll, const kz_taxii_request *req,
+                              kz_taxii_response *res)
 {
     int64_t started = kz_time_now_us();
     kz_json_error jerr;
@@ -66,13 +66,13 @@ void kz_taxii_add_objects(kz_taxii_server *srv, const kz_principal *who,
         char msg[400];
         snprintf(msg, sizeof msg, "the body is not JSON: %d:%d: %s", jerr.line, jerr.column,
                  jerr.text);
-        kz_taxii_set_error(res, 400, "Bad request", msg);
+        kz_taxii_srv_error(res, 400, "Bad request", msg);
         return;
     }
     json_t *objs = json_object_get(env, "objects");
     if (!json_is_object(env) || (objs && !json_is_array(objs))) {
         json_decref(env);
-        kz_taxii_set_error(res, 422, "Unprocessable entity",
+        kz_taxii_srv_error(res, 422, "Unprocessable entity",
                            "the body must be a TAXII envelope with an \"objects\" list");
         return;
     }
@@ -87,7 +87,7 @@ void kz_taxii_add_objects(kz_taxii_server *srv, const kz_principal *who,
         free(results);
         free(owned);
         json_decref(env);
-        kz_taxii_set_error(res, 500, "Internal error", "out of memory");
+        kz_taxii_srv_error(res, 500, "Internal error", "out of memory");
         return;
     }
     size_t nb = 0, nowned = 0;
@@ -128,6 +128,12 @@ void kz_taxii_add_objects(kz_taxii_server *srv, const kz_principal *who,
         owned[nowned++] = ser;
         json_t *mk = json_object_get(o, "object_marking_refs");
         char *marks = mk ? json_dumps(mk, JSON_COMPACT) : NULL;
+        int tlp = 0; /* the strictest TLP marking decides who may read the version */
+        for (size_t k = 0; k < json_array_size(mk); k++) {
+            const kz_tlp_marking *m = kz_tlp_lookup(json_string_value(json_array_get(mk, k)));
+            if (m && (int)m->level > tlp)
+                tlp = (int)m->level;
+        }
         if (marks)
             owned[nowned++] = marks;
         kz_store_object *so = &batch[nb];
@@ -138,17 +144,18 @@ void kz_taxii_add_objects(kz_taxii_server *srv, const kz_principal *who,
         so->version_us = t.us;
         so->creator = who->org;
         so->markings = marks;
+        so->tlp = tlp;
         so->json = ser;
         so->json_len = strlen(ser);
         it->slot = (int)nb++;
     }
     kz_diags_free(&d);
     char err[512];
-    int rc = nb ? kz_store_put_objects(srv->store, coll->key, batch, nb, results, NULL, err,
-                                       sizeof err)
-                : 0;
+    int rc =
+        nb ? kz_store_put_objects(srv->store, coll->key, batch, nb, results, NULL, err, sizeof err)
+           : 0;
     if (rc < 0) {
-        kz_taxii_set_error(res, 500, "Internal error",
+        kz_taxii_srv_error(res, 500, "Internal error",
                            "the objects could not be stored; nothing was added");
     } else {
         kz_uuid u;
@@ -178,15 +185,15 @@ void kz_taxii_add_objects(kz_taxii_server *srv, const kz_principal *who,
         json_object_set_new(st, "pending_count", json_integer(0));
         char *body = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(st);
-        if (!body || kz_store_status_put(srv->store, sid, coll->root, who->account, started,
-                                         body, err, sizeof err) < 0) {
+        if (!body || kz_store_status_put(srv->store, sid, coll->root, who->account, started, body,
+                                         err, sizeof err) < 0) {
             /* The objects are stored; only the status could not be kept for later GETs. */
             if (!body)
-                kz_taxii_set_error(res, 500, "Internal error", "out of memory");
+                kz_taxii_srv_error(res, 500, "Internal error", "out of memory");
             else
-                kz_taxii_set_body(res, 202, body);
+                kz_taxii_srv_body(res, 202, body);
         } else {
-            kz_taxii_set_body(res, 202, body);
+            kz_taxii_srv_body(res, 202, body);
         }
     }
     for (size_t i = 0; i < n; i++)

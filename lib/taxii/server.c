@@ -58,7 +58,7 @@ void kz_taxii_response_free(kz_taxii_response *res)
     res->body_len = 0;
 }
 
-void kz_taxii_set_body(kz_taxii_response *res, int status, char *body)
+void kz_taxii_srv_body(kz_taxii_response *res, int status, char *body)
 {
     free(res->body);
     res->status = body ? status : 500;
@@ -66,15 +66,15 @@ void kz_taxii_set_body(kz_taxii_response *res, int status, char *body)
     res->body_len = body ? strlen(body) : 0;
 }
 
-void kz_taxii_set_error(kz_taxii_response *res, int status, const char *title,
+void kz_taxii_srv_error(kz_taxii_response *res, int status, const char *title,
                         const char *description)
 {
-    kz_taxii_set_body(res, status, kz_taxii_error_json(status, title, description));
+    kz_taxii_srv_body(res, status, kz_taxii_error_json(status, title, description));
     res->status = status;
     res->date_first[0] = res->date_last[0] = 0;
 }
 
-void kz_taxii_put_jstr(kz_buf *b, const char *s)
+void kz_taxii_srv_jstr(kz_buf *b, const char *s)
 {
     kz_buf_putc(b, '"');
     const char *run = s;
@@ -100,15 +100,15 @@ static void set_json(kz_taxii_response *res, int status, json_t *v)
     char *s = v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(v);
     if (!s)
-        kz_taxii_set_error(res, 500, "Internal error", "out of memory");
+        kz_taxii_srv_error(res, 500, "Internal error", "out of memory");
     else
-        kz_taxii_set_body(res, status, s);
+        kz_taxii_srv_body(res, status, s);
 }
 
 static void store_error(kz_taxii_response *res, const char *err)
 {
     (void)err; /* store messages may name files; the client gets a generic text */
-    kz_taxii_set_error(res, 500, "Internal error", "the store failed; see the hub's log");
+    kz_taxii_srv_error(res, 500, "Internal error", "the store failed; see the hub's log");
 }
 
 /* ---- discovery, api root, collections --------------------------------------------------- */
@@ -165,7 +165,7 @@ static bool root_exists(kz_taxii_server *srv, const char *root, kz_taxii_respons
         return false;
     }
     if (rc == 1) {
-        kz_taxii_set_error(res, 404, "Not found", "no such API root");
+        kz_taxii_srv_error(res, 404, "Not found", "no such API root");
         return false;
     }
     if (out)
@@ -270,7 +270,7 @@ static bool find_collection(kz_taxii_server *srv, const kz_principal *who, const
     if (rc == 1 || (!*r && !*w)) {
         if (rc == 0)
             kz_store_collection_free(c);
-        kz_taxii_set_error(res, 404, "Not found",
+        kz_taxii_srv_error(res, 404, "Not found",
                            "no such API root or collection, or no access to it");
         return false;
     }
@@ -309,34 +309,36 @@ static int page_row(void *ctx, const kz_store_row *r)
         char da[40];
         fmt_time(r->date_added, da);
         kz_buf_puts(&pc->out, "{\"id\":");
-        kz_taxii_put_jstr(&pc->out, r->id);
+        kz_taxii_srv_jstr(&pc->out, r->id);
         kz_buf_printf(&pc->out, ",\"date_added\":\"%s\",\"version\":", da);
-        kz_taxii_put_jstr(&pc->out, r->version);
+        kz_taxii_srv_jstr(&pc->out, r->version);
         kz_buf_printf(&pc->out, ",\"media_type\":\"application/stix+json;version=%s\"}",
                       strcmp(r->spec_version, "2.0") == 0 ? "2.0" : "2.1");
         break;
     }
     case PAGE_VERSIONS:
-        kz_taxii_put_jstr(&pc->out, r->version);
+        kz_taxii_srv_jstr(&pc->out, r->version);
         break;
     }
     return pc->out.oom ? -1 : 0;
 }
 
-static void page(kz_taxii_server *srv, const kz_taxii_request *req, kz_taxii_response *res,
-                 const kz_store_collection *c, kz_taxii_endpoint ep, const char *oid,
-                 page_kind kind)
+static void page(kz_taxii_server *srv, const kz_principal *who, const kz_taxii_request *req,
+                 kz_taxii_response *res, const kz_store_collection *c, kz_taxii_endpoint ep,
+                 const char *oid, page_kind kind)
 {
     char scope[700], err[512];
     snprintf(scope, sizeof scope, "%s/%s/%d", c->id, oid ? oid : "", (int)kind);
     kz_taxii_filter f;
     if (kz_taxii_filter_parse(req->params, req->nparams, ep, srv->cfg.page_size, scope, &f, err,
                               sizeof err) < 0) {
-        kz_taxii_set_error(res, 400, "Bad filter", err);
+        kz_taxii_srv_error(res, 400, "Bad filter", err);
         return;
     }
     kz_store_query q;
     kz_taxii_filter_query(&f, c->key, &q);
+    q.max_tlp = srv->cfg.tlp_ceiling;
+    q.viewer_org = who->org;
     const char *one[1] = {oid};
     if (oid) {
         q.ids = one;
@@ -348,14 +350,14 @@ static void page(kz_taxii_server *srv, const kz_taxii_request *req, kz_taxii_res
     kz_buf_init(&pc.out);
     kz_buf_puts(&pc.out, kind == PAGE_VERSIONS ? "{\"versions\":[" : "{\"objects\":[");
     bool more = false;
-    int rc = kz_store_page(srv->store, &q, kind == PAGE_OBJECTS, page_row, &pc, &more, err,
-                           sizeof err);
+    int rc =
+        kz_store_page(srv->store, &q, kind == PAGE_OBJECTS, page_row, &pc, &more, err, sizeof err);
     if (rc == 0 && pc.count == 0 && oid && f.after == 0) {
         int ex = kz_store_object_exists(srv->store, c->key, oid, err, sizeof err);
         if (ex == 0) {
             kz_buf_free(&pc.out);
             kz_taxii_filter_free(&f);
-            kz_taxii_set_error(res, 404, "Not found", "no such object in this collection");
+            kz_taxii_srv_error(res, 404, "Not found", "no such object in this collection");
             return;
         }
         rc = ex < 0 ? -1 : 0;
@@ -395,7 +397,7 @@ static void page(kz_taxii_server *srv, const kz_taxii_request *req, kz_taxii_res
     kz_taxii_filter_free(&f);
     if (pc.out.oom) {
         kz_buf_free(&pc.out);
-        kz_taxii_set_error(res, 500, "Internal error", "out of memory");
+        kz_taxii_srv_error(res, 500, "Internal error", "out of memory");
         return;
     }
     res->status = 200;
@@ -403,14 +405,14 @@ static void page(kz_taxii_server *srv, const kz_taxii_request *req, kz_taxii_res
     res->body = kz_buf_take(&pc.out);
 }
 
-static void delete_object(kz_taxii_server *srv, const kz_taxii_request *req,
-                          kz_taxii_response *res, const kz_store_collection *c, const char *oid)
+static void delete_object(kz_taxii_server *srv, const kz_taxii_request *req, kz_taxii_response *res,
+                          const kz_store_collection *c, const char *oid)
 {
     char err[512];
     kz_taxii_filter f;
     if (kz_taxii_filter_parse(req->params, req->nparams, KZ_TAXII_EP_DELETE, srv->cfg.page_size,
                               oid, &f, err, sizeof err) < 0) {
-        kz_taxii_set_error(res, 400, "Bad filter", err);
+        kz_taxii_srv_error(res, 400, "Bad filter", err);
         return;
     }
     kz_store_query q;
@@ -425,10 +427,10 @@ static void delete_object(kz_taxii_server *srv, const kz_taxii_request *req,
         return;
     }
     if (ex == 0) {
-        kz_taxii_set_error(res, 404, "Not found", "no such object in this collection");
+        kz_taxii_srv_error(res, 404, "Not found", "no such object in this collection");
         return;
     }
-    kz_taxii_set_body(res, 200, NULL);
+    kz_taxii_srv_body(res, 200, NULL);
     res->status = 200;
 }
 
@@ -454,10 +456,10 @@ static void status_get(kz_taxii_server *srv, const kz_principal *who, const char
     }
     if (!mine) {
         free(json);
-        kz_taxii_set_error(res, 404, "Not found", "no such status resource");
+        kz_taxii_srv_error(res, 404, "Not found", "no such status resource");
         return;
     }
-    kz_taxii_set_body(res, 200, json);
+    kz_taxii_srv_body(res, 200, json);
 }
 
 /* ---- routing ---------------------------------------------------------------------------- */
@@ -481,6 +483,13 @@ static int split_path(const char *path, char *buf, size_t buflen, char *segs[MAX
         p = slash + 1;
     }
     return n;
+}
+
+/* A preflight that passed: the caller may read the body and ask again. */
+static void proceed(kz_taxii_response *res)
+{
+    kz_taxii_srv_body(res, 0, NULL);
+    res->status = 0;
 }
 
 static bool method_is(const kz_taxii_request *req, const char *m)
@@ -508,15 +517,14 @@ static void route(kz_taxii_server *srv, const kz_principal *who, const kz_taxii_
     char *s[MAX_SEGS];
     int n = split_path(req->path, buf, sizeof buf, s);
     if (n <= 0) {
-        kz_taxii_set_error(res, 404, "Not found",
-                           "no such endpoint (TAXII paths end with '/')");
+        kz_taxii_srv_error(res, 404, "Not found", "no such endpoint (TAXII paths end with '/')");
         return;
     }
     bool get = method_is(req, "GET");
     if (n == 1 && strcmp(s[0], "taxii2") == 0) {
         if (!get) {
             res->allow = "GET";
-            kz_taxii_set_error(res, 405, "Method not allowed", "use GET");
+            kz_taxii_srv_error(res, 405, "Method not allowed", "use GET");
             return;
         }
         discovery(srv, res);
@@ -527,7 +535,7 @@ static void route(kz_taxii_server *srv, const kz_principal *who, const kz_taxii_
         (n == 3 && strcmp(s[1], "status") == 0)) {
         if (!get) {
             res->allow = "GET";
-            kz_taxii_set_error(res, 405, "Method not allowed", "use GET");
+            kz_taxii_srv_error(res, 405, "Method not allowed", "use GET");
             return;
         }
         if (n == 1)
@@ -544,18 +552,18 @@ static void route(kz_taxii_server *srv, const kz_principal *who, const kz_taxii_
     if (known && n >= 5)
         known = strcmp(s[3], "objects") == 0 && (n == 5 || strcmp(s[5], "versions") == 0);
     if (!known) {
-        kz_taxii_set_error(res, 404, "Not found", "no such endpoint");
+        kz_taxii_srv_error(res, 404, "Not found", "no such endpoint");
         return;
     }
     /* allowed methods per endpoint, checked before the collection so 405 leaks nothing */
     const char *allow = n == 3 || n == 6 || (n == 4 && strcmp(s[3], "manifest") == 0) ? "GET"
                         : n == 4                                                      ? "GET, POST"
-                                                                                      : "GET, DELETE";
+                                 : "GET, DELETE";
     bool allowed = get || (method_is(req, "POST") && strstr(allow, "POST")) ||
                    (method_is(req, "DELETE") && strstr(allow, "DELETE"));
     if (!allowed) {
         res->allow = allow;
-        kz_taxii_set_error(res, 405, "Method not allowed", allow);
+        kz_taxii_srv_error(res, 405, "Method not allowed", allow);
         return;
     }
     kz_store_collection c;
@@ -563,31 +571,39 @@ static void route(kz_taxii_server *srv, const kz_principal *who, const kz_taxii_
     if (!find_collection(srv, who, root, s[2], &c, &r, &w, res))
         return;
     if (n == 3) {
-        set_json(res, 200, collection_json(&c, r, w));
+        if (req->headers_only)
+            proceed(res);
+        else
+            set_json(res, 200, collection_json(&c, r, w));
     } else if (method_is(req, "POST")) {
         if (!w)
-            kz_taxii_set_error(res, 403, "Forbidden", "you may not write to this collection");
+            kz_taxii_srv_error(res, 403, "Forbidden", "you may not write to this collection");
         else if (!kz_taxii_content_type_ok(req->content_type))
-            kz_taxii_set_error(res, 415, "Unsupported media type",
+            kz_taxii_srv_error(res, 415, "Unsupported media type",
                                "POST a body of type " KZ_TAXII_MEDIA_TYPE);
+        else if (req->headers_only)
+            proceed(res);
         else
-            kz_taxii_add_objects(srv, who, &c, req, res);
+            kz_taxii_srv_add_objects(srv, who, &c, req, res);
     } else if (method_is(req, "DELETE")) {
         if (!r || !w)
-            kz_taxii_set_error(res, 403, "Forbidden",
-                               "deleting needs both read and write access");
+            kz_taxii_srv_error(res, 403, "Forbidden", "deleting needs both read and write access");
+        else if (req->headers_only)
+            proceed(res);
         else
             delete_object(srv, req, res, &c, s[4]);
     } else if (!r) {
-        kz_taxii_set_error(res, 403, "Forbidden", "you may not read this collection");
+        kz_taxii_srv_error(res, 403, "Forbidden", "you may not read this collection");
+    } else if (req->headers_only) {
+        proceed(res);
     } else if (n == 4) {
         bool manifest = strcmp(s[3], "manifest") == 0;
-        page(srv, req, res, &c, KZ_TAXII_EP_OBJECTS, NULL,
+        page(srv, who, req, res, &c, KZ_TAXII_EP_OBJECTS, NULL,
              manifest ? PAGE_MANIFEST : PAGE_OBJECTS);
     } else if (n == 5) {
-        page(srv, req, res, &c, KZ_TAXII_EP_OBJECT, s[4], PAGE_OBJECTS);
+        page(srv, who, req, res, &c, KZ_TAXII_EP_OBJECT, s[4], PAGE_OBJECTS);
     } else {
-        page(srv, req, res, &c, KZ_TAXII_EP_VERSIONS, s[4], PAGE_VERSIONS);
+        page(srv, who, req, res, &c, KZ_TAXII_EP_VERSIONS, s[4], PAGE_VERSIONS);
     }
     kz_store_collection_free(&c);
 }
@@ -599,22 +615,21 @@ void kz_taxii_handle(kz_taxii_server *srv, const kz_taxii_request *req, kz_taxii
     maybe_prune(srv);
     kz_principal who;
     char err[256];
-    int rc = kz_policy_authenticate(srv->store, srv->cache, req->authorization, &who, err,
-                                    sizeof err);
+    int rc =
+        kz_policy_authenticate(srv->store, srv->cache, req->authorization, &who, err, sizeof err);
     if (rc < 0) {
         store_error(res, err);
         return;
     }
     if (rc == 1) {
         res->challenge = true;
-        kz_taxii_set_error(res, 401, "Unauthorized",
+        kz_taxii_srv_error(res, 401, "Unauthorized",
                            "authenticate with HTTP Basic or a bearer token");
         return;
     }
     snprintf(res->account, sizeof res->account, "%s", who.name);
     if (!kz_taxii_accept_ok(req->accept)) {
-        kz_taxii_set_error(res, 406, "Not acceptable",
-                           "send Accept: " KZ_TAXII_MEDIA_TYPE);
+        kz_taxii_srv_error(res, 406, "Not acceptable", "send Accept: " KZ_TAXII_MEDIA_TYPE);
         return;
     }
     route(srv, &who, req, res);

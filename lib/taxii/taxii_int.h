@@ -14,15 +14,15 @@ struct kz_taxii_server {
     int64_t last_prune;
 };
 
-void kz_taxii_set_error(kz_taxii_response *res, int status, const char *title,
+void kz_taxii_srv_error(kz_taxii_response *res, int status, const char *title,
                         const char *description);
 /* Take ownership of a malloc'd JSON body. */
-void kz_taxii_set_body(kz_taxii_response *res, int status, char *body);
+void kz_taxii_srv_body(kz_taxii_response *res, int status, char *body);
 /* Append s as a JSON string literal. */
-void kz_taxii_put_jstr(kz_buf *b, const char *s);
+void kz_taxii_srv_jstr(kz_buf *b, const char *s);
 
-void kz_taxii_add_objects(kz_taxii_server *srv, const kz_principal *who,
-                          const kz_store_collection *coll, const kz_taxii_request *req,
-                          kz_taxii_response *res);
+void kz_taxii_srv_add_objects(kz_taxii_server *srv, const kz_principal *who,
+                              const kz_store_collection *coll, const kz_taxii_request *req,
+                              kz_taxii_response *res);
 
 #endif

@@ -2,6 +2,7 @@
 import os
 import socket
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hub_harness import MT, Client, Hub, check, finish, indicator  # noqa: E402
@@ -11,7 +12,7 @@ hub = Hub(K)
 conf = os.path.join(hub.tmp, "hub.conf")
 with open(conf, "w") as f:
     f.write("# test configuration\ntitle = Test hub\nmax_content_length = 200000\n"
-            "page_size = 50\nthreads 4\n")
+            "page_size = 50\nthreads 4\nbody_timeout = 2\ntlp_ceiling = amber\n")
 hub.config = conf
 
 # ---- accounts and grants -------------------------------------------------------------------
@@ -31,6 +32,7 @@ hub.admin("grant", "read", c2, "--user", "alice")
 hub.admin("grant", "read", "one", "--user", "bob")
 hub.admin("grant", "write", "one", "--user", "carol")
 hub.admin("grant", "read", "one", "--org", "partners")
+hub.admin("grant", "read", "one", "--org", "acme")
 token = hub.admin("token", "add", "alice", "ci").stdout.strip()
 check(token.startswith("kzt_") and len(token) > 40, "token printed")
 dup = hub.admin("collection", "add", "--title", "x", "--alias", "one", ok=False)
@@ -39,6 +41,12 @@ check(hub.admin("user", "add", "zed", "--org", "nope", stdin="x\n", ok=False).re
       "user in a missing org refused")
 check(hub.admin("user", "add", "zed", "--org", "acme", ok=False, stdin="").returncode == 2,
       "user add without a password is bad usage")
+check(hub.admin("root", "add", "trust-1", "--title", "Trust group", "--description", "t").returncode
+      == 0, "root add")
+check(hub.admin("root", "add", "taxii2", ok=False).returncode == 1, "root 'taxii2' refused")
+check(hub.admin("frobnicate", ok=False).returncode == 2, "unknown admin action is bad usage")
+check(hub.admin("grant", "execute", "one", "--user", "alice", ok=False).returncode == 2,
+      "grant of an unknown right is bad usage")
 ul = hub.admin("user", "list").stdout
 check("alice\tacme" in ul and "pw-" not in ul, "user list shows accounts, no secrets")
 check(c1 in hub.admin("collection", "list").stdout, "collection list")
@@ -78,10 +86,17 @@ for acc, want in ((MT, 200), ("application/taxii+json", 200),
     check(st == want, "Accept %r -> %d (got %d)" % (acc, want, st))
     check(r.getheader("Content-Type") == MT, "content type for Accept %r" % acc)
 st, r, doc = alice.get("/taxii2/", accept=MT)
-check(doc["title"] == "Test hub" and doc["api_roots"] == ["/api/"] and doc["default"] == "/api/",
-      "discovery resource")
+check(doc["title"] == "Test hub" and doc["api_roots"] == ["/api/", "/trust-1/"] and
+      doc["default"] == "/api/", "discovery resource: %r" % doc)
+st, _, doc = alice.get("/trust-1/")
+check(st == 200 and doc["title"] == "Trust group" and doc["description"] == "t", "second root")
+st, _, doc = alice.get("/trust-1/collections/")
+check(st == 200 and doc == {}, "collections are per root")
+check(alice.get("/trust-1/collections/" + c1 + "/")[0] == 404, "collection not in another root")
 st, r, doc = alice_t.get("/taxii2/")
 check(st == 200, "bearer token works")
+st, r, doc = alice.get("/taxii2/", headers={"Authorization": "Token " + token})
+check(st == 200, "'Token' scheme (taxii2-client TokenAuth) works")
 
 # ---- API root, collections -----------------------------------------------------------------
 st, r, doc = alice.get(root)
@@ -138,6 +153,10 @@ st, _, doc = alice.post(objs, {"objects": [indicator(1), bad, 7,
                                            dict(indicator(2), name="changed")]})
 check(st == 202 and doc["success_count"] == 1 and doc["failure_count"] == 3,
       "duplicate is success, invalid/conflict fail: %r" % doc)
+# what taxii2-client's Status validation demands of every status resource
+check(len(doc["successes"]) == doc["success_count"] and len(doc["failures"]) ==
+      doc["failure_count"] and doc["success_count"] + doc["failure_count"] +
+      doc["pending_count"] == doc["total_count"] == 4, "status counts are consistent")
 msgs = {f["id"]: f.get("message", "") for f in doc["failures"]}
 check("pattern" in msgs.get(bad["id"], ""), "failure names the missing property: %r" % msgs)
 check("already" in msgs.get(indicator(2)["id"], ""), "conflict message")
@@ -312,6 +331,23 @@ check(alice.get(o1)[0] == 404, "deleted object 404")
 st, _, doc = alice.get(coll + "manifest/", params={"match[version]": "all"})
 check(all(m["id"] != ID1 for m in doc["objects"]), "deleted object not in manifest")
 
+# ---- sharing rule: above tlp_ceiling (amber here) only the creator's organisation reads --
+RED2 = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+AMBER2 = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+red = dict(indicator(500), object_marking_refs=[RED2])
+amber = dict(indicator(501), object_marking_refs=[AMBER2])
+st, _, doc = alice.post(objs, {"objects": [red, amber]})
+check(st == 202 and doc["success_count"] == 2, "marked objects stored: %r" % doc)
+for who, name, sees_red in ((alice2, "alice2 (same org)", True), (bob, "bob (other org)", False),
+                            (erin, "erin (org grant)", False)):
+    got = ids_of({"match[id]": red["id"] + "," + amber["id"]}, who=who)
+    check(isinstance(got, list), "read by %s: %r" % (name, got))
+    got = {o[0] for o in got} if isinstance(got, list) else set()
+    check((red["id"] in got) == sees_red and amber["id"] in got,
+          "TLP:RED visible to %s: %s" % (name, sees_red))
+    st, _, m = who.get(coll + "manifest/", params={"match[id]": red["id"]})
+    check((len(m.get("objects", [])) == 1) == sees_red, "manifest honours TLP for " + name)
+
 # ---- second collection is separate ---------------------------------------------------------
 st, _, doc = alice.get(root + "collections/" + c2 + "/objects/")
 check(st == 200 and doc == {}, "other collection empty")
@@ -345,6 +381,52 @@ except OSError:
 s.close()
 check(resp == b"" or int(resp.split()[1]) in (413, 431), "oversized headers refused: %r" % resp[:40])
 check(Client(hub, "alice", "pw-alice").get("/taxii2/")[0] == 200, "hub alive after abuse")
+
+# bodies are never read before the headers pass: no buffering for strangers
+def raw_post(auth_header):
+    so = socket.create_connection(("127.0.0.1", hub.port), timeout=5)
+    hdr = ("POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 150000\r\nAccept: %s\r\n"
+           "Content-Type: %s\r\n%s\r\n" % (objs, MT, MT, auth_header))
+    so.sendall(hdr.encode())  # and no body at all
+    try:
+        line = so.recv(4096).split(b"\r\n")[0]
+    except OSError:
+        line = b""
+    so.close()
+    return line
+
+
+t0 = time.time()
+check(raw_post("").startswith(b"HTTP/1.1 401"), "401 before any body is sent")
+check(raw_post("Authorization: Basic Ym9iOnB3LWJvYg==\r\n").startswith(b"HTTP/1.1 404"),
+      "revoked reader: refused before any body is sent")
+check(time.time() - t0 < 3, "refusals did not wait for the body")
+
+# slow clients hold only their own connections
+slow = []
+for _ in range(40):
+    so = socket.create_connection(("127.0.0.1", hub.port), timeout=10)
+    so.sendall(b"GET /taxii2/ HTTP/1.1\r\nHost: x\r\n")  # never finishes its headers
+    slow.append(so)
+t0 = time.time()
+check(Client(hub, "alice", "pw-alice").get("/taxii2/")[0] == 200 and time.time() - t0 < 2,
+      "served while 40 clients stall (%.2fs)" % (time.time() - t0))
+# a body trickled in slower than body_timeout is cut off
+tr = socket.create_connection(("127.0.0.1", hub.port), timeout=10)
+tr.sendall(b"POST " + objs.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+           b"Accept: " + MT.encode() + b"\r\nContent-Type: " + MT.encode() + b"\r\n\r\n{")
+closed = False
+t0 = time.time()
+try:
+    while time.time() - t0 < 8:
+        time.sleep(0.5)
+        tr.sendall(b" ")
+except OSError:
+    closed = True
+check(closed and time.time() - t0 < 6, "trickled body cut after body_timeout (%.1fs)" % (time.time() - t0))
+for so in slow + [tr]:
+    so.close()
+check(Client(hub, "alice", "pw-alice").get("/taxii2/")[0] == 200, "hub alive after stalls")
 
 # ---- the log -------------------------------------------------------------------------------
 log = hub.logtext()

@@ -73,6 +73,16 @@ expect 3 "[domain-name:value = 'x'] WITHIN 0 SECONDS" "$data/match21.json"
 
 "$bin" pattern match --help >/dev/null || { echo "FAIL: --help"; fails=$((fails + 1)); }
 
+# Random patterns and observation sets against a brute-force model of the reference semantics
+# (tests/data/pattern/model_check.py); skipped without python3.
+if command -v python3 >/dev/null; then
+    work=$(mktemp -d)
+    python3 "$data/model_check.py" "$bin" "$work" 1 200 || fails=$((fails + 1))
+    rm -rf "$work"
+else
+    echo "note: python3 not found, model check skipped"
+fi
+
 if [ "$fails" -ne 0 ]; then
     echo "$fails failure(s)"
     exit 1

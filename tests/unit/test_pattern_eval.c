@@ -8,6 +8,7 @@
 #include <kizuna/json.h>
 #include <kizuna/pattern.h>
 #include <kizuna/pattern_match.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,10 +253,11 @@ static void test_followedby_order(void)
 
 static void test_runtime_errors(void)
 {
-    const char *d = "[{\"type\":\"observed-data\",\"first_observed\":\"2020-01-01T00:00:00Z\","
-                    "\"last_observed\":\"2020-01-01T00:00:00Z\",\"number_observed\":1,"
-                    "\"objects\":{\"0\":{\"type\":\"x\",\"s\":\"hello\",\"t\":\"2020-01-01T00:00:00Z\","
-                    "\"payload_bin\":\"not base64!\"}}}]";
+    const char *d =
+        "[{\"type\":\"observed-data\",\"first_observed\":\"2020-01-01T00:00:00Z\","
+        "\"last_observed\":\"2020-01-01T00:00:00Z\",\"number_observed\":1,"
+        "\"objects\":{\"0\":{\"type\":\"x\",\"s\":\"hello\",\"t\":\"2020-01-01T00:00:00Z\","
+        "\"payload_bin\":\"not base64!\"}}}]";
     KT_CHECK(run(20, "[x:s MATCHES '(unclosed']", d, NULL, 0) == -1);
     KT_CHECK(run(20, "[x:s = t'2020-01-01T00:00:00Z']", d, NULL, 0) == -1);
     KT_CHECK(run(20, "[x:t = t'2020-01-01T00:00:00Z']", d, NULL, 0) == 1);
@@ -272,6 +274,12 @@ static void test_runtime_errors(void)
                        "\"last_observed\":\"2020-01-01T00:00:00Z\",\"number_observed\":0,"
                        "\"objects\":{}}]";
     KT_CHECK(run(20, "[x:s = 'a']", zero, NULL, 0) == -3);
+    /* objects without a type are not objects: an observation may end up empty */
+    const char *untyped =
+        "[{\"type\":\"observed-data\",\"first_observed\":\"2020-01-01T00:00:00Z\","
+        "\"last_observed\":\"2020-01-01T00:00:00Z\",\"number_observed\":1,"
+        "\"objects\":{\"0\":{\"s\":\"a\"}}}]";
+    KT_CHECK(run(20, "[x:s = 'a']", untyped, NULL, 0) == 0);
 }
 
 static void test_binary_and_types(void)
@@ -302,8 +310,8 @@ static void test_single_observation_api(void)
 {
     int line, col;
     char msg[256], err[256];
-    kz_pattern *p = kz_pattern_parse("[x:v = 1] FOLLOWEDBY [y:w > 2 AND y:w < 9]", 20, &line,
-                                     &col, msg, sizeof msg);
+    kz_pattern *p = kz_pattern_parse("[x:v = 1] FOLLOWEDBY [y:w > 2 AND y:w < 9]", 20, &line, &col,
+                                     msg, sizeof msg);
     KT_CHECK(p != NULL);
     if (!p)
         return;
@@ -345,13 +353,12 @@ static void test_single_observation_api(void)
  * fit the nanosecond arithmetic). */
 static void test_long_interval(void)
 {
-    const char *d =
-        "[{\"type\":\"observed-data\",\"first_observed\":\"1002-10-11T21:45:07Z\","
-        "\"last_observed\":\"2004-10-11T21:45:07Z\",\"number_observed\":1,"
-        "\"objects\":{\"0\":{\"type\":\"x\",\"v\":1}}},"
-        "{\"type\":\"observed-data\",\"first_observed\":\"2004-10-11T21:45:08Z\","
-        "\"last_observed\":\"2004-10-11T21:45:08Z\",\"number_observed\":1,"
-        "\"objects\":{\"0\":{\"type\":\"x\",\"v\":2}}}]";
+    const char *d = "[{\"type\":\"observed-data\",\"first_observed\":\"1002-10-11T21:45:07Z\","
+                    "\"last_observed\":\"2004-10-11T21:45:07Z\",\"number_observed\":1,"
+                    "\"objects\":{\"0\":{\"type\":\"x\",\"v\":1}}},"
+                    "{\"type\":\"observed-data\",\"first_observed\":\"2004-10-11T21:45:08Z\","
+                    "\"last_observed\":\"2004-10-11T21:45:08Z\",\"number_observed\":1,"
+                    "\"objects\":{\"0\":{\"type\":\"x\",\"v\":2}}}]";
     KT_CHECK(run(20, "([x:v = 1] AND [x:v = 2]) WITHIN 5 SECONDS", d, NULL, 0) == 1);
     KT_CHECK(run(20, "[x:v = 2] FOLLOWEDBY [x:v = 1]", d, NULL, 0) == 0);
     KT_CHECK(run(20, "[x:v = 1] FOLLOWEDBY [x:v = 2]", d, NULL, 0) == 1);
@@ -399,6 +406,75 @@ static void test_repeats_of_followedby(void)
     kz_buf_free(&b);
 }
 
+/* One matcher and one observation set shared by several threads (documented as safe):
+ * every thread must get the same answers as a single-threaded run. */
+typedef struct shared_run {
+    const kz_matcher *m;
+    const kz_obs_set *s;
+    int ok;
+} shared_run;
+
+static void *thread_body(void *arg)
+{
+    shared_run *r = arg;
+    char err[256];
+    r->ok = 1;
+    for (int i = 0; i < 30; i++) {
+        size_t *b = NULL, nb = 0;
+        if (kz_matcher_match(r->m, r->s, &b, &nb, err, sizeof err) != 1 || nb != 2)
+            r->ok = 0;
+        free(b);
+        for (size_t o = 0; o < kz_obs_set_count(r->s); o++)
+            if (kz_matcher_match_observation(r->m, 0, r->s, o, err, sizeof err) != (o % 2 == 0))
+                r->ok = 0;
+    }
+    return NULL;
+}
+
+static void test_concurrent_matching(void)
+{
+    kz_buf b;
+    kz_buf_init(&b);
+    kz_buf_putc(&b, '[');
+    char id[64];
+    for (int i = 0; i < 60; i++) {
+        snprintf(id, sizeof id, "observed-data--%d", i);
+        od20(&b, id, i, i, 1,
+             i % 2 ? "{\"type\":\"d\",\"value\":\"b\u00e9.example\"}"
+                   : "{\"type\":\"d\",\"value\":\"a\u00e9.example\"}");
+    }
+    kz_buf_putc(&b, ']');
+    int line, col;
+    char msg[256], err[256];
+    kz_pattern *p = kz_pattern_parse(
+        "([d:value MATCHES '^a\u00e9'] FOLLOWEDBY [d:value LIKE 'b%']) WITHIN 2 SECONDS", 21, &line,
+        &col, msg, sizeof msg);
+    kz_json_error je;
+    json_t *docs = kz_json_parse(b.data, b.len, &je);
+    kz_obs_set *s = docs ? kz_obs_set_from_json(docs, 21, err, sizeof err) : NULL;
+    json_decref(docs);
+    kz_matcher *m = p ? kz_matcher_new(p, err, sizeof err) : NULL;
+    KT_CHECK(p && s && m);
+    if (p && s && m) {
+        pthread_t th[4];
+        shared_run runs[4];
+        for (int i = 0; i < 4; i++) {
+            runs[i].m = m;
+            runs[i].s = s;
+            runs[i].ok = 0;
+            KT_CHECK(pthread_create(&th[i], NULL, thread_body, &runs[i]) == 0);
+        }
+        for (int i = 0; i < 4; i++) {
+            pthread_join(th[i], NULL);
+            KT_CHECK_MSG(runs[i].ok, "thread %d saw a different result", i);
+        }
+    }
+    kz_matcher_free(m);
+    kz_obs_set_free(s);
+    kz_pattern_free(p);
+    kz_buf_free(&b);
+}
+
 /* 400 observations one second apart, all matching: the reference's cross products explode
  * here; the search must answer each pattern in well under a second. */
 static void test_no_combinatorial_explosion(void)
@@ -442,6 +518,6 @@ static void test_no_combinatorial_explosion(void)
 KT_MAIN(KT(test_ipv6_and_ipv4_cidr), KT(test_nfc_like_not_equal), KT(test_lists_any_and_index),
         KT(test_refs_and_same_root), KT(test_repeats_distinct), KT(test_within_boundaries),
         KT(test_start_stop), KT(test_followedby_order), KT(test_runtime_errors),
-        KT(test_binary_and_types), KT(test_single_observation_api),
-        KT(test_long_interval), KT(test_repeats_of_followedby),
+        KT(test_binary_and_types), KT(test_single_observation_api), KT(test_long_interval),
+        KT(test_repeats_of_followedby), KT(test_concurrent_matching),
         KT(test_no_combinatorial_explosion))

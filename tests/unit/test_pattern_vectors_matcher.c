@@ -16,8 +16,7 @@
 static json_t *load_vectors(void)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/conformance/stix-patterns/pattern-matcher.json",
-             kt_shared_dir);
+    snprintf(path, sizeof path, "%s/conformance/stix-patterns/pattern-matcher.json", kt_shared_dir);
     size_t len;
     char *buf = kz_read_file(path, &len);
     if (!buf)
@@ -49,7 +48,8 @@ static int run_vector(const json_t *v, const json_t *sets, char *why, size_t why
         }
         return 2;
     }
-    const json_t *obs = json_object_get(sets, json_string_value(json_object_get(v, "observations")));
+    const json_t *obs =
+        json_object_get(sets, json_string_value(json_object_get(v, "observations")));
     char err[256] = "";
     kz_obs_set *s = kz_obs_set_from_json(obs, version, err, sizeof err);
     int out;
@@ -82,7 +82,8 @@ static void check_version(const char *version)
     const json_t *sets = json_object_get(doc, "observation_sets");
     size_t i, total = 0, pass = 0;
     json_t *v;
-    json_array_foreach(json_object_get(doc, "vectors"), i, v) {
+    json_array_foreach(json_object_get(doc, "vectors"), i, v)
+    {
         if (strcmp(json_string_value(json_object_get(v, "stix_version")), version) != 0)
             continue;
         const json_t *exp = json_object_get(v, "expected");
@@ -104,7 +105,13 @@ static void check_version(const char *version)
     json_decref(doc);
 }
 
-static void test_vectors_v21(void) { check_version("2.1"); }
-static void test_vectors_v20(void) { check_version("2.0"); }
+static void test_vectors_v21(void)
+{
+    check_version("2.1");
+}
+static void test_vectors_v20(void)
+{
+    check_version("2.0");
+}
 
 KT_MAIN(KT(test_vectors_v21), KT(test_vectors_v20))

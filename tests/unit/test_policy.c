@@ -3,6 +3,7 @@
 #include "kt.h"
 
 #include <kizuna/policy.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -69,6 +70,9 @@ static void test_authenticate(void)
     KT_CHECK(kz_policy_authenticate(s, NULL, bearer, &p, err, sizeof err) == 0);
     KT_CHECK_STR(p.name, "alice");
     KT_CHECK(kz_policy_authenticate(s, NULL, "Bearer kzt_x", &p, err, sizeof err) == 1);
+    snprintf(bearer, sizeof bearer, "Token %s", tok); /* taxii2-client's TokenAuth */
+    KT_CHECK(kz_policy_authenticate(s, NULL, bearer, &p, err, sizeof err) == 0);
+    snprintf(bearer, sizeof bearer, "Bearer %s", tok);
 
     /* the cache answers without the store; a zero ttl never serves stale answers */
     kz_policy_cache *c = kz_policy_cache_new(16, 60000000);
@@ -101,4 +105,55 @@ static void test_authenticate(void)
     KT_CHECK(system(cmd) == 0);
 }
 
-KT_MAIN(KT(test_passwords), KT(test_tokens), KT(test_authenticate))
+/* Many threads verifying at once pass through the two-at-a-time gate without deadlock and
+ * each gets its own answer. */
+typedef struct {
+    kz_store *s;
+    kz_policy_cache *c;
+    const char *hdr;
+    int rc;
+} auth_job;
+
+static void *auth_thread(void *arg)
+{
+    auth_job *j = arg;
+    kz_principal p;
+    char err[256];
+    j->rc = kz_policy_authenticate(j->s, j->c, j->hdr, &p, err, sizeof err);
+    return NULL;
+}
+
+static void test_concurrent_verification(void)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/kz-policy-XXXXXX");
+    if (!mkdtemp(dir))
+        KT_SKIP("no temporary directory");
+    kz_store *s = NULL;
+    char err[256], h[KZ_POLICY_PWHASH_LEN];
+    KT_CHECK(kz_store_open(dir, &s, err, sizeof err) == 0);
+    if (!s)
+        return;
+    kz_store_org_add(s, "acme", "identity--1", err, sizeof err);
+    kz_policy_hash_password("pw", 2, h);
+    kz_store_account_add(s, "alice", "acme", h, err, sizeof err);
+    kz_policy_cache *c = kz_policy_cache_new(16, 0); /* ttl 0: every call verifies */
+    pthread_t t[6];
+    auth_job jobs[6];
+    for (int i = 0; i < 6; i++) {
+        jobs[i] = (auth_job){s, c, i % 2 ? "Basic YWxpY2U6cHg=" : "Basic YWxpY2U6cHc=", -9};
+        pthread_create(&t[i], NULL, auth_thread, &jobs[i]);
+    }
+    for (int i = 0; i < 6; i++) {
+        pthread_join(t[i], NULL);
+        KT_CHECK_MSG(jobs[i].rc == (i % 2 ? 1 : 0), "thread %d got %d", i, jobs[i].rc);
+    }
+    kz_policy_cache_free(c);
+    kz_store_close(s);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    KT_CHECK(system(cmd) == 0);
+}
+
+KT_MAIN(KT(test_passwords), KT(test_tokens), KT(test_authenticate),
+        KT(test_concurrent_verification))

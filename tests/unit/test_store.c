@@ -36,9 +36,14 @@ static void cleanup(kz_store *s)
 
 static kz_store_object obj(const char *id, const char *version, int64_t vus, const char *json)
 {
-    kz_store_object o = {.id = id, .type = "indicator", .spec_version = "2.1",
-                         .version = version, .version_us = vus, .creator = "acme",
-                         .json = json, .json_len = strlen(json)};
+    kz_store_object o = {.id = id,
+                         .type = "indicator",
+                         .spec_version = "2.1",
+                         .version = version,
+                         .version_us = vus,
+                         .creator = "acme",
+                         .json = json,
+                         .json_len = strlen(json)};
     return o;
 }
 
@@ -79,11 +84,17 @@ static void test_catalog(void)
     char err[256], id[37];
     KT_CHECK(kz_store_collection_add(s, "api", NULL, "one", "One", NULL, id, err, sizeof err) == 0);
     KT_CHECK(strlen(id) == 36);
-    KT_CHECK(kz_store_collection_add(s, "api", NULL, "one", "Again", NULL, NULL, err,
-                                     sizeof err) < 0);
+    KT_CHECK(kz_store_collection_add(s, "api", NULL, "one", "Again", NULL, NULL, err, sizeof err) <
+             0);
     KT_CHECK(strstr(err, "already exists") != NULL);
     KT_CHECK(kz_store_collection_add(s, "api", "not-a-uuid", NULL, "x", NULL, NULL, err,
                                      sizeof err) < 0);
+    KT_CHECK(kz_store_collection_add(s, "api", NULL, "a/b", "x", NULL, NULL, err, sizeof err) < 0);
+    KT_CHECK(kz_store_collection_add(s, "taxii2", NULL, NULL, "x", NULL, NULL, err, sizeof err) <
+             0);
+    KT_CHECK(kz_store_root_add(s, "..", "x", NULL, err, sizeof err) < 0);
+    KT_CHECK(kz_store_root_add(s, "a b", "x", NULL, err, sizeof err) < 0);
+    KT_CHECK(kz_store_root_add(s, "trust-group.1", "x", NULL, err, sizeof err) == 0);
     KT_CHECK(kz_store_collection_add(s, "other", "6f0b2b5e-5f43-4d0f-8d0c-7f6c6a0b9e11", "one",
                                      "Same alias, other root", "d", NULL, err, sizeof err) == 0);
     kz_store_collection c;
@@ -179,16 +190,14 @@ static void test_objects_and_paging(void)
     /* delete the last version of a: the previous one becomes last */
     kz_store_query dq = {.v_last = true};
     size_t deleted = 0;
-    KT_CHECK(kz_store_delete_object(s, c.key, "indicator--a", &dq, &deleted, err, sizeof err) ==
-             0);
+    KT_CHECK(kz_store_delete_object(s, c.key, "indicator--a", &dq, &deleted, err, sizeof err) == 0);
     KT_CHECK(deleted == 1);
     kz_store_query lq = {.coll = c.key, .limit = 10, .ids = ida, .nids = 1};
     KT_CHECK(page(s, &lq, &rs, &more) == 1);
     KT_CHECK_STR(rs.ver[0], "2020-01-01T00:00:00Z");
     dq.v_last = false;
     dq.v_all = true;
-    KT_CHECK(kz_store_delete_object(s, c.key, "indicator--a", &dq, &deleted, err, sizeof err) ==
-             0);
+    KT_CHECK(kz_store_delete_object(s, c.key, "indicator--a", &dq, &deleted, err, sizeof err) == 0);
     KT_CHECK(deleted == 2);
     KT_CHECK(kz_store_object_exists(s, c.key, "indicator--a", err, sizeof err) == 0);
     KT_CHECK(kz_store_object_exists(s, c.key, "indicator--b", err, sizeof err) == 1);
@@ -200,6 +209,21 @@ static void test_objects_and_paging(void)
     KT_CHECK(kz_store_open(dir, &s, err, sizeof err) == 0);
     KT_CHECK(kz_store_put_objects(s, c.key, &later, 1, res, da, err, sizeof err) == 0);
     KT_CHECK(da[0] > before);
+    /* sharing rule: above the ceiling only the creator organisation sees a version */
+    kz_store_object red = obj("indicator--r", "2020-01-01T00:00:00Z", 100, "{\"r\":1}");
+    red.tlp = 5;
+    KT_CHECK(kz_store_put_objects(s, c.key, &red, 1, res, da, err, sizeof err) == 0);
+    const char *idr[] = {"indicator--r"};
+    kz_store_query tq = {
+        .coll = c.key, .limit = 10, .ids = idr, .nids = 1, .max_tlp = 4, .viewer_org = "other"};
+    KT_CHECK(page(s, &tq, &rs, &more) == 0);
+    tq.viewer_org = "acme";
+    KT_CHECK(page(s, &tq, &rs, &more) == 1);
+    tq.viewer_org = "other";
+    tq.max_tlp = 5;
+    KT_CHECK(page(s, &tq, &rs, &more) == 1);
+    tq.max_tlp = 0;
+    KT_CHECK(page(s, &tq, &rs, &more) == 1);
     kz_store_query zero = {.coll = c.key, .limit = 0};
     KT_CHECK(kz_store_page(s, &zero, false, collect, &rs, &more, err, sizeof err) < 0);
     kz_store_collection_free(&c);
@@ -213,8 +237,7 @@ static void test_status(void)
         return;
     char err[256], *json = NULL;
     int64_t owner = 0;
-    KT_CHECK(kz_store_status_put(s, "s1", "api", 7, 1000, "{\"id\":\"s1\"}", err, sizeof err) ==
-             0);
+    KT_CHECK(kz_store_status_put(s, "s1", "api", 7, 1000, "{\"id\":\"s1\"}", err, sizeof err) == 0);
     KT_CHECK(kz_store_status_get(s, "s1", "api", &json, &owner, err, sizeof err) == 0);
     KT_CHECK_STR(json, "{\"id\":\"s1\"}");
     KT_CHECK(owner == 7);
@@ -286,5 +309,5 @@ static void test_open_errors(void)
     KT_CHECK(s == NULL && err[0] != 0);
 }
 
-KT_MAIN(KT(test_catalog), KT(test_objects_and_paging), KT(test_status),
-        KT(test_accounts_grants), KT(test_open_errors))
+KT_MAIN(KT(test_catalog), KT(test_objects_and_paging), KT(test_status), KT(test_accounts_grants),
+        KT(test_open_errors))

@@ -43,19 +43,25 @@ static void test_error_json(void)
     free(s);
 }
 
-#define P(k, v) {k, v}
+#define P(k, v)                                                                                    \
+    {                                                                                              \
+        k, v                                                                                       \
+    }
 
 static void test_filter_valid(void)
 {
-    kz_taxii_param ps[] = {P("added_after", "2020-01-01T00:00:00.5Z"), P("limit", "20"),
-                           P("match[id]", "a,b"), P("match[type]", "indicator"),
+    kz_taxii_param ps[] = {P("added_after", "2020-01-01T00:00:00.5Z"),
+                           P("limit", "20"),
+                           P("match[id]", "a,b"),
+                           P("match[type]", "indicator"),
                            P("match[version]", "first,2020-01-01T00:00:00Z,last"),
-                           P("match[spec_version]", "2.0,2.1"), P("match[other]", "x")};
+                           P("match[spec_version]", "2.0,2.1"),
+                           P("match[other]", "x")};
     kz_taxii_filter f;
     char err[256];
-    KT_CHECK_MSG(kz_taxii_filter_parse(ps, 7, KZ_TAXII_EP_OBJECTS, 1000, "c", &f, err,
-                                       sizeof err) == 0,
-                 "%s", err);
+    KT_CHECK_MSG(
+        kz_taxii_filter_parse(ps, 7, KZ_TAXII_EP_OBJECTS, 1000, "c", &f, err, sizeof err) == 0,
+        "%s", err);
     KT_CHECK(f.after == 1577836800500000LL);
     KT_CHECK(f.limit == 20);
     KT_CHECK(f.nids == 2 && strcmp(f.ids[1], "b") == 0);
@@ -67,18 +73,18 @@ static void test_filter_valid(void)
     KT_CHECK(q.coll == 9 && q.limit == 20 && q.nids == 2 && q.v_first);
     kz_taxii_filter_free(&f);
     kz_taxii_param big[] = {P("limit", "5000")};
-    KT_CHECK(kz_taxii_filter_parse(big, 1, KZ_TAXII_EP_OBJECTS, 1000, "c", &f, err,
-                                   sizeof err) == 0);
+    KT_CHECK(kz_taxii_filter_parse(big, 1, KZ_TAXII_EP_OBJECTS, 1000, "c", &f, err, sizeof err) ==
+             0);
     KT_CHECK(f.limit == 1000); /* capped, not refused */
     kz_taxii_filter_free(&f);
-    KT_CHECK(kz_taxii_filter_parse(NULL, 0, KZ_TAXII_EP_DELETE, 1000, "o", &f, err,
-                                   sizeof err) == 0);
+    KT_CHECK(kz_taxii_filter_parse(NULL, 0, KZ_TAXII_EP_DELETE, 1000, "o", &f, err, sizeof err) ==
+             0);
     KT_CHECK(f.v_all); /* DELETE without version removes every version */
     kz_taxii_filter_free(&f);
     /* match[id] does not apply to the object endpoint: ignored */
     kz_taxii_param oid[] = {P("match[id]", "x"), P("match[version]", "all")};
-    KT_CHECK(kz_taxii_filter_parse(oid, 2, KZ_TAXII_EP_OBJECT, 1000, "o", &f, err,
-                                   sizeof err) == 0);
+    KT_CHECK(kz_taxii_filter_parse(oid, 2, KZ_TAXII_EP_OBJECT, 1000, "o", &f, err, sizeof err) ==
+             0);
     KT_CHECK(f.nids == 0 && f.v_all);
     kz_taxii_filter_free(&f);
 }
@@ -116,30 +122,29 @@ static void test_cursor(void)
     kz_taxii_param ps[] = {P("match[type]", "indicator"), P("limit", "10")};
     kz_taxii_filter f, g;
     char err[256], cur[40];
-    KT_CHECK(kz_taxii_filter_parse(ps, 2, KZ_TAXII_EP_OBJECTS, 100, "c", &f, err, sizeof err) ==
-             0);
+    KT_CHECK(kz_taxii_filter_parse(ps, 2, KZ_TAXII_EP_OBJECTS, 100, "c", &f, err, sizeof err) == 0);
     kz_taxii_cursor(&f, 123456789, cur);
     kz_taxii_filter_free(&f);
     /* same query, other limit, reordered: accepted and positioned after the cursor */
     kz_taxii_param again[] = {P("next", cur), P("limit", "3"), P("match[type]", "indicator")};
-    KT_CHECK_MSG(kz_taxii_filter_parse(again, 3, KZ_TAXII_EP_OBJECTS, 100, "c", &g, err,
-                                       sizeof err) == 0,
-                 "%s", err);
+    KT_CHECK_MSG(
+        kz_taxii_filter_parse(again, 3, KZ_TAXII_EP_OBJECTS, 100, "c", &g, err, sizeof err) == 0,
+        "%s", err);
     KT_CHECK(g.after == 123456789 && g.limit == 3);
     kz_taxii_filter_free(&g);
     /* another filter or another collection: refused */
     kz_taxii_param other[] = {P("next", cur), P("match[type]", "malware")};
-    KT_CHECK(kz_taxii_filter_parse(other, 2, KZ_TAXII_EP_OBJECTS, 100, "c", &g, err,
-                                   sizeof err) < 0);
+    KT_CHECK(kz_taxii_filter_parse(other, 2, KZ_TAXII_EP_OBJECTS, 100, "c", &g, err, sizeof err) <
+             0);
     KT_CHECK(strstr(err, "another query") != NULL);
-    KT_CHECK(kz_taxii_filter_parse(again, 3, KZ_TAXII_EP_OBJECTS, 100, "d", &g, err,
-                                   sizeof err) < 0);
+    KT_CHECK(kz_taxii_filter_parse(again, 3, KZ_TAXII_EP_OBJECTS, 100, "d", &g, err, sizeof err) <
+             0);
     /* added_after belongs to the query: adding one to a cursor's query is refused */
     kz_taxii_param both[] = {P("next", cur), P("match[type]", "indicator"),
                              P("added_after", "2030-01-01T00:00:00Z")};
     kz_taxii_filter h;
-    KT_CHECK(kz_taxii_filter_parse(both, 3, KZ_TAXII_EP_OBJECTS, 100, "c", &h, err,
-                                   sizeof err) < 0);
+    KT_CHECK(kz_taxii_filter_parse(both, 3, KZ_TAXII_EP_OBJECTS, 100, "c", &h, err, sizeof err) <
+             0);
 }
 
 /* ---- the handler in-process ------------------------------------------------------------ */
@@ -164,8 +169,7 @@ static void test_handler(void)
     kz_taxii_config cfg = {.page_size = 2};
     kz_taxii_server *srv = kz_taxii_server_new(s, &cfg);
     KT_CHECK(srv != NULL);
-    kz_taxii_request rq = {.method = "GET", .path = "/taxii2/",
-                           .accept = KZ_TAXII_MEDIA_TYPE};
+    kz_taxii_request rq = {.method = "GET", .path = "/taxii2/", .accept = KZ_TAXII_MEDIA_TYPE};
     kz_taxii_response res;
     kz_taxii_handle(srv, &rq, &res);
     KT_CHECK(res.status == 401 && res.challenge);
@@ -198,9 +202,24 @@ static void test_handler(void)
         "\"name\":\"C\"}]}";
     rq.body = body;
     rq.body_len = strlen(body);
+    rq.headers_only = true; /* preflight: everything but the body is checked */
     kz_taxii_handle(srv, &rq, &res);
-    KT_CHECK_MSG(res.status == 202 && strstr(res.body, "\"success_count\":3"), "%d %s",
-                 res.status, res.body ? res.body : "");
+    KT_CHECK(res.status == 0 && res.body == NULL);
+    kz_taxii_response_free(&res);
+    rq.content_type = "application/json";
+    kz_taxii_handle(srv, &rq, &res);
+    KT_CHECK(res.status == 415);
+    kz_taxii_response_free(&res);
+    rq.content_type = KZ_TAXII_MEDIA_TYPE;
+    rq.authorization = NULL;
+    kz_taxii_handle(srv, &rq, &res);
+    KT_CHECK(res.status == 401);
+    kz_taxii_response_free(&res);
+    rq.authorization = "Basic dTpwdw==";
+    rq.headers_only = false;
+    kz_taxii_handle(srv, &rq, &res);
+    KT_CHECK_MSG(res.status == 202 && strstr(res.body, "\"success_count\":3"), "%d %s", res.status,
+                 res.body ? res.body : "");
     kz_taxii_response_free(&res);
     rq.method = "GET";
     rq.body = NULL;

@@ -1,0 +1,383 @@
+/*
+ * Detection engine benchmark: N synthetic indicators (kz_engine_gen_indicator: 40%
+ * addresses, 5% CIDRs, 30% domains, 15% URLs, 10% hashes), then
+ *   - compile time (one transaction: JSON parse + pattern parse + index build),
+ *   - index memory: RSS after load (malloc_trim) minus RSS before, per indicator, and the
+ *     engine's own count of segment bytes,
+ *   - exact-value index probes/s (kz_engine_lookup_exact_batch, values that hit),
+ *   - exact observations/s through the full matcher (kz_engine_match_batch, one field),
+ *   - domain-suffix observations/s (subdomains of "domain and subdomains" indicators and of
+ *     plain domains: exact + suffix probes, hits answered without the evaluator),
+ *   - mixed observations/s (DNS query, HTTP request, TLS handshake records; 10% hits),
+ *   - incremental change: 1,000 added, 1,000 removed, each one published generation.
+ * Every rate is the median of RUNS runs on one thread.
+ *
+ *   bench_engine [N=1000000] [RUNS=5]
+ */
+#include <kizuna/engine.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Rates are per core: operations over the CPU time of the measuring thread (the machine is
+ * shared, so wall time would mostly measure the other jobs); wall-clock rates are printed
+ * next to them. */
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double wrate[50];
+static double w0;
+
+static size_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0, res = 0;
+    if (f) {
+        if (fscanf(f, "%lu %lu", &size, &res) != 2)
+            res = 0;
+        fclose(f);
+    }
+    return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static uint64_t rs = 88172645463325252ull;
+static uint64_t rnd64(void)
+{
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
+    return rs;
+}
+
+static int count_hit(void *ctx, const kz_engine_hit *h)
+{
+    (void)h;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+static void machine(void)
+{
+    char line[256], model[256] = "?";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "model name", 10) == 0) {
+            char *c = strchr(line, ':');
+            snprintf(model, sizeof model, "%s", c ? c + 2 : line);
+            model[strcspn(model, "\n")] = 0;
+            break;
+        }
+    if (f)
+        fclose(f);
+    double la[3] = {0};
+    f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf %lf %lf", &la[0], &la[1], &la[2]) != 3)
+            la[0] = 0;
+        fclose(f);
+    }
+    printf("machine: %s, %ld cores online, load average %.2f (other jobs share it)\n", model,
+           sysconf(_SC_NPROCESSORS_ONLN), la[0]);
+}
+
+typedef struct qset {
+    kz_engine_record *r;
+    kz_engine_field *f;
+    const char **types; /* per record: up to 4 */
+    char *arena;
+    size_t n, nf, alen, acap;
+} qset;
+
+static const char *put(qset *q, const char *s, size_t len)
+{
+    if (q->alen + len + 1 > q->acap) {
+        fprintf(stderr, "arena full\n");
+        exit(1);
+    }
+    char *d = q->arena + q->alen;
+    memcpy(d, s, len);
+    d[len] = 0;
+    q->alen += len + 1;
+    return d;
+}
+
+int main(int argc, char **argv)
+{
+    size_t N = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
+    int runs = argc > 2 ? atoi(argv[2]) : 5;
+    if (runs < 1 || runs > 50)
+        runs = 5;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    kz_init();
+    machine();
+    printf("indicators: %zu, runs per figure: %d (median)\n", N, runs);
+    kz_engine_opts o = {.now_us = 1735689600000000ll};
+    kz_engine *e = kz_engine_new(&o);
+    long p_ip4 = kz_engine_path(e, "ipv4-addr:value"), p_ip6 = kz_engine_path(e, "ipv6-addr:value"),
+         p_dom = kz_engine_path(e, "domain-name:value"), p_url = kz_engine_path(e, "url:value"),
+         p_sha = kz_engine_path(e, "file:hashes.'SHA-256'"), p_md5 = kz_engine_path(e, "file:hashes.MD5"),
+         p_port = kz_engine_path(e, "network-traffic:dst_port"),
+         p_dref = kz_engine_path(e, "network-traffic:dst_ref"), p_ja3 = kz_engine_path(e, "x-ja3:value");
+    malloc_trim(0);
+    size_t rss0 = rss_bytes();
+
+    /* ---- compile ---- */
+    kz_buf chunk, one, val;
+    kz_buf_init(&chunk);
+    kz_buf_init(&one);
+    kz_buf_init(&val);
+    double t_load = 0, t_loadw = 0;
+    kz_engine_txn *t = kz_engine_txn_begin(e);
+    for (size_t i = 0; i < N;) {
+        kz_buf_reset(&chunk);
+        for (size_t k = 0; k < 20000 && i < N; k++, i++) {
+            kz_engine_gen_indicator(1, i, &one, NULL, NULL);
+            kz_buf_append(&chunk, one.data, one.len);
+            kz_buf_putc(&chunk, '\n');
+        }
+        double a = now_s(), aw = wall_s();
+        kz_engine_txn_load(t, chunk.data, chunk.len, NULL);
+        t_load += now_s() - a;
+        t_loadw += wall_s() - aw;
+    }
+    char err[256];
+    double a = now_s(), aw = wall_s();
+    long added = kz_engine_txn_commit(t, err, sizeof err);
+    double t_commit = now_s() - a, t_commitw = wall_s() - aw;
+    kz_buf_free(&chunk);
+    malloc_trim(0);
+    size_t rss1 = rss_bytes();
+    kz_engine_stats st;
+    kz_engine_get_stats(e, &st);
+    printf("compile: %ld indicators in %.2f s CPU, %.2f s wall (JSON+pattern parsing %.2f s, "
+           "index build %.2f s CPU)\n",
+           added, t_load + t_commit, t_loadw + t_commitw, t_load, t_commit);
+    printf("live %zu (simple %zu, confirmed %zu), index keys %zu\n", st.live, st.simple,
+           st.confirmed, st.index_keys);
+    printf("memory: RSS +%.1f MB = %.1f bytes/indicator; segment heap %.1f MB = %.1f bytes/indicator\n",
+           (double)(rss1 - rss0) / 1e6, (double)(rss1 - rss0) / (double)N, (double)st.index_bytes / 1e6,
+           (double)st.index_bytes / (double)N);
+
+    /* ---- query sets ---- */
+    size_t Q = N < 1000000 ? N : 1000000;
+    qset q = {0};
+    q.acap = Q * 200 + 1024;
+    q.arena = malloc(q.acap);
+    q.r = calloc(Q, sizeof *q.r);
+    q.f = calloc(Q * 8, sizeof *q.f);
+    q.types = calloc(Q * 8, sizeof *q.types);
+    uint32_t *paths = malloc(Q * sizeof *paths), *lens = malloc(Q * sizeof *lens),
+             *counts = malloc(Q * sizeof *counts);
+    const char **vals = malloc(Q * sizeof *vals);
+    /* exact: values of exact-class indicators */
+    size_t nq = 0;
+    while (nq < Q) {
+        uint64_t i = rnd64() % N;
+        const char *kind;
+        kz_engine_gen_indicator(1, i, &one, &val, &kind);
+        long p = strcmp(kind, "ipv4") == 0     ? p_ip4
+                 : strcmp(kind, "ipv6") == 0   ? p_ip6
+                 : strcmp(kind, "domain") == 0 ? p_dom
+                 : strcmp(kind, "url") == 0    ? p_url
+                 : strcmp(kind, "sha256") == 0 ? p_sha
+                 : strcmp(kind, "md5") == 0    ? p_md5
+                                               : -1;
+        if (p < 0)
+            continue;
+        const char *type = p == p_ip4 ? "ipv4-addr" : p == p_ip6 ? "ipv6-addr" : p == p_dom ? "domain-name"
+                           : p == p_url ? "url" : "file";
+        vals[nq] = put(&q, val.data, val.len);
+        lens[nq] = (uint32_t)val.len;
+        paths[nq] = (uint32_t)p;
+        q.types[nq * 8] = type;
+        q.f[nq * 8] = (kz_engine_field){0, KZ_EF_STR, (uint32_t)p, vals[nq], (uint32_t)val.len, 0};
+        q.r[nq] = (kz_engine_record){0, 0, 1, &q.types[nq * 8], 1, &q.f[nq * 8], 1};
+        nq++;
+    }
+    double rate[50];
+    size_t found = 0;
+    for (int r = 0; r < runs; r++) {
+        const kz_engine_gen *g = kz_engine_acquire(e);
+        a = now_s();
+        w0 = wall_s();
+        kz_engine_lookup_exact_batch(g, paths, vals, lens, Q, counts);
+        rate[r] = (double)Q / (now_s() - a);
+        wrate[r] = (double)Q / (wall_s() - w0);
+        kz_engine_release(e, g);
+    }
+    found = 0;
+    for (size_t i = 0; i < Q; i++)
+        found += counts[i] > 0;
+    printf("exact index probes: %.2f M/s per core (%.2f M/s wall) (%zu of %zu values found)\n",
+           median(rate, runs) / 1e6, median(wrate, runs) / 1e6, found, Q);
+    for (int r = 0; r < runs; r++) {
+        size_t hits = 0;
+        const kz_engine_gen *g = kz_engine_acquire(e);
+        a = now_s();
+        w0 = wall_s();
+        kz_engine_match_batch(g, q.r, Q, count_hit, &hits, err, sizeof err);
+        rate[r] = (double)Q / (now_s() - a);
+        wrate[r] = (double)Q / (wall_s() - w0);
+        kz_engine_release(e, g);
+        found = hits;
+    }
+    printf("exact observations (full matcher, 1 field): %.2f M/s per core (%.2f M/s wall) (%zu hits)\n",
+           median(rate, runs) / 1e6, median(wrate, runs) / 1e6, found);
+
+    /* suffix: www.<domain> of "domain and subdomains" indicators, and sub.<domain> of plain ones */
+    q.alen = 0;
+    nq = 0;
+    while (nq < Q) {
+        uint64_t i = rnd64() % N;
+        const char *kind;
+        kz_engine_gen_indicator(1, i, &one, &val, &kind);
+        if (strcmp(kind, "suffix") != 0 && strcmp(kind, "domain") != 0)
+            continue;
+        char b[300];
+        snprintf(b, sizeof b, "%s%s", strcmp(kind, "domain") == 0 ? "cdn." : "img.", val.data);
+        const char *v = put(&q, b, strlen(b));
+        q.types[nq * 8] = "domain-name";
+        q.f[nq * 8] = (kz_engine_field){0, KZ_EF_STR, (uint32_t)p_dom, v, (uint32_t)strlen(v), 0};
+        q.r[nq] = (kz_engine_record){0, 0, 1, &q.types[nq * 8], 1, &q.f[nq * 8], 1};
+        nq++;
+    }
+    for (int r = 0; r < runs; r++) {
+        size_t hits = 0;
+        const kz_engine_gen *g = kz_engine_acquire(e);
+        a = now_s();
+        w0 = wall_s();
+        kz_engine_match_batch(g, q.r, Q, count_hit, &hits, err, sizeof err);
+        rate[r] = (double)Q / (now_s() - a);
+        wrate[r] = (double)Q / (wall_s() - w0);
+        kz_engine_release(e, g);
+        found = hits;
+    }
+    printf("domain-suffix observations: %.2f M/s per core (%.2f M/s wall) (%zu hits)\n",
+           median(rate, runs) / 1e6, median(wrate, runs) / 1e6, found);
+
+    /* mixed: DNS query, HTTP request, TLS handshake; 10% carry an indicator's value */
+    q.alen = 0;
+    for (nq = 0; nq < Q; nq++) {
+        int kind = (int)(nq % 3);
+        bool hit = rnd64() % 10 == 0;
+        char ip[64], dom[128], url[256], ja3[40];
+        snprintf(ip, sizeof ip, "%u.%u.%u.%u", (unsigned)(rnd64() % 223) + 1, (unsigned)(rnd64() % 256),
+                 (unsigned)(rnd64() % 256), (unsigned)(rnd64() % 256));
+        snprintf(dom, sizeof dom, "host%u.example%u.com", (unsigned)(rnd64() % 100000), (unsigned)(rnd64() % 1000));
+        snprintf(url, sizeof url, "http://%s/index%u.html", dom, (unsigned)(rnd64() % 1000));
+        snprintf(ja3, sizeof ja3, "%016llx%016llx", (unsigned long long)rnd64(), (unsigned long long)rnd64());
+        if (hit) {
+            const char *k;
+            kz_engine_gen_indicator(1, rnd64() % N, &one, &val, &k);
+            if (strcmp(k, "ipv4") == 0 || strcmp(k, "cidr") == 0)
+                snprintf(ip, sizeof ip, "%s", val.data);
+            else if (strcmp(k, "domain") == 0 || strcmp(k, "suffix") == 0)
+                snprintf(dom, sizeof dom, "%s", val.data);
+            else if (strcmp(k, "url") == 0)
+                snprintf(url, sizeof url, "%s", val.data);
+        }
+        const char **ty = &q.types[nq * 8];
+        kz_engine_field *f = &q.f[nq * 8];
+        size_t nf = 0, nt = 0;
+        ty[nt++] = "network-traffic";
+        f[nf++] = (kz_engine_field){0, KZ_EF_INT, (uint32_t)p_port, NULL, 0, kind == 0 ? 53 : kind == 1 ? 80 : 443};
+        f[nf++] = (kz_engine_field){0, KZ_EF_REF, (uint32_t)p_dref, NULL, 0, 1};
+        ty[nt++] = "ipv4-addr";
+        const char *v = put(&q, ip, strlen(ip));
+        f[nf++] = (kz_engine_field){1, KZ_EF_STR, (uint32_t)p_ip4, v, (uint32_t)strlen(v), 0};
+        if (kind == 1) {
+            ty[nt++] = "url";
+            v = put(&q, url, strlen(url));
+            f[nf++] = (kz_engine_field){2, KZ_EF_STR, (uint32_t)p_url, v, (uint32_t)strlen(v), 0};
+        } else if (kind == 2) {
+            ty[nt++] = "x-ja3";
+            v = put(&q, ja3, strlen(ja3));
+            f[nf++] = (kz_engine_field){2, KZ_EF_STR, (uint32_t)p_ja3, v, (uint32_t)strlen(v), 0};
+        }
+        ty[nt++] = "domain-name";
+        v = put(&q, dom, strlen(dom));
+        f[nf++] = (kz_engine_field){(uint16_t)(nt - 1), KZ_EF_STR, (uint32_t)p_dom, v, (uint32_t)strlen(v), 0};
+        q.r[nq] = (kz_engine_record){0, 0, 1, ty, nt, f, nf};
+    }
+    for (int r = 0; r < runs; r++) {
+        size_t hits = 0;
+        const kz_engine_gen *g = kz_engine_acquire(e);
+        a = now_s();
+        w0 = wall_s();
+        long rc = kz_engine_match_batch(g, q.r, Q, count_hit, &hits, err, sizeof err);
+        rate[r] = (double)Q / (now_s() - a);
+        wrate[r] = (double)Q / (wall_s() - w0);
+        kz_engine_release(e, g);
+        if (rc < 0)
+            printf("mixed: error %s\n", err);
+        found = hits;
+    }
+    printf("mixed observations (DNS/HTTP/TLS, 4-6 fields): %.2f M/s per core (%.2f M/s wall) (%zu hits)\n",
+           median(rate, runs) / 1e6, median(wrate, runs) / 1e6, found);
+
+    /* ---- incremental change of 1,000 ---- */
+    double tadd[50], trem[50];
+    for (int r = 0; r < runs; r++) {
+        kz_buf b;
+        kz_buf_init(&b);
+        const char *ids[1000];
+        char idbuf[1000][64];
+        for (int k = 0; k < 1000; k++) {
+            kz_engine_gen_indicator(1, N + (size_t)r * 1000 + (size_t)k, &one, NULL, NULL);
+            kz_buf_append(&b, one.data, one.len);
+            kz_buf_putc(&b, '\n');
+            const char *id = strstr(one.data, "indicator--");
+            snprintf(idbuf[k], sizeof idbuf[k], "%.47s", id);
+            ids[k] = idbuf[k];
+        }
+        a = wall_s();
+        long n = kz_engine_load(e, b.data, b.len, NULL, err, sizeof err);
+        tadd[r] = wall_s() - a;
+        a = wall_s();
+        long m = kz_engine_remove(e, ids, 1000, err, sizeof err);
+        trem[r] = wall_s() - a;
+        if (n != 1000 || m != 1000)
+            printf("incremental: added %ld removed %ld\n", n, m);
+        kz_buf_free(&b);
+    }
+    printf("incremental (wall): 1,000 added in %.1f ms, 1,000 removed in %.1f ms (one generation each)\n",
+           median(tadd, runs) * 1e3, median(trem, runs) * 1e3);
+    kz_buf_free(&one);
+    kz_buf_free(&val);
+    free(q.arena);
+    free(q.r);
+    free(q.f);
+    free(q.types);
+    free(paths);
+    free(lens);
+    free(counts);
+    free(vals);
+    kz_engine_free(e);
+    return 0;
+}

@@ -1,0 +1,933 @@
+/*
+ * The engine object: indicator loading (versions, revocation, validity window), updates and
+ * the publication of generations.
+ *
+ * Invariants: all updates run under wlock. A generation is never modified after it is
+ * published; an update builds the next one (a new delta segment, a copied dead bitmap, or a
+ * merged base) beside it, publishes it with one atomic store and then retires the old one:
+ * it flips the reader epoch, waits until no reader is between "epoch entered" and "reference
+ * taken" on the old epoch, then until the old generation's reader count drops to zero.
+ * Readers (kz_engine_acquire) never wait: at worst they retry when an epoch flips under them.
+ * An id is live in at most one place (the delta, or a non-dead base record); ids that are not
+ * live but remembered (pending or gone) sit in e->ids, sorted by uuid.
+ *
+ * It does not match (match.c) nor build indexes (segment.c).
+ */
+#include "engine_int.h"
+
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- generations --------------------------------------------------------------------- */
+
+static void gen_free(kz_engine_gen *g)
+{
+    if (!g)
+        return;
+    if (g->base && --g->base->refs == 0)
+        kz_e_seg_free(g->base);
+    if (g->delta && --g->delta->refs == 0)
+        kz_e_seg_free(g->delta);
+    free(g->dead);
+    free(g->pflags);
+    free(g->c4);
+    free(g->c6);
+    free(g->tflags);
+    free(g->tp_start);
+    free(g->tp_paths);
+    free(g);
+}
+
+static void seg_info(kz_engine_gen *g, const kz_eseg *s)
+{
+    if (!s)
+        return;
+    for (size_t p = 0; p < s->npaths && p < g->npaths; p++) {
+        g->pflags[p] |= s->pflags[p];
+        g->c4[p] |= s->c4[p];
+        for (int k = 0; k < 3; k++)
+            g->c6[3 * p + k] |= s->c6[3 * p + k];
+    }
+    for (size_t t = 0; t < s->ntypes && t < g->ntypes; t++)
+        g->tflags[t] |= s->tflags[t];
+}
+
+static kz_engine_gen *gen_new(kz_engine *e, kz_eseg *base, kz_eseg *delta, uint64_t *dead,
+                              size_t ndead)
+{
+    kz_engine_gen *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->eng = e;
+    g->base = base;
+    g->delta = delta;
+    g->dead = dead;
+    g->ndead = ndead;
+    if (base)
+        base->refs++;
+    if (delta)
+        delta->refs++;
+    g->npaths = atomic_load(&e->npaths);
+    g->ntypes = atomic_load(&e->ntypes);
+    g->pflags = calloc(g->npaths + 1, 1);
+    g->c4 = calloc(g->npaths + 1, 8);
+    g->c6 = calloc(3 * (g->npaths + 1), 8);
+    g->tp_start = calloc(g->ntypes + 2, sizeof(uint32_t));
+    g->tflags = calloc(g->ntypes + 1, 1);
+    g->tp_paths = calloc(g->npaths + 1, sizeof(uint32_t));
+    if (!g->pflags || !g->c4 || !g->c6 || !g->tp_start || !g->tp_paths || !g->tflags) {
+        g->dead = NULL;
+        gen_free(g);
+        return NULL;
+    }
+    seg_info(g, base);
+    seg_info(g, delta);
+    for (size_t p = 0; p < g->npaths; p++)
+        if (g->pflags[p])
+            g->tp_start[e->paths[p]->type + 1]++;
+    for (size_t t = 0; t < g->ntypes; t++)
+        g->tp_start[t + 1] += g->tp_start[t];
+    uint32_t *fill = calloc(g->ntypes + 1, sizeof *fill);
+    if (!fill) {
+        g->dead = NULL;
+        gen_free(g);
+        return NULL;
+    }
+    for (size_t p = 0; p < g->npaths; p++)
+        if (g->pflags[p]) {
+            uint32_t t = e->paths[p]->type;
+            g->tp_paths[g->tp_start[t] + fill[t]++] = (uint32_t)p;
+        }
+    free(fill);
+    return g;
+}
+
+const kz_engine_gen *kz_engine_acquire(kz_engine *e)
+{
+    for (;;) {
+        uint64_t ep = atomic_load(&e->epoch);
+        atomic_fetch_add(&e->readers[ep & 1], 1);
+        if (atomic_load(&e->epoch) == ep) {
+            kz_engine_gen *g = atomic_load(&e->cur);
+            atomic_fetch_add(&g->refs, 1);
+            atomic_fetch_sub(&e->readers[ep & 1], 1);
+            return g;
+        }
+        atomic_fetch_sub(&e->readers[ep & 1], 1);
+    }
+}
+
+void kz_engine_release(kz_engine *e, const kz_engine_gen *g)
+{
+    (void)e;
+    if (g)
+        atomic_fetch_sub(&((kz_engine_gen *)g)->refs, 1);
+}
+
+static void pause_briefly(unsigned *spins)
+{
+    if (++*spins < 64) {
+        sched_yield();
+        return;
+    }
+    struct timespec ts = {0, 50000};
+    nanosleep(&ts, NULL);
+}
+
+static void stats_of(kz_engine *e, const kz_engine_gen *g)
+{
+    kz_engine_stats *st = &e->st;
+    st->live = st->simple = st->multi = st->type_scan = st->index_keys = st->index_bytes = 0;
+    const kz_eseg *segs[2] = {g->base, g->delta};
+    for (int k = 0; k < 2; k++) {
+        const kz_eseg *s = segs[k];
+        if (!s)
+            continue;
+        st->live += s->nrecs;
+        st->simple += s->nsimple;
+        st->multi += s->nmulti;
+        st->type_scan += s->ntype;
+        st->index_keys += s->nposts;
+        st->index_bytes += s->bytes;
+    }
+    if (g->base && g->ndead) {
+        const kz_eseg *b = g->base;
+        for (size_t w = 0; w < (b->nrecs + 63) / 64; w++)
+            for (uint64_t m = g->dead[w]; m; m &= m - 1) {
+                size_t r = w * 64 + (size_t)__builtin_ctzll(m);
+                st->live--;
+                if (b->recs[r].key != UINT32_MAX) {
+                    st->simple--;
+                } else {
+                    const kz_ecplx *c = b->cplx[b->recs[r].cplx];
+                    st->multi -= c->multi;
+                }
+            }
+    }
+    st->confirmed = st->live - st->simple;
+    st->pending = 0;
+    for (size_t i = 0; i < e->nids; i++)
+        st->pending += e->ids[i].state == 1;
+    st->generation = g->number;
+}
+
+static void publish(kz_engine *e, kz_engine_gen *g)
+{
+    kz_engine_gen *old = atomic_load(&e->cur);
+    g->number = old ? old->number + 1 : 1;
+    atomic_store(&e->cur, g);
+    stats_of(e, g);
+    if (!old)
+        return;
+    uint64_t ep = atomic_fetch_add(&e->epoch, 1);
+    unsigned spins = 0;
+    while (atomic_load(&e->readers[ep & 1]) != 0)
+        pause_briefly(&spins);
+    while (atomic_load(&old->refs) != 0)
+        pause_briefly(&spins);
+    gen_free(old);
+}
+
+kz_engine *kz_engine_new(const kz_engine_opts *opts)
+{
+    kz_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    if (opts)
+        e->opts = *opts;
+    if (!e->opts.max_comparisons)
+        e->opts.max_comparisons = 1000;
+    if (!e->opts.max_pattern_len)
+        e->opts.max_pattern_len = 64 * 1024;
+    if (!e->opts.merge_ratio)
+        e->opts.merge_ratio = 8;
+    if (!e->opts.merge_min)
+        e->opts.merge_min = 65536;
+    e->now = e->opts.now_us ? e->opts.now_us : kz_time_now_us();
+    pthread_mutex_init(&e->wlock, NULL);
+    pthread_mutex_init(&e->reglock, NULL);
+    kz_e_ctx_intern(e, "{}");
+    kz_engine_gen *g = gen_new(e, NULL, NULL, NULL, 0);
+    if (!g || atomic_load(&e->nctx) != 1) {
+        gen_free(g);
+        kz_e_registry_free(e);
+        free(e);
+        return NULL;
+    }
+    publish(e, g);
+    return e;
+}
+
+void kz_engine_free(kz_engine *e)
+{
+    if (!e)
+        return;
+    gen_free(atomic_load(&e->cur));
+    for (size_t i = 0; i < e->nids; i++)
+        json_decref(e->ids[i].obj);
+    free(e->ids);
+    free(e->exp);
+    kz_e_regex_cache_free(e);
+    for (size_t i = 0; i < KZ_E_CTX_KEYS; i++)
+        json_decref(e->ctx_last[i]);
+    kz_e_registry_free(e);
+    pthread_mutex_destroy(&e->wlock);
+    pthread_mutex_destroy(&e->reglock);
+    free(e);
+}
+
+size_t kz_engine_match_errors(const kz_engine *e)
+{
+    return atomic_load(&((kz_engine *)e)->match_errors);
+}
+
+void kz_engine_get_stats(kz_engine *e, kz_engine_stats *st)
+{
+    pthread_mutex_lock(&e->wlock);
+    *st = e->st;
+    pthread_mutex_unlock(&e->wlock);
+}
+
+/* ---- operations ----------------------------------------------------------------------- */
+
+enum { OP_ADD, OP_GONE, OP_PENDING, OP_REMOVE, OP_EXPIRE };
+
+typedef struct op {
+    uint8_t uuid[16];
+    int64_t modified;
+    int kind;
+    size_t seq;
+    int64_t valid_from, valid_until; /* valid_until INT64_MAX when absent */
+    json_t *obj;                     /* pending */
+    kz_ecplx *cplx;
+    uint8_t *key;
+    int shape;
+    char *name;
+    uint32_t ctx;
+} op;
+
+typedef struct oplist {
+    op *v;
+    size_t n, cap;
+    kz_diags *diags;
+    long added;
+    bool oom;
+} oplist;
+
+static void op_clear(op *o)
+{
+    if (o->cplx && o->cplx->refs == 0)
+        kz_e_cplx_free(o->cplx);
+    o->cplx = NULL;
+    free(o->key);
+    free(o->name);
+    json_decref(o->obj);
+    o->key = NULL;
+    o->name = NULL;
+    o->obj = NULL;
+}
+
+static op *op_push(oplist *L)
+{
+    if (L->n == L->cap) {
+        size_t nc = L->cap ? L->cap * 2 : 256;
+        op *v = realloc(L->v, nc * sizeof *v);
+        if (!v) {
+            L->oom = true;
+            return NULL;
+        }
+        L->v = v;
+        L->cap = nc;
+    }
+    op *o = &L->v[L->n];
+    memset(o, 0, sizeof *o);
+    o->seq = L->n++;
+    o->valid_until = INT64_MAX;
+    return o;
+}
+
+static int parse_id(const char *id, uint8_t uuid[16])
+{
+    static const char pre[] = "indicator--";
+    if (!id || strncmp(id, pre, sizeof pre - 1) != 0 || strlen(id) != sizeof pre - 1 + 36)
+        return -1;
+    kz_uuid u;
+    if (kz_uuid_parse(id + sizeof pre - 1, &u) < 0)
+        return -1;
+    memcpy(uuid, u.b, 16);
+    return 0;
+}
+
+static int get_time(const json_t *o, const char *k, int64_t *out)
+{
+    const json_t *v = json_object_get(o, k);
+    if (!v)
+        return 1;
+    kz_time t;
+    if (!json_is_string(v) || kz_time_parse(json_string_value(v), &t, NULL, 0) < 0)
+        return -1;
+    *out = t.us;
+    return 0;
+}
+
+static const char *const ctx_keys[KZ_E_CTX_KEYS] = {"indicator_types", "confidence",
+                                                      "created_by_ref", "object_marking_refs",
+                                                      "kill_chain_phases", "labels"};
+
+/* The interned context of an indicator. Feeds repeat contexts, so the members of the last
+ * one are kept and compared first (json_equal on a few small values is much cheaper than
+ * building and serialising the canonical object). */
+static uint32_t context_of(kz_engine *e, const json_t *ind)
+{
+    json_t *cur[KZ_E_CTX_KEYS];
+    bool same = e->ctx_last_valid;
+    for (size_t i = 0; i < KZ_E_CTX_KEYS; i++) {
+        cur[i] = json_object_get(ind, ctx_keys[i]);
+        const json_t *prev = e->ctx_last[i];
+        same = same && ((!cur[i] && !prev) || (cur[i] && prev && json_equal(cur[i], prev)));
+    }
+    if (same)
+        return e->ctx_last_id;
+    json_t *c = json_object();
+    if (!c)
+        return 0;
+    for (size_t i = 0; i < KZ_E_CTX_KEYS; i++)
+        if (cur[i])
+            json_object_set(c, ctx_keys[i], cur[i]);
+    kz_buf b;
+    kz_buf_init(&b);
+    uint32_t id = 0;
+    if (kz_json_canonical(c, &b) == 0 && b.data)
+        id = kz_e_ctx_intern(e, b.data);
+    kz_buf_free(&b);
+    json_decref(c);
+    for (size_t i = 0; i < KZ_E_CTX_KEYS; i++) {
+        json_decref(e->ctx_last[i]);
+        e->ctx_last[i] = cur[i] ? json_deep_copy(cur[i]) : NULL;
+    }
+    e->ctx_last_id = id;
+    e->ctx_last_valid = true;
+    return id;
+}
+
+static void reject(kz_engine *e, oplist *L, const char *id, const char *fmt, const char *why)
+{
+    e->st.rejected++;
+    if (L->diags)
+        kz_diags_add(L->diags, KZ_SEV_ERROR, id, "/pattern", fmt, why);
+}
+
+/* Turn one indicator object into an operation (or a counted rejection). */
+static void take_indicator(kz_engine *e, oplist *L, json_t *ind)
+{
+    e->st.seen++;
+    const char *id = json_string_value(json_object_get(ind, "id"));
+    uint8_t uuid[16];
+    if (parse_id(id, uuid) < 0) {
+        e->st.rejected++;
+        if (L->diags)
+            kz_diags_add(L->diags, KZ_SEV_ERROR, id, "/id", "indicator id is not indicator--<uuid>");
+        return;
+    }
+    int64_t modified = 0, vf = INT64_MIN, vu = INT64_MAX;
+    int r = get_time(ind, "modified", &modified);
+    if (r == 1)
+        r = get_time(ind, "created", &modified);
+    if (r != 0) {
+        e->st.rejected++;
+        if (L->diags)
+            kz_diags_add(L->diags, KZ_SEV_ERROR, id, "/modified", "missing or invalid modified/created");
+        return;
+    }
+    if (get_time(ind, "valid_from", &vf) < 0 || get_time(ind, "valid_until", &vu) < 0) {
+        e->st.rejected++;
+        if (L->diags)
+            kz_diags_add(L->diags, KZ_SEV_ERROR, id, "/valid_from", "invalid valid_from/valid_until");
+        return;
+    }
+    op *o = op_push(L);
+    if (!o)
+        return;
+    memcpy(o->uuid, uuid, 16);
+    o->modified = modified;
+    o->valid_from = vf;
+    o->valid_until = vu;
+    if (json_is_true(json_object_get(ind, "revoked"))) {
+        e->st.revoked++;
+        o->kind = OP_GONE;
+        return;
+    }
+    if (vu <= e->now) {
+        e->st.expired++;
+        o->kind = OP_GONE;
+        return;
+    }
+    const char *ptype = json_string_value(json_object_get(ind, "pattern_type"));
+    if (ptype && strcmp(ptype, "stix") != 0) {
+        e->st.other_types++;
+        o->kind = OP_GONE; /* a newer non-STIX version ends the older STIX one */
+        return;
+    }
+    const char *pattern = json_string_value(json_object_get(ind, "pattern"));
+    if (!pattern) {
+        L->n--;
+        reject(e, L, id, "%s", "no pattern string");
+        return;
+    }
+    const char *sv = json_string_value(json_object_get(ind, "spec_version"));
+    int version = sv ? (strcmp(sv, "2.0") == 0 ? 20 : 21) : (ptype ? 21 : 20);
+    uint8_t kb[KZ_E_MAX_KEY + 32];
+    size_t kl = 0;
+    char why[512];
+    if (kz_e_compile(e, pattern, version, kb, &kl, &o->shape, &o->cplx, why, sizeof why) < 0) {
+        L->n--;
+        reject(e, L, id, "invalid pattern: %s", why);
+        return;
+    }
+    if (vf > e->now) {
+        kz_e_cplx_free(o->cplx);
+        o->cplx = NULL;
+        o->kind = OP_PENDING;
+        o->obj = json_incref(ind);
+        return;
+    }
+    if (kl) {
+        o->key = malloc(kl);
+        if (!o->key) {
+            L->oom = true;
+            return;
+        }
+        memcpy(o->key, kb, kl);
+    }
+    const char *name = json_string_value(json_object_get(ind, "name"));
+    if (name && !(o->name = strdup(name)))
+        L->oom = true;
+    o->ctx = context_of(e, ind);
+    o->kind = OP_ADD;
+}
+
+static void take_doc(kz_engine *e, oplist *L, json_t *doc)
+{
+    if (json_is_array(doc)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(doc, i, v) take_doc(e, L, v);
+        return;
+    }
+    if (!json_is_object(doc))
+        return;
+    const char *t = json_string_value(json_object_get(doc, "type"));
+    if (!t)
+        return;
+    if (strcmp(t, "bundle") == 0) {
+        json_t *objs = json_object_get(doc, "objects");
+        if (json_is_array(objs))
+            take_doc(e, L, objs);
+    } else if (strcmp(t, "indicator") == 0) {
+        take_indicator(e, L, doc);
+    }
+}
+
+static int cmp_op(const void *a, const void *b)
+{
+    const op *x = a, *y = b;
+    int c = memcmp(x->uuid, y->uuid, 16);
+    if (c)
+        return c;
+    if (x->modified != y->modified)
+        return x->modified < y->modified ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+typedef struct okey {
+    uint64_t k; /* first 8 bytes of the uuid, big-endian */
+    uint32_t i;
+} okey;
+
+static const op *g_ops; /* qsort has no context; apply runs under wlock */
+
+static int cmp_okey(const void *a, const void *b)
+{
+    const okey *x = a, *y = b;
+    if (x->k != y->k)
+        return x->k < y->k ? -1 : 1;
+    return cmp_op(&g_ops[x->i], &g_ops[y->i]);
+}
+
+static int cmp_eid(const void *a, const void *b)
+{
+    return memcmp(((const kz_eid *)a)->uuid, ((const kz_eid *)b)->uuid, 16);
+}
+
+static kz_eid *find_eid(kz_engine *e, size_t n, const uint8_t uuid[16])
+{
+    kz_eid key;
+    memcpy(key.uuid, uuid, 16);
+    return n ? bsearch(&key, e->ids, n, sizeof *e->ids, cmp_eid) : NULL;
+}
+
+static bool bit(const uint64_t *b, size_t i) { return b && (b[i / 64] >> (i % 64)) & 1; }
+
+/* Apply the operations: resolve versions, build the next generation, publish it. */
+static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
+{
+    kz_engine_gen *g = atomic_load(&e->cur);
+    kz_eseg *base = g->base, *delta = g->delta;
+    size_t nb = base ? base->nrecs : 0, nd = delta ? delta->nrecs : 0;
+    uint64_t *dead = NULL;
+    uint8_t *ddrop = calloc(nd + 1, 1);
+    size_t ndead = g->ndead;
+    long changed = 0;
+    if (nb) {
+        dead = malloc(((nb + 63) / 64) * 8);
+        if (dead) {
+            if (g->dead)
+                memcpy(dead, g->dead, ((nb + 63) / 64) * 8);
+            else
+                memset(dead, 0, ((nb + 63) / 64) * 8);
+        }
+    }
+    if (!ddrop || (nb && !dead)) {
+        free(ddrop);
+        free(dead);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* order by (uuid, modified, arrival) through 16-byte (prefix, index) pairs: sorting the
+     * 100-byte operations themselves dominated a 10M load */
+    okey *ok = malloc((L->n + 1) * sizeof *ok);
+    if (!ok) {
+        free(ddrop);
+        free(dead);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < L->n; i++) {
+        const uint8_t *u = L->v[i].uuid;
+        ok[i].k = (uint64_t)u[0] << 56 | (uint64_t)u[1] << 48 | (uint64_t)u[2] << 40 |
+                  (uint64_t)u[3] << 32 | (uint64_t)u[4] << 24 | (uint64_t)u[5] << 16 |
+                  (uint64_t)u[6] << 8 | u[7];
+        ok[i].i = (uint32_t)i;
+    }
+    g_ops = L->v;
+    {
+        /* radix on the uuid prefix (stable), then runs of equal prefixes by cmp_op */
+        kz_e_kv *kv = malloc((L->n + 1) * sizeof *kv);
+        bool done_sort = false;
+        if (kv) {
+            for (size_t i = 0; i < L->n; i++)
+                kv[i] = (kz_e_kv){ok[i].k, ok[i].i};
+            if (kz_e_radix_sort(kv, L->n) == 0) {
+                for (size_t i = 0; i < L->n; i++)
+                    ok[i] = (okey){kv[i].k, (uint32_t)kv[i].v};
+                for (size_t i = 0; i < L->n;) {
+                    size_t j = i + 1;
+                    while (j < L->n && ok[j].k == ok[i].k)
+                        j++;
+                    if (j - i > 1)
+                        qsort(ok + i, j - i, sizeof *ok, cmp_okey);
+                    i = j;
+                }
+                done_sort = true;
+            }
+            free(kv);
+        }
+        if (!done_sort && L->n)
+            qsort(ok, L->n, sizeof *ok, cmp_okey);
+    }
+    size_t nids_before = e->nids;
+    kz_esrc *adds = malloc((L->n + 1) * sizeof *adds);
+    size_t nadds = 0;
+    if (!adds) {
+        free(ok);
+        free(ddrop);
+        free(dead);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < L->n; i++) {
+        op *o = &L->v[ok[i].i];
+        bool last = i + 1 == L->n || memcmp(L->v[ok[i + 1].i].uuid, o->uuid, 16) != 0;
+        if (!last && o->kind != OP_REMOVE && o->kind != OP_EXPIRE) {
+            e->st.superseded++;
+            op_clear(o);
+            continue;
+        }
+        long bi = kz_e_seg_find(base, o->uuid);
+        if (bi >= 0 && bit(dead, (size_t)bi))
+            bi = -1;
+        long di = kz_e_seg_find(delta, o->uuid);
+        if (di >= 0 && ddrop[di])
+            di = -1;
+        kz_eid *x = find_eid(e, nids_before, o->uuid);
+        if (!x) /* look among ids appended by this apply */
+            for (size_t k = nids_before; k < e->nids && !x; k++)
+                if (memcmp(e->ids[k].uuid, o->uuid, 16) == 0)
+                    x = &e->ids[k];
+        int64_t cur = INT64_MIN;
+        if (bi >= 0)
+            cur = base->recs[bi].modified;
+        if (di >= 0)
+            cur = delta->recs[di].modified;
+        if (x && x->state && x->modified > cur)
+            cur = x->modified;
+        bool live = bi >= 0 || di >= 0;
+        if (o->kind == OP_REMOVE || o->kind == OP_EXPIRE) {
+            if (!live || (o->kind == OP_EXPIRE && cur != o->modified)) {
+                op_clear(o);
+                continue;
+            }
+            o->modified = cur;
+        } else if (o->modified <= cur) {
+            e->st.superseded++;
+            op_clear(o);
+            continue;
+        }
+        if (bi >= 0) {
+            dead[bi / 64] |= 1ull << (bi % 64);
+            ndead++;
+        }
+        if (di >= 0)
+            ddrop[di] = 1;
+        if (live)
+            changed++;
+        if (x && x->obj) {
+            json_decref(x->obj);
+            x->obj = NULL;
+        }
+        if (o->kind == OP_ADD) {
+            if (x)
+                x->state = 0;
+            kz_esrc *s = &adds[nadds++];
+            memcpy(s->uuid, o->uuid, 16);
+            s->modified = o->modified;
+            s->ctx = o->ctx;
+            s->name = o->name;
+            s->namelen = o->name ? strlen(o->name) : 0;
+            s->key = o->key;
+            s->shape = o->shape;
+            s->cplx = o->cplx;
+            if (!live)
+                changed++;
+            L->added++;
+            if (o->valid_until != INT64_MAX) {
+                if (e->nexp == e->capexp) {
+                    size_t nc = e->capexp ? e->capexp * 2 : 64;
+                    kz_eexp *v = realloc(e->exp, nc * sizeof *v);
+                    if (v) {
+                        e->exp = v;
+                        e->capexp = nc;
+                    }
+                }
+                if (e->nexp < e->capexp) {
+                    kz_eexp *xp = &e->exp[e->nexp++];
+                    xp->until = o->valid_until;
+                    xp->modified = o->modified;
+                    memcpy(xp->uuid, o->uuid, 16);
+                }
+            }
+            continue;
+        }
+        /* pending or gone: remember the id */
+        if (!x) {
+            if (e->nids == e->capids) {
+                size_t nc = e->capids ? e->capids * 2 : 64;
+                kz_eid *v = realloc(e->ids, nc * sizeof *v);
+                if (!v) {
+                    L->oom = true;
+                    op_clear(o);
+                    continue;
+                }
+                e->ids = v;
+                e->capids = nc;
+            }
+            x = &e->ids[e->nids++];
+            memset(x, 0, sizeof *x);
+            memcpy(x->uuid, o->uuid, 16);
+        }
+        x->modified = o->modified;
+        x->state = o->kind == OP_PENDING ? 1 : 2;
+        x->valid_from = o->valid_from;
+        x->obj = o->kind == OP_PENDING ? json_incref(o->obj) : NULL;
+        op_clear(o);
+    }
+    if (e->nids != nids_before)
+        qsort(e->ids, e->nids, sizeof *e->ids, cmp_eid);
+    /* next delta = surviving delta records + additions; merge into base when large */
+    size_t nsrc = 0, ndl = 0;
+    for (size_t i = 0; i < nd; i++)
+        ndl += !ddrop[i];
+    size_t live_base = nb - ndead;
+    bool merge = ndl + nadds >= e->opts.merge_min &&
+                 (ndl + nadds) * e->opts.merge_ratio > live_base;
+    size_t cap = ndl + nadds + (merge ? live_base : 0);
+    kz_esrc *src = malloc((cap + 1) * sizeof *src);
+    kz_eseg *nbase = base, *ndelta = NULL;
+    long rc = changed;
+    if (!src) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+        goto done;
+    }
+    if (merge)
+        for (size_t i = 0; i < nb; i++)
+            if (!bit(dead, i))
+                kz_e_seg_src(base, i, &src[nsrc++]);
+    for (size_t i = 0; i < nd; i++)
+        if (!ddrop[i])
+            kz_e_seg_src(delta, i, &src[nsrc++]);
+    memcpy(src + nsrc, adds, nadds * sizeof *adds);
+    nsrc += nadds;
+    if (merge) {
+        nbase = kz_e_seg_build(e, src, nsrc, err, errlen);
+        if (!nbase) {
+            rc = -1;
+            goto done;
+        }
+        free(dead);
+        dead = NULL;
+        ndead = 0;
+    } else if (nsrc) {
+        ndelta = kz_e_seg_build(e, src, nsrc, err, errlen);
+        if (!ndelta) {
+            rc = -1;
+            goto done;
+        }
+    }
+    kz_engine_gen *ng = gen_new(e, nbase, ndelta, dead, ndead);
+    if (!ng) {
+        if (nbase != base)
+            kz_e_seg_free(nbase);
+        kz_e_seg_free(ndelta);
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+        goto done;
+    }
+    dead = NULL;
+    publish(e, ng);
+done:
+    /* the new segments copied keys and names; complex entries are now owned by segments */
+    for (size_t i = 0; i < L->n; i++)
+        op_clear(&L->v[i]);
+    free(src);
+    free(adds);
+    free(ok);
+    free(ddrop);
+    free(dead);
+    return rc;
+}
+
+static int on_doc(void *ctx, json_t *doc, int line)
+{
+    (void)line;
+    void **c = ctx;
+    take_doc(c[0], c[1], doc);
+    return 0;
+}
+
+static int on_err(void *ctx, const kz_json_error *je)
+{
+    void **c = ctx;
+    oplist *L = c[1];
+    kz_engine *e = c[0];
+    e->st.rejected++;
+    if (L->diags)
+        kz_diags_add(L->diags, KZ_SEV_ERROR, NULL, "", "JSON %d:%d: %s", je->line, je->column,
+                     je->text);
+    return 0;
+}
+
+long kz_engine_load(kz_engine *e, const char *text, size_t len, kz_diags *diags, char *err,
+                    size_t errlen)
+{
+    pthread_mutex_lock(&e->wlock);
+    oplist L = {0};
+    L.diags = diags;
+    void *c[2] = {e, &L};
+    kz_json_each_document(text, len, on_doc, on_err, c);
+    long rc = L.oom ? -1 : apply(e, &L, err, errlen);
+    if (L.oom)
+        snprintf(err, errlen, "out of memory");
+    free(L.v);
+    pthread_mutex_unlock(&e->wlock);
+    return rc < 0 ? -1 : L.added;
+}
+
+long kz_engine_load_json(kz_engine *e, const json_t *doc, kz_diags *diags, char *err,
+                         size_t errlen)
+{
+    pthread_mutex_lock(&e->wlock);
+    oplist L = {0};
+    L.diags = diags;
+    take_doc(e, &L, (json_t *)doc);
+    long rc = L.oom ? -1 : apply(e, &L, err, errlen);
+    if (L.oom)
+        snprintf(err, errlen, "out of memory");
+    free(L.v);
+    pthread_mutex_unlock(&e->wlock);
+    return rc < 0 ? -1 : L.added;
+}
+
+long kz_engine_remove(kz_engine *e, const char *const *ids, size_t n, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&e->wlock);
+    oplist L = {0};
+    for (size_t i = 0; i < n; i++) {
+        uint8_t u[16];
+        if (parse_id(ids[i], u) < 0)
+            continue;
+        op *o = op_push(&L);
+        if (!o)
+            break;
+        memcpy(o->uuid, u, 16);
+        o->kind = OP_REMOVE;
+    }
+    long rc = L.oom ? -1 : apply(e, &L, err, errlen);
+    free(L.v);
+    pthread_mutex_unlock(&e->wlock);
+    return rc;
+}
+
+long kz_engine_advance(kz_engine *e, int64_t now_us, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&e->wlock);
+    e->now = now_us;
+    oplist L = {0};
+    size_t keep = 0;
+    for (size_t i = 0; i < e->nexp; i++) {
+        kz_eexp *x = &e->exp[i];
+        if (x->until > now_us) {
+            e->exp[keep++] = *x;
+            continue;
+        }
+        op *o = op_push(&L);
+        if (!o)
+            break;
+        memcpy(o->uuid, x->uuid, 16);
+        o->modified = x->modified;
+        o->kind = OP_EXPIRE;
+        e->st.expired++;
+    }
+    if (!L.oom)
+        e->nexp = keep;
+    for (size_t i = 0; i < e->nids && !L.oom; i++) {
+        kz_eid *x = &e->ids[i];
+        if (x->state == 1 && x->valid_from <= now_us && x->obj) {
+            json_t *obj = json_incref(x->obj);
+            x->state = 2; /* take_indicator re-adds it with its own modified */
+            x->modified = INT64_MIN;
+            take_indicator(e, &L, obj);
+            json_decref(obj);
+        }
+    }
+    long rc = L.oom ? -1 : apply(e, &L, err, errlen);
+    if (L.oom)
+        snprintf(err, errlen, "out of memory");
+    free(L.v);
+    pthread_mutex_unlock(&e->wlock);
+    return rc;
+}
+
+struct kz_engine_txn {
+    kz_engine *e;
+    oplist L;
+};
+
+kz_engine_txn *kz_engine_txn_begin(kz_engine *e)
+{
+    kz_engine_txn *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->e = e;
+    pthread_mutex_lock(&e->wlock);
+    return t;
+}
+
+long kz_engine_txn_load(kz_engine_txn *t, const char *text, size_t len, kz_diags *diags)
+{
+    size_t before = t->L.n;
+    t->L.diags = diags;
+    void *c[2] = {t->e, &t->L};
+    kz_json_each_document(text, len, on_doc, on_err, c);
+    t->L.diags = NULL;
+    return t->L.oom ? -1 : (long)(t->L.n - before);
+}
+
+long kz_engine_txn_commit(kz_engine_txn *t, char *err, size_t errlen)
+{
+    kz_engine *e = t->e;
+    long rc = t->L.oom ? -1 : apply(e, &t->L, err, errlen);
+    if (t->L.oom) {
+        snprintf(err, errlen, "out of memory");
+        for (size_t i = 0; i < t->L.n; i++)
+            op_clear(&t->L.v[i]);
+    }
+    long added = t->L.added;
+    free(t->L.v);
+    pthread_mutex_unlock(&e->wlock);
+    free(t);
+    return rc < 0 ? -1 : added;
+}

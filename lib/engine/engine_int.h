@@ -1,0 +1,336 @@
+/*
+ * Internal to the detection engine (lib/engine): registries, index keys, segments and
+ * generations. Nothing here is part of <kizuna/engine.h>.
+ *
+ * Index key encoding (in a segment's key arena, unaligned):
+ *   u16 path-or-type id | u8 kind | u16 length | bytes
+ * kinds: K_STR (raw string bytes), K_IP4 / K_IP6 (the 4/16 bytes of a string that is the
+ * canonical text of an address: inet_ntop(inet_pton(s)) == s), K_HEXL / K_HEXU (the bytes of
+ * an even-length all-lowercase / all-uppercase hex string of >= 16 digits), K_INT (int64),
+ * K_CIDR4 / K_CIDR6 (u8 prefix + masked address), K_SUF (an ASCII domain suffix starting
+ * with '.'), K_TYPE (no bytes; the id is an object type id: "an object of this type").
+ * The string→key map is injective per path (each string has exactly one encoding and the
+ * kinds are distinct), so two strings are byte-equal iff their keys are equal: what lets
+ * single string equalities be answered without the evaluator.
+ */
+#ifndef KZ_ENGINE_INT_H
+#define KZ_ENGINE_INT_H
+
+#include <kizuna/engine.h>
+#include <kizuna/pattern.h>
+#include <kizuna/pattern_match.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pattern/eval_internal.h" /* read-only use of a loaded observation's objects */
+
+#define KZ_E_MAX_PATHS 4096u
+#define KZ_E_MAX_TYPES 4096u
+#define KZ_E_MAX_KEY 4096u /* longer values are not indexed (type scan) */
+#define KZ_E_CTX_CHUNK 4096u
+#define KZ_E_CTX_CHUNKS 4096u
+#define KZ_E_CTX_KEYS 6
+
+/* Posting aux bit: a hit on this key proves the pattern matches (no evaluator needed); for
+ * suffix keys only when the value is ASCII without a newline (match.c checks). */
+#define KZ_E_PROOF 0x80000000u
+#define KZ_E_AUX_TYPE 0x7fffffffu   /* aux of a type key: no comparison */
+/* aux of the keys of indicators answered by the index alone (always with KZ_E_PROOF, which
+ * a probe clears when the value does not prove the comparison) */
+#define KZ_E_AUX_S_EXACT 0x7ffffff0u
+#define KZ_E_AUX_S_SUFFIX 0x7ffffff1u
+#define KZ_E_AUX_S_CIDR 0x7ffffff2u
+/* rec.cplx of an index-answered indicator: KZ_E_SHAPE_BASE + shape */
+#define KZ_E_SHAPE_BASE 0xfffffff0u
+enum {
+    SHAPE_EQ = 0,        /* [p = 'x'] */
+    SHAPE_EQ_OR_SUF = 1, /* [p = 'x' OR p LIKE '%.x'] (domain and its subdomains) */
+    SHAPE_CIDR = 2,      /* [p ISSUBSET 'net'] */
+};
+
+/* K_RE: a LIKE/MATCHES comparison's regex (u8 0 LIKE / 1 MATCHES, then the regex over the
+ * NFC value, as compare.c builds it), never probed by value: a segment compiles the K_RE keys
+ * of each path into one Hyperscan database (prefilter mode: it may match more, never less). */
+enum { K_STR = 1, K_IP4, K_IP6, K_HEXL, K_HEXU, K_INT, K_CIDR4, K_CIDR6, K_SUF, K_TYPE, K_RE };
+
+/* Per-path flags: which kinds of keys a segment/generation holds for the path. */
+enum { PF_EXACT = 1, PF_INT = 2, PF_CIDR4 = 4, PF_CIDR6 = 8, PF_SUF = 16, PF_RE = 32 };
+
+/* A registered object path: the type and its key steps. simple = every step is a key and
+ * none ends in _ref, _refs, _hex or _bin, so the value is reached by plain lookups. */
+typedef struct kz_epath {
+    uint32_t type;
+    bool simple;
+    size_t nsteps;
+    char **steps;
+    char *text; /* "type:step.'quoted'" */
+} kz_epath;
+
+/* What evaluating a complex pattern needs: built on first use (4 KiB of AST and 4 KiB of
+ * matcher each, so never for the millions of indicators that are never candidates). */
+typedef struct kz_eprep {
+    kz_pattern *pat;
+    kz_matcher *m;
+    char **fired; /* per comparison (pre-order): canonical text */
+    size_t ncmp;
+} kz_eprep;
+
+/* A non-simple pattern, shared (refcounted by the writer) between segments. */
+typedef struct kz_ecplx {
+    char *text;
+    int version;
+    size_t nleaves;
+    bool multi;        /* needs several observations: several expressions or REPEATS */
+    int64_t within_ns; /* root WITHIN, else 0 */
+    uint8_t *keys;     /* candidate keys: (u32 aux, u32 len, key) items */
+    size_t keys_len;
+    _Atomic(kz_eprep *) prep; /* set once by the first reader that needs it (CAS) */
+    size_t refs;       /* segments holding it (writer only) */
+} kz_ecplx;
+
+/* The prepared form of c, building it if needed (thread-safe). NULL when out of memory. */
+const kz_eprep *kz_e_prep(const kz_ecplx *c);
+
+/* One indicator of a segment: 40 bytes.
+ *   uuid 16 | modified 8 | ctx 4 | name 4 | key 4 | cplx 4
+ * key: simple indicators: offset of their key in the arena (the value), else UINT32_MAX.
+ * cplx: index into the segment's cplx array, else UINT32_MAX. */
+typedef struct kz_erec {
+    uint8_t uuid[16];
+    int64_t modified;
+    uint32_t ctx;
+    uint32_t name; /* arena offset of u16 len + bytes; 0 = none */
+    uint32_t key;
+    uint32_t cplx;
+} kz_erec;
+
+/* A posting: 12 bytes. key = arena offset (entries of one key share the offset and are
+ * adjacent), rec = record index, aux = comparison number (pre-order) that produced it. */
+typedef struct kz_epost {
+    uint32_t key;
+    uint32_t rec;
+    uint32_t aux;
+} kz_epost;
+
+/* An immutable segment. Hash index: open addressing, linear probing, power-of-two slots of
+ * u32 = (entry index + 1) in the low 27 bits and 5 bits of hash tag above: 4 bytes per slot
+ * at load <= 0.7, about 5.7 bytes per distinct key; postings 12 bytes; records 40 bytes;
+ * keys 5 bytes + value in the arena (4 for an IPv4 address, 32 for a SHA-256). */
+typedef struct kz_eseg {
+    kz_erec *recs; /* sorted by uuid */
+    size_t nrecs;
+    kz_epost *posts;
+    size_t nposts;
+    uint32_t *slots;
+    size_t nslots; /* power of two */
+    uint8_t *arena;
+    size_t arena_len;
+    kz_ecplx **cplx;
+    size_t ncplx;
+    uint8_t *pflags; /* per path id (npaths at build) */
+    uint64_t *c4, *c6; /* per path: CIDR prefix lengths present (c4: bit L; c6: 3 words) */
+    size_t npaths;
+    uint8_t *tflags; /* per type id: 1 when a type key exists */
+    size_t ntypes;
+    struct kz_ere *re; /* per path with K_RE keys: a Hyperscan database */
+    size_t nre;
+    uint64_t **c4f;  /* per (path, prefix length L) with IPv4 CIDR keys: a bitmap over the
+                        top min(L, 24) bits of the network (at most 2 MiB), so a probe of a
+                        length with no nearby network costs one bit test, not a hash miss */
+    size_t nsimple, nmulti, ntype;
+    size_t bytes;
+    size_t refs; /* generations holding it (writer only) */
+} kz_eseg;
+
+struct kz_engine_gen {
+    kz_eseg *base, *delta;
+    uint64_t *dead; /* bitmap over base->recs */
+    size_t ndead;
+    /* union of both segments' path info, sized npaths */
+    uint8_t *pflags;
+    uint64_t *c4, *c6;
+    size_t npaths;
+    uint8_t *tflags; /* per type id: some segment has a type key for it */
+    uint32_t *tp_start; /* per type id: [tp_start[t], tp_start[t+1]) into tp_paths */
+    uint32_t *tp_paths;
+    size_t ntypes;
+    kz_engine *eng;
+    uint64_t number;
+    atomic_size_t refs; /* readers holding it */
+};
+
+/* Writer-side memory of ids that are not live: pending (valid_from in future) or gone
+ * (revoked/removed/expired, with the modified of the version that ended them). */
+typedef struct kz_eid {
+    uint8_t uuid[16];
+    int64_t modified;
+    int state; /* 1 pending, 2 gone */
+    int64_t valid_from;
+    json_t *obj; /* pending: the indicator */
+} kz_eid;
+
+typedef struct kz_eexp {
+    int64_t until;
+    int64_t modified;
+    uint8_t uuid[16];
+} kz_eexp;
+
+struct kz_engine {
+    kz_engine_opts opts;
+    int64_t now;
+    pthread_mutex_t wlock, reglock;
+    _Atomic(kz_engine_gen *) cur;
+    atomic_uint_fast64_t epoch;
+    atomic_uint_fast64_t readers[2];
+    kz_epath *paths[KZ_E_MAX_PATHS];
+    atomic_uint npaths;
+    atomic_uint pslots[2 * KZ_E_MAX_PATHS]; /* path text hash → id + 1 */
+    atomic_uint tslots[2 * KZ_E_MAX_TYPES];
+    char *types[KZ_E_MAX_TYPES];
+    atomic_uint ntypes;
+    char **ctx[KZ_E_CTX_CHUNKS]; /* interned context JSON texts; id 0 = "{}" */
+    atomic_uint nctx;
+    void *ctx_map; /* writer-side dedupe */
+    kz_eid *ids;   /* writer-side, sorted by uuid */
+    size_t nids, capids;
+    kz_eexp *exp; /* writer-side, unsorted */
+    size_t nexp, capexp;
+    kz_engine_stats st;
+    atomic_size_t match_errors;
+    void *re_cache; /* writer side: regexes already checked with Hyperscan (regex.c) */
+    json_t *ctx_last[KZ_E_CTX_KEYS]; /* writer side: the last context's members (copies) */
+    uint32_t ctx_last_id;
+    bool ctx_last_valid;
+};
+
+/* ---- keys.c ---- */
+uint64_t kz_e_hash(const void *p, size_t n);
+/* Encode a string value for path into buf (>= KZ_E_MAX_KEY + 24 bytes); returns length or 0
+ * when the value is too long to index. */
+size_t kz_e_key_str(uint8_t *buf, uint32_t path, const char *s, size_t len);
+size_t kz_e_key_raw(uint8_t *buf, uint32_t id, int kind, const void *data, size_t len);
+size_t kz_e_key_len(const uint8_t *k);
+/* Parse "addr" or "addr/prefix" exactly as the evaluator does. */
+bool kz_e_parse_cidr(const char *s, size_t len, int *family, uint8_t addr[16], int *prefix);
+void kz_e_mask(uint8_t *addr, int nbytes, int prefix);
+/* Text of a simple key's value (decodes K_IP4/6 and hex); out reset first. */
+int kz_e_key_text(const uint8_t *k, kz_buf *out);
+/* The same into out (>= 2 * KZ_E_MAX_KEY + 1 bytes); returns the length. */
+size_t kz_e_key_text_to(const uint8_t *k, char *out);
+/* Quote a string as a pattern literal. */
+void kz_e_quote(kz_buf *b, const char *s, size_t len);
+
+/* ---- registry (engine.c) ---- */
+long kz_e_type_id(kz_engine *e, const char *type, bool add);
+long kz_e_path_from_ast(kz_engine *e, const kz_pat_path *p, bool add);
+const char *kz_e_ctx_text(const kz_engine *e, uint32_t id);
+uint32_t kz_e_ctx_intern(kz_engine *e, const char *text);
+void kz_e_registry_free(kz_engine *e);
+
+/* ---- regex.c ---- */
+/* One path's regex keys: Hyperscan database over them (NULL and all = true when it could not
+ * be built: then every posting is a candidate whenever the path has a value). */
+typedef struct kz_ere {
+    uint32_t path;
+    void *db;
+    uint32_t *post; /* Hyperscan id → posting index */
+    size_t n;
+    bool all;
+} kz_ere;
+/* The regex (NUL-terminated, malloc'd) that compare.c runs for LIKE/MATCHES literal lit
+ * (NFC first); NULL when out of memory or the literal is not UTF-8. */
+char *kz_e_regex_of(bool like, const char *lit);
+/* Whether Hyperscan accepts the regex (prefilter mode, UTF-8, UCP); answers are cached in
+ * the engine (a Hyperscan compile costs about a millisecond). */
+bool kz_e_regex_ok(kz_engine *e, const char *re);
+void kz_e_regex_cache_free(kz_engine *e);
+int kz_e_seg_build_re(kz_eseg *s);
+void kz_e_seg_free_re(kz_eseg *s);
+
+/* ---- sort.c ---- */
+typedef struct kz_e_kv {
+    uint64_t k, v;
+} kz_e_kv;
+/* Stable sort by k. Returns 0, or -1 when out of memory (v unchanged). */
+int kz_e_radix_sort(kz_e_kv *v, size_t n);
+
+/* ---- segment.c ---- */
+/* What compiles into a segment: one indicator. */
+typedef struct kz_esrc {
+    uint8_t uuid[16];
+    int64_t modified;
+    uint32_t ctx;
+    const char *name;
+    size_t namelen;
+    /* simple */
+    const uint8_t *key; /* encoded key (NULL for complex): the value, or the CIDR */
+    int shape;
+    /* complex */
+    kz_ecplx *cplx;
+} kz_esrc;
+
+kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, size_t errlen);
+void kz_e_seg_free(kz_eseg *s);
+/* [*lo, *hi) postings of key k, or lo == hi. */
+void kz_e_seg_lookup(const kz_eseg *s, const uint8_t *k, size_t klen, size_t *lo, size_t *hi);
+/* Record index of uuid, or -1. */
+long kz_e_seg_find(const kz_eseg *s, const uint8_t uuid[16]);
+/* Fill src from record r of s (borrowing s's storage). */
+void kz_e_seg_src(const kz_eseg *s, size_t r, kz_esrc *src);
+void kz_e_cplx_free(kz_ecplx *c);
+
+/* ---- compile.c ---- */
+/* Classify and compile one pattern: on success either *key is set (simple; written into
+ * keybuf) or *cplx is a new complex entry. Returns 0 or -1 with reason. */
+int kz_e_compile(kz_engine *e, const char *pattern, int version, uint8_t *keybuf,
+                 size_t *keylen, int *shape, kz_ecplx **cplx, char *why, size_t whylen);
+/* Index keys of a complex pattern (a disjunction: the pattern is a candidate only if one
+ * hits): appended to out as (u32 aux, u32 len, key bytes) items; aux KZ_E_AUX_TYPE for a type
+ * key. kz_e_compile stores them in the entry. */
+int kz_e_cplx_keys(kz_engine *e, const kz_pat_obs *root, kz_buf *out);
+
+/* ---- match.c ---- */
+/* The observation being matched: a kz_obs_set entry or a compact record (whose JSON form is
+ * built on first need). */
+typedef struct kz_eview {
+    const kz_obs_set *s;
+    size_t i;
+    const kz_engine_record *r;
+    json_t *rjson;      /* record: the observed-data, built lazily */
+    kz_obs_set *rset;   /* record: a one-entry set over rjson */
+    kz_obs_set one;     /* JSON: a one-entry view of s (shares s's storage) */
+    bool built, failed;
+} kz_eview;
+
+typedef struct kz_ecand {
+    uint32_t seg; /* 0 base, 1 delta */
+    uint32_t rec;
+    uint32_t aux;
+} kz_ecand;
+
+typedef struct kz_ecands {
+    kz_ecand *v;
+    size_t n, cap;
+    bool oom;
+    void *hs_scratch; /* Hyperscan scratch, allocated on the first regex probe */
+} kz_ecands;
+
+void kz_e_cands_free(kz_ecands *c);
+
+/* Candidates of an observation (sorted by (seg, rec), one per indicator). -1 on a bad record
+ * (err filled) or OOM. */
+int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err, size_t errlen);
+/* The one-observation set of a view (NULL when a record cannot be converted). */
+const kz_obs_set *kz_e_view_set(const kz_engine_gen *g, kz_eview *v, size_t *index);
+void kz_e_view_clear(kz_eview *v);
+const kz_erec *kz_e_cand_rec(const kz_engine_gen *g, const kz_ecand *c);
+const kz_ecplx *kz_e_cand_cplx(const kz_engine_gen *g, const kz_ecand *c);
+/* Build and deliver a hit. */
+int kz_e_emit(const kz_engine_gen *g, const kz_ecand *c, size_t obs, const size_t *binding,
+              size_t nbinding, kz_engine_hit_fn fn, void *ctx);
+/* record.c */
+int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, char *err, size_t errlen);
+#endif

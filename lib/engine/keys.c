@@ -1,0 +1,295 @@
+/*
+ * Index keys of the detection engine: the injective string→key encoding (binary forms for
+ * canonical IP addresses and hex digests, so that the common values cost their byte size),
+ * the hash, and the CIDR parsing the evaluator uses (same rules as lib/pattern/compare.c, so
+ * that a probe built from a value selects every literal the evaluator would accept).
+ *
+ * Invariant: kz_e_key_str maps distinct strings of one path to distinct keys and equal
+ * strings to equal keys; binary forms are used only when decoding gives the string back.
+ */
+#include "engine_int.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+uint64_t kz_e_hash(const void *p, size_t n)
+{
+    const uint8_t *s = p;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+        s += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w ^ ((uint64_t)n << 56)) * 0x94d049bb133111ebull;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    return h;
+}
+
+size_t kz_e_key_raw(uint8_t *buf, uint32_t id, int kind, const void *data, size_t len)
+{
+    if (len > KZ_E_MAX_KEY + 17)
+        return 0;
+    uint16_t p = (uint16_t)id, l = (uint16_t)len;
+    memcpy(buf, &p, 2);
+    buf[2] = (uint8_t)kind;
+    memcpy(buf + 3, &l, 2);
+    if (len)
+        memcpy(buf + 5, data, len);
+    return 5 + len;
+}
+
+size_t kz_e_key_len(const uint8_t *k)
+{
+    uint16_t l;
+    memcpy(&l, k + 3, 2);
+    return 5 + (size_t)l;
+}
+
+static int hexv(int c, int *upper)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f') {
+        *upper |= 1;
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        *upper |= 2;
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Dotted quad of decimal numbers 0..255 without leading zeros: exactly the strings
+ * inet_ntop(AF_INET) produces, so text and 4 bytes are in one-to-one correspondence. */
+static bool ip4_canonical(const char *s, size_t len, uint8_t a[4])
+{
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part) {
+            if (i >= len || s[i] != '.')
+                return false;
+            i++;
+        }
+        size_t st = i;
+        unsigned v = 0;
+        while (i < len && s[i] >= '0' && s[i] <= '9' && i - st < 3)
+            v = v * 10 + (unsigned)(s[i++] - '0');
+        if (i == st || v > 255 || (s[st] == '0' && i - st > 1))
+            return false;
+        a[part] = (uint8_t)v;
+    }
+    return i == len;
+}
+
+/* The engine's own canonical IPv6 text (lowercase hex, no leading zeros, the first longest
+ * run of two or more zero groups as "::", never a dotted tail). Any fixed formatter makes
+ * text↔bytes one-to-one on its image, which is all the key encoding needs. */
+static size_t ip6_format(const uint8_t a[16], char *out)
+{
+    int best = -1, bestlen = 0;
+    for (int i = 0; i < 8;) {
+        if (a[2 * i] || a[2 * i + 1]) {
+            i++;
+            continue;
+        }
+        int j = i;
+        while (j < 8 && !a[2 * j] && !a[2 * j + 1])
+            j++;
+        if (j - i > bestlen && j - i >= 2) {
+            best = i;
+            bestlen = j - i;
+        }
+        i = j;
+    }
+    size_t o = 0;
+    for (int i = 0; i < 8; i++) {
+        if (i == best) {
+            out[o++] = ':';
+            out[o++] = ':';
+            i += bestlen - 1;
+            continue;
+        }
+        if (i && !(best >= 0 && i == best + bestlen))
+            out[o++] = ':';
+        unsigned v = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+        static const char hx[] = "0123456789abcdef";
+        bool started = false;
+        for (int sh = 12; sh >= 0; sh -= 4) {
+            unsigned d = v >> sh & 15;
+            if (d || started || sh == 0) {
+                out[o++] = hx[d];
+                started = true;
+            }
+        }
+    }
+    out[o] = 0;
+    return o;
+}
+
+static bool ip6_canonical(const char *s, size_t len, uint8_t a[16])
+{
+    char t[48], back[48];
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') || s[i] == ':'))
+            return false;
+    memcpy(t, s, len);
+    t[len] = 0;
+    if (inet_pton(AF_INET6, t, a) != 1)
+        return false;
+    return ip6_format(a, back) == len && memcmp(back, s, len) == 0;
+}
+
+size_t kz_e_key_str(uint8_t *buf, uint32_t path, const char *s, size_t len)
+{
+    if (len > KZ_E_MAX_KEY)
+        return 0;
+    /* canonical IPv4 / IPv6 text */
+    uint8_t a[16];
+    if (len >= 7 && len <= 15 && ip4_canonical(s, len, a))
+        return kz_e_key_raw(buf, path, K_IP4, a, 4);
+    if (len >= 2 && len <= 39 && memchr(s, ':', len) && ip6_canonical(s, len, a))
+        return kz_e_key_raw(buf, path, K_IP6, a, 16);
+    /* one-case hex of >= 16 digits */
+    if (len >= 16 && len % 2 == 0 && len <= 2 * 64) {
+        uint8_t b[64];
+        int cs = 0;
+        size_t i = 0;
+        for (; i < len; i += 2) {
+            int hi = hexv((unsigned char)s[i], &cs), lo = hexv((unsigned char)s[i + 1], &cs);
+            if (hi < 0 || lo < 0)
+                break;
+            b[i / 2] = (uint8_t)(hi << 4 | lo);
+        }
+        /* digits-only strings count as lowercase; a mixed-case string stays text */
+        if (i == len && cs != 3)
+            return kz_e_key_raw(buf, path, cs == 2 ? K_HEXU : K_HEXL, b, len / 2);
+    }
+    return kz_e_key_raw(buf, path, K_STR, s, len);
+}
+
+size_t kz_e_key_text_to(const uint8_t *k, char *out)
+{
+    size_t n = kz_e_key_len(k) - 5;
+    const uint8_t *d = k + 5;
+    switch (k[2]) {
+    case K_IP4: {
+        int w = snprintf(out, 16, "%u.%u.%u.%u", d[0], d[1], d[2], d[3]);
+        return w > 0 ? (size_t)w : 0;
+    }
+    case K_IP6:
+        return ip6_format(d, out);
+    case K_HEXL:
+    case K_HEXU: {
+        const char *dig = k[2] == K_HEXL ? "0123456789abcdef" : "0123456789ABCDEF";
+        for (size_t i = 0; i < n; i++) {
+            out[2 * i] = dig[d[i] >> 4];
+            out[2 * i + 1] = dig[d[i] & 15];
+        }
+        out[2 * n] = 0;
+        return 2 * n;
+    }
+    default:
+        memcpy(out, d, n);
+        out[n] = 0;
+        return n;
+    }
+}
+
+int kz_e_key_text(const uint8_t *k, kz_buf *out)
+{
+    kz_buf_reset(out);
+    size_t n = kz_e_key_len(k) - 5;
+    const uint8_t *d = k + 5;
+    char t[64];
+    switch (k[2]) {
+    case K_IP4:
+        inet_ntop(AF_INET, d, t, sizeof t);
+        return kz_buf_puts(out, t);
+    case K_IP6:
+        ip6_format(d, t);
+        return kz_buf_puts(out, t);
+    case K_HEXL:
+    case K_HEXU: {
+        const char *dig = k[2] == K_HEXL ? "0123456789abcdef" : "0123456789ABCDEF";
+        for (size_t i = 0; i < n; i++) {
+            kz_buf_putc(out, dig[d[i] >> 4]);
+            kz_buf_putc(out, dig[d[i] & 15]);
+        }
+        return out->oom ? -1 : 0;
+    }
+    default:
+        kz_buf_append(out, d, n);
+        if (!out->data)
+            kz_buf_puts(out, "");
+        return out->oom ? -1 : 0;
+    }
+}
+
+void kz_e_quote(kz_buf *b, const char *s, size_t len)
+{
+    kz_buf_putc(b, '\'');
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\'' || s[i] == '\\')
+            kz_buf_putc(b, '\\');
+        kz_buf_putc(b, s[i]);
+    }
+    kz_buf_putc(b, '\'');
+}
+
+bool kz_e_parse_cidr(const char *s, size_t len, int *family, uint8_t addr[16], int *prefix)
+{
+    char buf[64];
+    const char *slash = memchr(s, '/', len);
+    size_t alen = slash ? (size_t)(slash - s) : len;
+    if (alen == 0 || alen >= sizeof buf || memchr(s, 0, len))
+        return false;
+    memcpy(buf, s, alen);
+    buf[alen] = 0;
+    memset(addr, 0, 16);
+    int max;
+    if (inet_pton(AF_INET, buf, addr) == 1) {
+        *family = 4;
+        max = 32;
+    } else if (inet_pton(AF_INET6, buf, addr) == 1) {
+        *family = 6;
+        max = 128;
+    } else {
+        return false;
+    }
+    *prefix = max;
+    if (slash) {
+        const char *p = slash + 1, *end = s + len;
+        int v = 0;
+        if (p == end || end - p > 3)
+            return false;
+        for (; p < end; p++) {
+            if (*p < '0' || *p > '9')
+                return false;
+            v = v * 10 + (*p - '0');
+        }
+        if (v > max)
+            return false;
+        *prefix = v;
+    }
+    return true;
+}
+
+void kz_e_mask(uint8_t *addr, int nbytes, int prefix)
+{
+    for (int i = 0; i < nbytes; i++) {
+        int bits = prefix - i * 8;
+        if (bits >= 8)
+            continue;
+        addr[i] = bits <= 0 ? 0 : (uint8_t)(addr[i] & (0xff << (8 - bits)));
+    }
+}

@@ -1,0 +1,822 @@
+/*
+ * Matching one observation: derive probe keys from its values, collect the candidate
+ * indicators of both segments (skipping dead base records), answer simple indicators from
+ * the index and confirm every other candidate with the evaluator over the set that holds
+ * this observation alone.
+ *
+ * Probes mirror the evaluator's value selection: for a JSON observation, the objects of the
+ * observation (kz_obs objs, the same the evaluator iterates) and, per object type, the plain
+ * paths that have keys; for a record, its fields. A simple indicator [T:p = 's'] hits iff
+ * some object of type T has a string at p that is byte-equal to s (compare.c: code point
+ * comparison of valid UTF-8 is byte comparison; non-strings are never equal to a string
+ * literal; a plain path is reached by key lookups only), which is exactly the exact-key
+ * probe (keys.c: the encoding is injective). Everything else is confirmed.
+ *
+ * It does not keep state between observations (stream.c does).
+ */
+#include "engine_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <hs.h>
+#include <utf8proc.h>
+
+static void push(kz_ecands *c, uint32_t seg, uint32_t rec, uint32_t aux)
+{
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 32;
+        kz_ecand *v = realloc(c->v, nc * sizeof *v);
+        if (!v) {
+            c->oom = true;
+            return;
+        }
+        c->v = v;
+        c->cap = nc;
+    }
+    c->v[c->n++] = (kz_ecand){seg, rec, aux};
+}
+
+/* proof: whether a KZ_E_PROOF posting found by this probe keeps its proof. segs: bit 0
+ * base, bit 1 delta. */
+static void probe_s(const kz_engine_gen *g, const uint8_t *k, size_t kl, kz_ecands *c, bool proof,
+                    unsigned segs)
+{
+    uint32_t keep = proof ? ~0u : ~KZ_E_PROOF;
+    size_t lo, hi;
+    if (g->base && (segs & 1)) {
+        kz_e_seg_lookup(g->base, k, kl, &lo, &hi);
+        for (size_t i = lo; i < hi; i++) {
+            const kz_epost *p = &g->base->posts[i];
+            if (g->dead && (g->dead[p->rec / 64] >> (p->rec % 64)) & 1)
+                continue;
+            push(c, 0, p->rec, p->aux & keep);
+        }
+    }
+    if (g->delta && (segs & 2)) {
+        kz_e_seg_lookup(g->delta, k, kl, &lo, &hi);
+        for (size_t i = lo; i < hi; i++)
+            push(c, 1, g->delta->posts[i].rec, g->delta->posts[i].aux & keep);
+    }
+}
+
+static void probe_p(const kz_engine_gen *g, const uint8_t *k, size_t kl, kz_ecands *c, bool proof)
+{
+    probe_s(g, k, kl, c, proof, 3);
+}
+
+/* IPv4 value against the CIDR keys of path p: per segment, per prefix length present, a
+ * filter bit test and a hash probe only when the bit is set. */
+static void probe_cidr4(const kz_engine_gen *g, uint32_t p, const uint8_t a[4], int vp,
+                        kz_ecands *c, uint8_t *kb, bool proof)
+{
+    uint32_t addr = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+    for (unsigned sg = 0; sg < 2; sg++) {
+        const kz_eseg *s = sg ? g->delta : g->base;
+        if (!s || p >= s->npaths || !s->c4[p] || !s->c4f)
+            continue;
+        for (int L = 0; L <= vp; L++) {
+            if (!((s->c4[p] >> L) & 1))
+                continue;
+            int sh = L < 24 ? L : 24;
+            size_t idx = sh ? addr >> (32 - sh) : 0;
+            const uint64_t *f = s->c4f[33 * p + (size_t)L];
+            if (!f || !((f[idx / 64] >> (idx % 64)) & 1))
+                continue;
+            uint8_t m[5];
+            m[0] = (uint8_t)L;
+            memcpy(m + 1, a, 4);
+            kz_e_mask(m + 1, 4, L);
+            probe_s(g, kb, kz_e_key_raw(kb, p, K_CIDR4, m, 5), c, proof, 1u << sg);
+        }
+    }
+}
+
+static void probe(const kz_engine_gen *g, const uint8_t *k, size_t kl, kz_ecands *c)
+{
+    probe_p(g, k, kl, c, true);
+}
+
+static void probe_suffixes(const kz_engine_gen *g, uint32_t p, const char *s, size_t len,
+                           kz_ecands *c, uint8_t *kb, bool proof)
+{
+    /* LIKE '%.x' is the regex ^.*\.x$ (no DOTALL, LF newlines) over the NFC value w: it holds
+     * iff w, or w without one final newline, ends with ".x" at position j and w[0, j) has no
+     * newline ('.' matches any other code point). So a suffix hit at j proves the LIKE when
+     * the first newline is not before j. */
+    const char *nl = memchr(s, '\n', len);
+    size_t first_nl = nl ? (size_t)(nl - s) : len;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t n = len;
+        if (pass == 1) { /* '$' also matches before a final newline */
+            if (!len || s[len - 1] != '\n')
+                break;
+            n = len - 1;
+        }
+        for (size_t j = 0; j < n; j++)
+            if (s[j] == '.' && n - j <= KZ_E_MAX_KEY)
+                probe_p(g, kb, kz_e_key_raw(kb, p, K_SUF, s + j, n - j), c,
+                        proof && first_nl >= j);
+    }
+}
+
+typedef struct hsctx {
+    const kz_engine_gen *g;
+    const kz_ere *re;
+    unsigned seg;
+    kz_ecands *c;
+} hsctx;
+
+static int on_re(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                 void *ctx)
+{
+    (void)from;
+    (void)to;
+    (void)flags;
+    hsctx *h = ctx;
+    const kz_eseg *s = h->seg ? h->g->delta : h->g->base;
+    const kz_epost *p = &s->posts[h->re->post[id]];
+    if (!h->seg && h->g->dead && (h->g->dead[p->rec / 64] >> (p->rec % 64)) & 1)
+        return 0;
+    if (h->c->n == h->c->cap) {
+        size_t nc = h->c->cap ? h->c->cap * 2 : 32;
+        kz_ecand *v = realloc(h->c->v, nc * sizeof *v);
+        if (!v) {
+            h->c->oom = true;
+            return 1;
+        }
+        h->c->v = v;
+        h->c->cap = nc;
+    }
+    h->c->v[h->c->n++] = (kz_ecand){h->seg, p->rec, p->aux & ~KZ_E_PROOF};
+    return 0;
+}
+
+/* The regex subject of a value, as compare.c: ASCII as is, else NFC of the text up to a NUL.
+ * *own is set when the result must be freed. NULL when not UTF-8 (no LIKE/MATCHES holds). */
+static const char *regex_subject(const char *s, size_t len, size_t *outlen, char **own)
+{
+    *own = NULL;
+    size_t i = 0;
+    while (i < len && (unsigned char)s[i] < 0x80)
+        i++;
+    if (i == len) {
+        *outlen = len;
+        return s;
+    }
+    char *t = malloc(len + 1);
+    if (!t)
+        return NULL;
+    memcpy(t, s, len);
+    t[len] = 0;
+    char *nf = (char *)utf8proc_NFC((const utf8proc_uint8_t *)t);
+    free(t);
+    if (!nf)
+        return NULL;
+    *own = nf;
+    *outlen = strlen(nf);
+    return nf;
+}
+
+static void probe_regex(const kz_engine_gen *g, uint32_t p, const char *s, size_t len,
+                        kz_ecands *c)
+{
+    char *own;
+    size_t wl;
+    const char *w = regex_subject(s, len, &wl, &own);
+    if (!w)
+        return;
+    for (unsigned sg = 0; sg < 2; sg++) {
+        const kz_eseg *seg = sg ? g->delta : g->base;
+        if (!seg)
+            continue;
+        for (size_t r = 0; r < seg->nre; r++) {
+            const kz_ere *re = &seg->re[r];
+            if (re->path != p)
+                continue;
+            hsctx h = {g, re, sg, c};
+            if (re->all || !re->db) {
+                for (size_t k = 0; k < re->n; k++)
+                    on_re((unsigned)k, 0, 0, 0, &h);
+                continue;
+            }
+            hs_scratch_t *scr = c->hs_scratch;
+            if (hs_alloc_scratch(re->db, &scr) != HS_SUCCESS) {
+                c->oom = true;
+                continue;
+            }
+            c->hs_scratch = scr;
+            if (hs_scan(re->db, w, (unsigned)wl, 0, scr, on_re, &h) == HS_SCAN_TERMINATED && c->oom)
+                break;
+        }
+    }
+    free(own);
+}
+
+void kz_e_cands_free(kz_ecands *c)
+{
+    free(c->v);
+    if (c->hs_scratch)
+        hs_free_scratch(c->hs_scratch);
+    c->v = NULL;
+    c->hs_scratch = NULL;
+    c->n = c->cap = 0;
+}
+
+/* cidr_proof: every string the observation has at path p (on objects of p's type) parses
+ * as an address or CIDR, so ISSUBSET on p cannot raise a runtime error. */
+static void probe_string(const kz_engine_gen *g, uint32_t p, const char *s, size_t len,
+                         kz_ecands *c, bool cidr_proof)
+{
+    if (p >= g->npaths)
+        return;
+    uint8_t f = g->pflags[p];
+    if (!f)
+        return;
+    uint8_t kb[KZ_E_MAX_KEY + 32];
+    if (f & PF_EXACT) {
+        size_t kl = kz_e_key_str(kb, p, s, len);
+        if (kl)
+            probe(g, kb, kl, c);
+    }
+    if (f & (PF_CIDR4 | PF_CIDR6)) {
+        int fam = 0, vp = 0;
+        uint8_t a[16];
+        bool ok = kz_e_parse_cidr(s, len, &fam, a, &vp);
+        if (ok && fam == 4) {
+            probe_cidr4(g, p, a, vp, c, kb, cidr_proof);
+        } else if (ok && fam == 6) {
+            const uint64_t *mask = fam == 4 ? &g->c4[p] : &g->c6[3 * p];
+            int nb = fam == 4 ? 4 : 16;
+            for (int L = 0; L <= vp; L++) {
+                if (!((mask[L / 64] >> (L % 64)) & 1))
+                    continue;
+                uint8_t m[17];
+                m[0] = (uint8_t)L;
+                memcpy(m + 1, a, (size_t)nb);
+                kz_e_mask(m + 1, nb, L);
+                probe_p(g, kb, kz_e_key_raw(kb, p, fam == 4 ? K_CIDR4 : K_CIDR6, m, 1 + (size_t)nb),
+                        c, cidr_proof);
+            }
+        }
+    }
+    if ((f & PF_RE) && len < UINT32_MAX)
+        probe_regex(g, p, s, len, c);
+    if (f & PF_SUF) {
+        size_t i = 0;
+        while (i < len && (unsigned char)s[i] < 0x80)
+            i++;
+        if (i == len) { /* ASCII (NUL included, as compare.c) is its own NFC */
+            probe_suffixes(g, p, s, len, c, kb, true);
+        } else {
+            /* LIKE normalises the value to NFC first (of the text up to a NUL, as
+             * compare.c does with the NUL-terminated value) */
+            char *t = malloc(len + 1);
+            if (t) {
+                memcpy(t, s, len);
+                t[len] = 0;
+                char *nf = (char *)utf8proc_NFC((const utf8proc_uint8_t *)t);
+                if (nf)
+                    probe_suffixes(g, p, nf, strlen(nf), c, kb, true);
+                else /* not UTF-8: the evaluator's LIKE is false; probing is harmless */
+                    probe_suffixes(g, p, s, len, c, kb, false);
+                free(nf);
+                free(t);
+            } else {
+                c->oom = true;
+            }
+        }
+    }
+}
+
+static void probe_int(const kz_engine_gen *g, uint32_t p, int64_t i, kz_ecands *c)
+{
+    if (p >= g->npaths || !(g->pflags[p] & PF_INT))
+        return;
+    uint8_t kb[32];
+    probe(g, kb, kz_e_key_raw(kb, p, K_INT, &i, 8), c);
+}
+
+static void probe_json(const kz_engine_gen *g, uint32_t p, const json_t *v, kz_ecands *c,
+                       bool cidr_proof)
+{
+    if (json_is_string(v)) {
+        probe_string(g, p, json_string_value(v), json_string_length(v), c, cidr_proof);
+    } else if (json_is_integer(v)) {
+        probe_int(g, p, json_integer_value(v), c);
+    } else if (json_is_real(v)) {
+        double f = json_real_value(v);
+        if (f >= -9007199254740992.0 && f <= 9007199254740992.0 && f == (double)(int64_t)f)
+            probe_int(g, p, (int64_t)f, c);
+    }
+}
+
+static void probe_type(const kz_engine_gen *g, long tid, kz_ecands *c)
+{
+    if (tid < 0 || (size_t)tid >= g->ntypes || !g->tflags[tid])
+        return;
+    uint8_t kb[16];
+    probe(g, kb, kz_e_key_raw(kb, (uint32_t)tid, K_TYPE, NULL, 0), c);
+}
+
+static int cmp_cand(const void *a, const void *b)
+{
+    const kz_ecand *x = a, *y = b;
+    if (x->seg != y->seg)
+        return x->seg < y->seg ? -1 : 1;
+    if (x->rec != y->rec)
+        return x->rec < y->rec ? -1 : 1;
+    return (x->aux > y->aux) - (x->aux < y->aux);
+}
+
+static const json_t *walk_plain(const kz_epath *ep, const json_t *cur)
+{
+    for (size_t s = 0; s < ep->nsteps && cur; s++)
+        cur = json_is_object(cur) ? json_object_get(cur, ep->steps[s]) : NULL;
+    return cur;
+}
+
+static bool parses(const char *s, size_t len)
+{
+    int fam, vp;
+    uint8_t a[16];
+    return kz_e_parse_cidr(s, len, &fam, a, &vp);
+}
+
+/* Whether every string value at plain path p, over the objects of p's type, parses as an
+ * address (what ISSUBSET's runtime check needs). */
+static bool json_all_cidr(const kz_engine *e, const kz_obs *o, uint32_t p)
+{
+    const kz_epath *ep = e->paths[p];
+    const char *t = e->types[ep->type];
+    for (size_t j = 0; j < o->nobjs; j++) {
+        const char *ot = json_string_value(json_object_get(o->objs[j].obj, "type"));
+        if (!ot || strcmp(ot, t) != 0)
+            continue;
+        const json_t *v = walk_plain(ep, o->objs[j].obj);
+        if (json_is_string(v) && !parses(json_string_value(v), json_string_length(v)))
+            return false;
+    }
+    return true;
+}
+
+static bool rec_all_cidr(const kz_engine_record *r, uint32_t p)
+{
+    for (size_t j = 0; j < r->nfields; j++) {
+        const kz_engine_field *f = &r->fields[j];
+        if (f->path == p && f->kind == KZ_EF_STR && !parses(f->s, f->len))
+            return false;
+    }
+    return true;
+}
+
+int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err, size_t errlen)
+{
+    kz_engine *e = g->eng;
+    out->n = 0;
+    if (!g->base && !g->delta)
+        return 0;
+    if (v->s) {
+        const kz_obs *o = &v->s->obs[v->i];
+        long last_tid = -2;
+        for (size_t j = 0; j < o->nobjs; j++) {
+            const json_t *obj = o->objs[j].obj;
+            const char *t = json_string_value(json_object_get(obj, "type"));
+            long tid = kz_e_type_id(e, t, false);
+            if (tid != last_tid) /* objs are grouped by type */
+                probe_type(g, tid, out);
+            last_tid = tid;
+            if (tid < 0 || (size_t)tid >= g->ntypes)
+                continue;
+            for (uint32_t k = g->tp_start[tid]; k < g->tp_start[tid + 1]; k++) {
+                uint32_t p = g->tp_paths[k];
+                const kz_epath *ep = e->paths[p];
+                const json_t *cur = walk_plain(ep, obj);
+                if (cur)
+                    probe_json(g, p, cur, out,
+                               (g->pflags[p] & (PF_CIDR4 | PF_CIDR6)) && json_all_cidr(e, o, p));
+            }
+        }
+    } else {
+        const kz_engine_record *r = v->r;
+        if (kz_e_record_check(e, r, err, errlen) < 0)
+            return -1;
+        for (size_t j = 0; j < r->ntypes; j++) {
+            bool dup = false;
+            for (size_t k = 0; k < j && !dup; k++)
+                dup = strcmp(r->types[k], r->types[j]) == 0;
+            if (!dup)
+                probe_type(g, kz_e_type_id(e, r->types[j], false), out);
+        }
+        for (size_t j = 0; j < r->nfields; j++) {
+            const kz_engine_field *f = &r->fields[j];
+            if (f->kind == KZ_EF_STR)
+                probe_string(g, f->path, f->s, f->len, out,
+                             f->path < g->npaths && (g->pflags[f->path] & (PF_CIDR4 | PF_CIDR6)) &&
+                                 rec_all_cidr(r, f->path));
+            else if (f->kind == KZ_EF_INT)
+                probe_int(g, f->path, f->i, out);
+        }
+    }
+    if (out->oom) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (out->n > 1) {
+        qsort(out->v, out->n, sizeof *out->v, cmp_cand);
+        size_t u = 0;
+        for (size_t i = 0; i < out->n; i++) {
+            if (!u || out->v[u - 1].seg != out->v[i].seg || out->v[u - 1].rec != out->v[i].rec)
+                out->v[u++] = out->v[i];
+            else if (!(out->v[u - 1].aux & KZ_E_PROOF) && (out->v[i].aux & KZ_E_PROOF))
+                out->v[u - 1].aux = out->v[i].aux; /* report the comparison that proves it */
+        }
+        out->n = u;
+    }
+    return 0;
+}
+
+const kz_obs_set *kz_e_view_set(const kz_engine_gen *g, kz_eview *v, size_t *index)
+{
+    *index = 0;
+    if (v->s) {
+        if (!v->built) {
+            v->one = *v->s;
+            v->one.obs = &v->s->obs[v->i];
+            v->one.nobs = 1;
+            v->built = true;
+        }
+        return &v->one;
+    }
+    if (v->failed)
+        return NULL;
+    if (!v->rset) {
+        char err[256];
+        v->rjson = kz_engine_record_to_json(g->eng, v->r, err, sizeof err);
+        json_t *arr = v->rjson ? json_array() : NULL;
+        if (arr && json_array_append(arr, v->rjson) == 0)
+            v->rset = kz_obs_set_from_json(arr, 21, err, sizeof err);
+        json_decref(arr);
+        if (!v->rset) {
+            v->failed = true;
+            return NULL;
+        }
+    }
+    return v->rset;
+}
+
+void kz_e_view_clear(kz_eview *v)
+{
+    kz_obs_set_free(v->rset);
+    json_decref(v->rjson);
+    v->rset = NULL;
+    v->rjson = NULL;
+    v->built = v->failed = false;
+}
+
+const kz_erec *kz_e_cand_rec(const kz_engine_gen *g, const kz_ecand *c)
+{
+    return &(c->seg ? g->delta : g->base)->recs[c->rec];
+}
+
+const kz_ecplx *kz_e_cand_cplx(const kz_engine_gen *g, const kz_ecand *c)
+{
+    const kz_eseg *s = c->seg ? g->delta : g->base;
+    const kz_erec *r = &s->recs[c->rec];
+    return r->cplx >= KZ_E_SHAPE_BASE ? NULL : s->cplx[r->cplx];
+}
+
+int kz_e_emit(const kz_engine_gen *g, const kz_ecand *c, size_t obs, const size_t *binding,
+              size_t nbinding, kz_engine_hit_fn fn, void *ctx)
+{
+    if (!fn)
+        return 0;
+    const kz_eseg *s = c->seg ? g->delta : g->base;
+    const kz_erec *r = &s->recs[c->rec];
+    char id[64], name[65536 + 1];
+    name[0] = 0;
+    kz_uuid u;
+    memcpy(u.b, r->uuid, 16);
+    memcpy(id, "indicator--", 11);
+    kz_uuid_format(&u, id + 11);
+    kz_engine_hit h = {0};
+    h.id = id;
+    if (r->name) {
+        uint16_t nl;
+        memcpy(&nl, s->arena + r->name, 2);
+        memcpy(name, s->arena + r->name + 2, nl);
+        name[nl] = 0;
+        h.name = name;
+    }
+    h.context_json = kz_e_ctx_text(g->eng, r->ctx);
+    h.observation = obs;
+    h.binding = binding;
+    h.nbinding = nbinding;
+    kz_buf pat, fired;
+    kz_buf_init(&pat);
+    kz_buf_init(&fired);
+    if (r->key != UINT32_MAX) {
+        /* index-answered shapes: rebuild the canonical text from path and key */
+        const uint8_t *k = s->arena + r->key;
+        uint16_t p;
+        memcpy(&p, k, 2);
+        const char *pt = g->eng->paths[p]->text;
+        int shape = (int)(r->cplx - KZ_E_SHAPE_BASE);
+        char vb[2 * KZ_E_MAX_KEY + 64];
+        size_t vn;
+        if (shape == SHAPE_CIDR) {
+            uint8_t a[16] = {0};
+            memcpy(a, k + 6, k[2] == K_CIDR4 ? 4 : 16);
+            uint8_t kk[32];
+            size_t kl = kz_e_key_raw(kk, p, k[2] == K_CIDR4 ? K_IP4 : K_IP6, a, k[2] == K_CIDR4 ? 4 : 16);
+            (void)kl;
+            vn = kz_e_key_text_to(kk, vb);
+            vn += (size_t)snprintf(vb + vn, 8, "/%u", k[5]);
+        } else {
+            vn = kz_e_key_text_to(k, vb);
+        }
+        bool suf = (c->aux & ~KZ_E_PROOF) == KZ_E_AUX_S_SUFFIX;
+        kz_buf_printf(&fired, "%s %s ", pt, shape == SHAPE_CIDR ? "ISSUBSET" : suf ? "LIKE" : "=");
+        if (suf) {
+            kz_buf_puts(&fired, "'%.");
+            kz_buf t;
+            kz_buf_init(&t);
+            kz_e_quote(&t, vb, vn);
+            if (t.data) /* drop the opening quote: "%." is already written */
+                kz_buf_append(&fired, t.data + 1, t.len - 1);
+            kz_buf_free(&t);
+        } else {
+            kz_e_quote(&fired, vb, vn);
+        }
+        if (shape == SHAPE_EQ_OR_SUF) {
+            kz_buf_printf(&pat, "[%s = ", pt);
+            kz_e_quote(&pat, vb, vn);
+            kz_buf_printf(&pat, " OR %s LIKE '%%.", pt);
+            kz_buf t;
+            kz_buf_init(&t);
+            kz_e_quote(&t, vb, vn);
+            if (t.data)
+                kz_buf_append(&pat, t.data + 1, t.len - 1);
+            kz_buf_free(&t);
+            kz_buf_putc(&pat, ']');
+        } else {
+            kz_buf_putc(&pat, '[');
+            if (!fired.oom)
+                kz_buf_append(&pat, fired.data, fired.len);
+            kz_buf_putc(&pat, ']');
+        }
+        h.pattern = pat.data;
+        h.fired = fired.data;
+    } else {
+        const kz_ecplx *x = s->cplx[r->cplx];
+        const kz_eprep *pp = kz_e_prep(x);
+        uint32_t k = c->aux & ~KZ_E_PROOF;
+        h.fired = pp && k < pp->ncmp ? pp->fired[k] : "[object type]";
+        h.pattern = x->text;
+    }
+    int rc = pat.oom || fired.oom ? -1 : fn(ctx, &h);
+    kz_buf_free(&pat);
+    kz_buf_free(&fired);
+    return rc;
+}
+
+/* Answer the candidates of one observation; returns hits or the callback's stop value. */
+static long answer(const kz_engine_gen *g, kz_eview *v, kz_ecands *c, size_t obs,
+                   kz_engine_hit_fn fn, void *ctx, long *hits)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        const kz_ecplx *x = kz_e_cand_cplx(g, &c->v[i]);
+        if (!x && !(c->v[i].aux & KZ_E_PROOF))
+            continue; /* index-answered shape whose key did not prove it */
+        if (x && !(c->v[i].aux & KZ_E_PROOF)) {
+            size_t idx;
+            const kz_obs_set *set = kz_e_view_set(g, v, &idx);
+            char err[256];
+            const kz_eprep *pp = kz_e_prep(x);
+            int r = set && pp ? kz_matcher_match(pp->m, set, NULL, NULL, err, sizeof err) : -1;
+            if (r < 0)
+                atomic_fetch_add(&g->eng->match_errors, 1);
+            if (r != 1)
+                continue;
+        }
+        (*hits)++;
+        int rc = kz_e_emit(g, &c->v[i], obs, NULL, 0, fn, ctx);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+long kz_engine_match_obs(const kz_engine_gen *g, const kz_obs_set *s, size_t i,
+                         kz_engine_hit_fn fn, void *ctx, char *err, size_t errlen)
+{
+    if (!g || !s || i >= kz_obs_set_count(s)) {
+        snprintf(err, errlen, "no generation or observation out of range");
+        return -1;
+    }
+    kz_eview v = {0};
+    v.s = s;
+    v.i = i;
+    kz_ecands c = {0};
+    long hits = 0;
+    long rc = kz_e_collect(g, &v, &c, err, errlen);
+    if (rc == 0)
+        rc = answer(g, &v, &c, i, fn, ctx, &hits);
+    kz_e_cands_free(&c);
+    kz_e_view_clear(&v);
+    return rc ? rc : hits;
+}
+
+/* Software pipeline over a window of records: the exact-key probes of their string fields
+ * go through slot, posting, key and record in dependent steps, each a likely cache miss on a
+ * large base; issuing every step for the whole window before the next overlaps them. */
+enum { PF_WIN = 8, PF_MAX = 128 };
+
+static void prefetch_window(const kz_engine_gen *g, const kz_engine_record *r, size_t n)
+{
+    const kz_eseg *b = g->base;
+    if (!b || !b->nslots)
+        return;
+    size_t at[PF_MAX], m = 0;
+    uint8_t kb[KZ_E_MAX_KEY + 32];
+    for (size_t k = 0; k < n; k++)
+        for (size_t j = 0; j < r[k].nfields && m < PF_MAX; j++) {
+            const kz_engine_field *f = &r[k].fields[j];
+            if (f->kind != KZ_EF_STR || f->path >= g->npaths || f->len > 256)
+                continue;
+            uint8_t fl = g->pflags[f->path];
+            if (fl & PF_EXACT) {
+                size_t kl = kz_e_key_str(kb, f->path, f->s, f->len);
+                if (kl) {
+                    at[m] = kz_e_hash(kb, kl) & (b->nslots - 1);
+                    __builtin_prefetch(&b->slots[at[m]]);
+                    m++;
+                }
+            }
+            /* the suffix keys' slots */
+            if ((fl & PF_SUF) && f->path < b->npaths && (b->pflags[f->path] & PF_SUF))
+                for (size_t q = 0; q < f->len && m < PF_MAX; q++)
+                    if (f->s[q] == '.') {
+                        size_t kl = kz_e_key_raw(kb, f->path, K_SUF, f->s + q, f->len - q);
+                        at[m] = kz_e_hash(kb, kl) & (b->nslots - 1);
+                        __builtin_prefetch(&b->slots[at[m]]);
+                        m++;
+                    }
+            /* the CIDR filter words of every prefix length */
+            if ((fl & PF_CIDR4) && b->c4f && f->path < b->npaths && b->c4[f->path]) {
+                int fam, vp;
+                uint8_t a[16];
+                if (kz_e_parse_cidr(f->s, f->len, &fam, a, &vp) && fam == 4) {
+                    uint32_t addr = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+                                    (uint32_t)a[2] << 8 | a[3];
+                    for (int L = 0; L <= vp; L++) {
+                        const uint64_t *fw = (b->c4[f->path] >> L) & 1
+                                                 ? b->c4f[33 * f->path + (size_t)L]
+                                                 : NULL;
+                        int sh = L < 24 ? L : 24;
+                        size_t idx = sh ? addr >> (32 - sh) : 0;
+                        if (fw)
+                            __builtin_prefetch(&fw[idx / 64]);
+                    }
+                }
+            }
+        }
+    for (size_t i = 0; i < m; i++) {
+        uint32_t v = b->slots[at[i]];
+        at[i] = v ? (v & ((1u << 27) - 1)) - 1 : SIZE_MAX;
+        if (at[i] != SIZE_MAX)
+            __builtin_prefetch(&b->posts[at[i]]);
+    }
+    for (size_t i = 0; i < m; i++)
+        if (at[i] != SIZE_MAX) {
+            __builtin_prefetch(b->arena + b->posts[at[i]].key);
+            __builtin_prefetch(&b->recs[b->posts[at[i]].rec]);
+        }
+}
+
+long kz_engine_match_batch(const kz_engine_gen *g, const kz_engine_record *r, size_t n,
+                           kz_engine_hit_fn fn, void *ctx, char *err, size_t errlen)
+{
+    if (!g || (!r && n)) {
+        snprintf(err, errlen, "no generation or records");
+        return -1;
+    }
+    kz_ecands c = {0};
+    long hits = 0, rc = 0;
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        if (k % PF_WIN == 0)
+            prefetch_window(g, r + k, n - k < PF_WIN ? n - k : PF_WIN);
+        kz_eview v = {0};
+        v.r = &r[k];
+        rc = kz_e_collect(g, &v, &c, err, errlen);
+        if (rc == 0)
+            rc = answer(g, &v, &c, k, fn, ctx, &hits);
+        kz_e_view_clear(&v);
+    }
+    kz_e_cands_free(&c);
+    return rc ? rc : hits;
+}
+
+long kz_engine_match_record(const kz_engine_gen *g, const kz_engine_record *r,
+                            kz_engine_hit_fn fn, void *ctx, char *err, size_t errlen)
+{
+    return kz_engine_match_batch(g, r, 1, fn, ctx, err, errlen);
+}
+
+static size_t count_simple(const kz_engine_gen *g, const uint8_t *k, size_t kl)
+{
+    size_t n = 0, lo, hi;
+    if (g->base) {
+        kz_e_seg_lookup(g->base, k, kl, &lo, &hi);
+        for (size_t i = lo; i < hi; i++) {
+            uint32_t r = g->base->posts[i].rec;
+            n += g->base->posts[i].aux == (KZ_E_AUX_S_EXACT | KZ_E_PROOF) &&
+                 !(g->dead && (g->dead[r / 64] >> (r % 64)) & 1);
+        }
+    }
+    if (g->delta) {
+        kz_e_seg_lookup(g->delta, k, kl, &lo, &hi);
+        for (size_t i = lo; i < hi; i++)
+            n += g->delta->posts[i].aux == (KZ_E_AUX_S_EXACT | KZ_E_PROOF);
+    }
+    return n;
+}
+
+size_t kz_engine_lookup_exact(const kz_engine_gen *g, uint32_t path, const char *val, size_t len)
+{
+    if (!g || path >= g->npaths || !(g->pflags[path] & PF_EXACT))
+        return 0;
+    uint8_t kb[KZ_E_MAX_KEY + 32];
+    size_t kl = kz_e_key_str(kb, path, val, len);
+    return kl ? count_simple(g, kb, kl) : 0;
+}
+
+/* Prefetch the slot, then the posting, then the key bytes of a window of lookups before
+ * doing them: the three dependent cache misses of a probe overlap across the window. */
+void kz_engine_lookup_exact_batch(const kz_engine_gen *g, const uint32_t *paths,
+                                  const char *const *vals, const uint32_t *lens, size_t n,
+                                  uint32_t *counts)
+{
+    enum { W = 16 };
+    uint8_t kb[W][256];
+    size_t kl[W], at[W];
+    uint64_t h[W];
+    const kz_eseg *b = g ? g->base : NULL;
+    for (size_t s0 = 0; s0 < n; s0 += W) {
+        size_t m = n - s0 < W ? n - s0 : W;
+        for (size_t j = 0; j < m; j++) {
+            size_t i = s0 + j;
+            kl[j] = 0;
+            if (!g || paths[i] >= g->npaths || !(g->pflags[paths[i]] & PF_EXACT) || lens[i] > 200)
+                continue;
+            kl[j] = kz_e_key_str(kb[j], paths[i], vals[i], lens[i]);
+            if (kl[j] && b) {
+                h[j] = kz_e_hash(kb[j], kl[j]);
+                at[j] = h[j] & (b->nslots - 1);
+                __builtin_prefetch(&b->slots[at[j]]);
+            }
+        }
+        if (b) {
+            for (size_t j = 0; j < m; j++) {
+                uint32_t v = kl[j] ? b->slots[at[j]] : 0;
+                at[j] = v ? (v & ((1u << 27) - 1)) - 1 : SIZE_MAX;
+                if (at[j] != SIZE_MAX)
+                    __builtin_prefetch(&b->posts[at[j]]);
+            }
+            for (size_t j = 0; j < m; j++)
+                if (at[j] != SIZE_MAX)
+                    __builtin_prefetch(b->arena + b->posts[at[j]].key);
+        }
+        for (size_t j = 0; j < m; j++) {
+            size_t i = s0 + j;
+            if (kl[j])
+                counts[i] = (uint32_t)count_simple(g, kb[j], kl[j]);
+            else
+                counts[i] = g ? (uint32_t)kz_engine_lookup_exact(g, paths[i], vals[i], lens[i]) : 0;
+        }
+    }
+}
+
+size_t kz_engine_lookup_cidr(const kz_engine_gen *g, uint32_t path, const char *val, size_t len,
+                             int *longest)
+{
+    if (longest)
+        *longest = -1;
+    if (!g || path >= g->npaths || !(g->pflags[path] & (PF_CIDR4 | PF_CIDR6)))
+        return 0;
+    kz_ecands c = {0};
+    probe_string(g, path, val, len, &c, true);
+    size_t n = 0;
+    for (size_t i = 0; i < c.n; i++) {
+        const kz_eseg *s = c.v[i].seg ? g->delta : g->base;
+        const kz_erec *r = &s->recs[c.v[i].rec];
+        if ((c.v[i].aux & ~KZ_E_PROOF) != KZ_E_AUX_S_CIDR || r->cplx != KZ_E_SHAPE_BASE + SHAPE_CIDR)
+            continue;
+        n++;
+        int L = s->arena[r->key + 5];
+        if (longest && L > *longest)
+            *longest = L;
+    }
+    kz_e_cands_free(&c);
+    return n;
+}

@@ -1,0 +1,161 @@
+/*
+ * Compact observation records: validation and their JSON meaning.
+ *
+ * A record stands for one observed-data with embedded objects "0".."n-1" (the 2.1 form the
+ * evaluator loads, as 2.0 does); each field sets one property, nested by its path's key
+ * steps. Validation rejects every record whose JSON form would be ambiguous (two fields on
+ * one property, a field below another's value) or not what the fields say (type mismatch,
+ * non-UTF-8 text), so that the index's answer over the fields equals the evaluator's over the
+ * JSON. It does not match.
+ */
+#include "engine_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+static bool utf8_ok(const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (unsigned char)s[i] < 0x80)
+        i++;
+    while (i < len) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n =
+            utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0)
+            return false;
+        i += (size_t)n;
+    }
+    return true;
+}
+
+static bool ends(const char *s, const char *suf)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && strcmp(s + n - k, suf) == 0;
+}
+
+int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, char *err, size_t errlen)
+{
+    if (!r || r->ntypes > KZ_ENGINE_MAX_OBJECTS || (r->nfields && !r->fields) ||
+        (r->ntypes && !r->types)) {
+        snprintf(err, errlen, "malformed record");
+        return -1;
+    }
+    unsigned np = atomic_load_explicit(&e->npaths, memory_order_acquire);
+    for (size_t j = 0; j < r->ntypes; j++)
+        if (!r->types[j]) {
+            snprintf(err, errlen, "object %zu has no type", j);
+            return -1;
+        }
+    for (size_t j = 0; j < r->nfields; j++) {
+        const kz_engine_field *f = &r->fields[j];
+        if (f->obj >= r->ntypes || f->path >= np || f->kind > KZ_EF_REF) {
+            snprintf(err, errlen, "field %zu: object or path out of range", j);
+            return -1;
+        }
+        const kz_epath *p = e->paths[f->path];
+        if (strcmp(e->types[p->type], r->types[f->obj]) != 0) {
+            snprintf(err, errlen, "field %zu: path %s on an object of type %s", j, p->text,
+                     r->types[f->obj]);
+            return -1;
+        }
+        if (!p->nsteps || !p->steps[0] || strcmp(p->steps[0], "type") == 0) {
+            snprintf(err, errlen, "field %zu: path %s cannot be set by a record", j, p->text);
+            return -1;
+        }
+        for (size_t s = 0; s < p->nsteps; s++)
+            if (!p->steps[s] || (s + 1 < p->nsteps && (ends(p->steps[s], "_ref") ||
+                                                      ends(p->steps[s], "_refs")))) {
+                snprintf(err, errlen, "field %zu: path %s cannot be set by a record", j, p->text);
+                return -1;
+            }
+        if ((f->kind == KZ_EF_STR && ((!f->s && f->len) || !utf8_ok(f->s, f->len))) ||
+            (f->kind == KZ_EF_REF && (f->i < 0 || (uint64_t)f->i >= r->ntypes))) {
+            snprintf(err, errlen, "field %zu: invalid value", j);
+            return -1;
+        }
+        for (size_t k = 0; k < j; k++) {
+            const kz_engine_field *g = &r->fields[k];
+            if (g->obj != f->obj)
+                continue;
+            const kz_epath *q = e->paths[g->path];
+            size_t n = p->nsteps < q->nsteps ? p->nsteps : q->nsteps, s = 0;
+            while (s < n && strcmp(p->steps[s], q->steps[s]) == 0)
+                s++;
+            if (s == n) {
+                snprintf(err, errlen, "fields %zu and %zu overlap (%s, %s)", k, j, q->text,
+                         p->text);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+json_t *kz_engine_record_to_json(const kz_engine *e, const kz_engine_record *r, char *err,
+                                 size_t errlen)
+{
+    if (kz_e_record_check(e, r, err, errlen) < 0)
+        return NULL;
+    json_t *od = json_object(), *objs = json_object();
+    char ts[40], key[24];
+    bool ok = od && objs;
+    for (size_t j = 0; ok && j < r->ntypes; j++) {
+        json_t *o = json_object();
+        snprintf(key, sizeof key, "%zu", j);
+        ok = o && json_object_set_new(o, "type", json_string(r->types[j])) == 0 &&
+             json_object_set_new(objs, key, o) == 0;
+    }
+    for (size_t j = 0; ok && j < r->nfields; j++) {
+        const kz_engine_field *f = &r->fields[j];
+        const kz_epath *p = e->paths[f->path];
+        snprintf(key, sizeof key, "%u", (unsigned)f->obj);
+        json_t *cur = json_object_get(objs, key);
+        for (size_t s = 0; ok && s + 1 < p->nsteps; s++) {
+            json_t *nx = json_object_get(cur, p->steps[s]);
+            if (!nx) {
+                nx = json_object();
+                ok = nx && json_object_set_new(cur, p->steps[s], nx) == 0;
+            }
+            cur = nx;
+        }
+        if (!ok || !json_is_object(cur) || !p->nsteps) {
+            ok = false;
+            break;
+        }
+        json_t *val;
+        if (f->kind == KZ_EF_STR) {
+            val = json_stringn_nocheck(f->s ? f->s : "", f->len);
+        } else if (f->kind == KZ_EF_INT) {
+            val = json_integer(f->i);
+        } else {
+            char ref[24];
+            snprintf(ref, sizeof ref, "%lld", (long long)f->i);
+            val = json_string(ref);
+        }
+        ok = val && json_object_set_new(cur, p->steps[p->nsteps - 1], val) == 0;
+    }
+    if (ok) {
+        json_object_set_new(od, "type", json_string("observed-data"));
+        json_object_set_new(od, "id",
+                            json_string("observed-data--00000000-0000-4000-8000-000000000000"));
+        kz_time_format(r->first_us, 6, ts, sizeof ts);
+        json_object_set_new(od, "first_observed", json_string(ts));
+        kz_time_format(r->last_us, 6, ts, sizeof ts);
+        json_object_set_new(od, "last_observed", json_string(ts));
+        json_object_set_new(od, "number_observed",
+                            json_integer(r->number_observed ? r->number_observed : 1));
+        ok = json_object_set_new(od, "objects", objs) == 0;
+        objs = NULL;
+    }
+    json_decref(objs);
+    if (!ok) {
+        json_decref(od);
+        snprintf(err, errlen, "out of memory building the record's JSON");
+        return NULL;
+    }
+    return od;
+}

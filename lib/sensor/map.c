@@ -1,0 +1,415 @@
+/*
+ * Sensor map: kz_tel_record -> kz_engine_record, the STIX objects a telemetry record carries.
+ *
+ * Invariants: every field written passes the engine's record check (one property per field,
+ * no path a prefix of another, valid UTF-8), so a match never fails on a mapped record. The
+ * output lives in the map (types, fields, a text arena sized for the largest record) and is
+ * overwritten by the next call; nothing is allocated per record.
+ *
+ * Not done here: list-valued properties (network-traffic:protocols, resolves_to_refs,
+ * to_refs) cannot be expressed by kz_engine_record (key steps only), so DNS answers and mail
+ * recipients become stand-alone objects of the observation instead (docs/SENSOR.md).
+ */
+#include <kizuna/sensor.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+enum {
+    P_NT_SRC,
+    P_NT_DST,
+    P_NT_SPORT,
+    P_NT_DPORT,
+    P_NT_UA,
+    P_NT_HOST,
+    P_NT_METHOD,
+    P_NT_VALUE,
+    P_IP4,
+    P_IP6,
+    P_DOMAIN,
+    P_URL,
+    P_MD5,
+    P_SHA1,
+    P_SHA256,
+    P_FNAME,
+    P_X_SUBJECT,
+    P_X_ISSUER,
+    P_X_SERIAL,
+    P_X_SHA1,
+    P_X_SHA256,
+    P_EMAIL,
+    P_EM_FROM,
+    P_EM_SUBJECT,
+    P_JA3,
+    P_JA3S,
+    P_JA4,
+    P_COUNT
+};
+
+static const char *const path_text[P_COUNT] = {
+    "network-traffic:src_ref",
+    "network-traffic:dst_ref",
+    "network-traffic:src_port",
+    "network-traffic:dst_port",
+    "network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'",
+    "network-traffic:extensions.'http-request-ext'.request_header.'Host'",
+    "network-traffic:extensions.'http-request-ext'.request_method",
+    "network-traffic:extensions.'http-request-ext'.request_value",
+    "ipv4-addr:value",
+    "ipv6-addr:value",
+    "domain-name:value",
+    "url:value",
+    "file:hashes.'MD5'",
+    "file:hashes.'SHA-1'",
+    "file:hashes.'SHA-256'",
+    "file:name",
+    "x509-certificate:subject",
+    "x509-certificate:issuer",
+    "x509-certificate:serial_number",
+    "x509-certificate:hashes.'SHA-1'",
+    "x509-certificate:hashes.'SHA-256'",
+    "email-addr:value",
+    "email-message:from_ref",
+    "email-message:subject",
+    "x-kizuna-tls:ja3",
+    "x-kizuna-tls:ja3s",
+    "x-kizuna-tls:ja4",
+};
+
+/* Upper bounds: 3 objects for the 5-tuple, one per DNS answer and recipient, and a handful
+ * for the typed fields; 64 is the engine's limit, so answers past it are left out. */
+#define MAX_FIELDS 96
+#define ARENA 256 /* formatted addresses, URL prefixes and fingerprints are small */
+
+struct kz_sensor_map {
+    uint32_t path[P_COUNT];
+    const char *types[KZ_ENGINE_MAX_OBJECTS];
+    kz_engine_field fields[MAX_FIELDS];
+    size_t ntypes, nfields;
+    char *url;         /* "http://" host uri, grown as needed */
+    size_t url_cap;
+    char arena[ARENA * 4];
+    size_t arena_used;
+    uint64_t dropped;
+};
+
+kz_sensor_map *kz_sensor_map_new(kz_engine *e, char *err, size_t errlen)
+{
+    kz_sensor_map *m = calloc(1, sizeof *m);
+    if (!m) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (int i = 0; i < P_COUNT; i++) {
+        long id = kz_engine_path(e, path_text[i]);
+        if (id < 0) {
+            snprintf(err, errlen, "the engine refused the path %s", path_text[i]);
+            free(m);
+            return NULL;
+        }
+        m->path[i] = (uint32_t)id;
+    }
+    return m;
+}
+
+void kz_sensor_map_free(kz_sensor_map *m)
+{
+    if (!m)
+        return;
+    free(m->url);
+    free(m);
+}
+
+uint64_t kz_sensor_map_dropped(const kz_sensor_map *m)
+{
+    return m->dropped;
+}
+
+static bool utf8_ok(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (unsigned char)s[i] < 0x80)
+        i++;
+    while (i < n) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k =
+            utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+        if (k <= 0)
+            return false;
+        i += (size_t)k;
+    }
+    return true;
+}
+
+static int add_obj(kz_sensor_map *m, const char *type)
+{
+    if (m->ntypes >= KZ_ENGINE_MAX_OBJECTS)
+        return -1;
+    m->types[m->ntypes] = type;
+    return (int)m->ntypes++;
+}
+
+static void add_str(kz_sensor_map *m, int obj, int path, const char *s, size_t n)
+{
+    if (obj < 0 || m->nfields >= MAX_FIELDS)
+        return;
+    if (!utf8_ok(s, n)) {
+        m->dropped++;
+        return;
+    }
+    kz_engine_field *f = &m->fields[m->nfields++];
+    f->obj = (uint16_t)obj;
+    f->kind = KZ_EF_STR;
+    f->path = m->path[path];
+    f->s = s;
+    f->len = (uint32_t)n;
+    f->i = 0;
+}
+
+static void add_int(kz_sensor_map *m, int obj, int path, int kind, int64_t v)
+{
+    if (obj < 0 || m->nfields >= MAX_FIELDS)
+        return;
+    kz_engine_field *f = &m->fields[m->nfields++];
+    f->obj = (uint16_t)obj;
+    f->kind = (uint16_t)kind;
+    f->path = m->path[path];
+    f->s = NULL;
+    f->len = 0;
+    f->i = v;
+}
+
+/* An object holding one string value; -1 when the value was unusable or the record is full. */
+static int value_obj(kz_sensor_map *m, const char *type, int path, const char *s, size_t n)
+{
+    if (!utf8_ok(s, n)) {
+        m->dropped++;
+        return -1;
+    }
+    int o = add_obj(m, type);
+    add_str(m, o, path, s, n);
+    return o;
+}
+
+static char *arena(kz_sensor_map *m, size_t n)
+{
+    if (m->arena_used + n > sizeof m->arena)
+        return NULL;
+    char *p = m->arena + m->arena_used;
+    m->arena_used += n;
+    return p;
+}
+
+/* IPv4 by hand: inet_ntop goes through sprintf, a visible share of the per-record cost. */
+static size_t fmt_ip4(const uint8_t *b, char *out)
+{
+    size_t k = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = b[i];
+        if (v >= 100)
+            out[k++] = (char)('0' + v / 100);
+        if (v >= 10)
+            out[k++] = (char)('0' + v / 10 % 10);
+        out[k++] = (char)('0' + v % 10);
+        out[k++] = '.';
+    }
+    out[--k] = 0;
+    return k;
+}
+
+static int addr_obj(kz_sensor_map *m, const kz_tel_addr *a)
+{
+    char *buf = arena(m, 48);
+    if (!buf)
+        return -1;
+    if (a->family == 4)
+        return value_obj(m, "ipv4-addr", P_IP4, buf, fmt_ip4(a->b, buf));
+    if (!kz_tel_addr_format(a, buf, 48))
+        return -1;
+    return value_obj(m, a->family == 4 ? "ipv4-addr" : "ipv6-addr",
+                     a->family == 4 ? P_IP4 : P_IP6, buf, strlen(buf));
+}
+
+static bool present(kz_tel_str s)
+{
+    return s.p && s.n;
+}
+
+/* A DNS answer or a host: an address when it parses as one, else a name. */
+static int name_or_addr(kz_sensor_map *m, kz_tel_str s)
+{
+    kz_tel_addr a;
+    if (kz_tel_addr_parse(s.p, s.n, &a) == 0)
+        return addr_obj(m, &a);
+    return value_obj(m, "domain-name", P_DOMAIN, s.p, s.n);
+}
+
+/* Host without a ":port" suffix (an IPv6 literal keeps its brackets off). */
+static kz_tel_str host_only(kz_tel_str h)
+{
+    if (h.n && h.p[0] == '[') {
+        const char *e = memchr(h.p, ']', h.n);
+        if (e)
+            return (kz_tel_str){h.p + 1, (uint32_t)(e - h.p - 1)};
+        return h;
+    }
+    const char *c = memchr(h.p, ':', h.n);
+    if (c && !memchr(c + 1, ':', h.n - (size_t)(c + 1 - h.p)))
+        h.n = (uint32_t)(c - h.p);
+    return h;
+}
+
+static void map_url(kz_sensor_map *m, const kz_tel_record *r, int nt)
+{
+    kz_tel_str uri = r->http_uri, host = r->http_host;
+    if (present(host)) {
+        kz_tel_str h = host_only(host);
+        if (h.n)
+            name_or_addr(m, h);
+        add_str(m, nt, P_NT_HOST, host.p, host.n);
+    }
+    if (present(r->http_method))
+        add_str(m, nt, P_NT_METHOD, r->http_method.p, r->http_method.n);
+    if (!present(uri))
+        return;
+    add_str(m, nt, P_NT_VALUE, uri.p, uri.n);
+    if (uri.n > 7 && (memcmp(uri.p, "http://", 7) == 0 || memcmp(uri.p, "https://", 8) == 0)) {
+        value_obj(m, "url", P_URL, uri.p, uri.n);
+        return;
+    }
+    if (!present(host))
+        return;
+    size_t need = 7 + host.n + uri.n + (uri.p[0] == '/' ? 0 : 1);
+    if (need > m->url_cap) {
+        char *u = realloc(m->url, need);
+        if (!u)
+            return;
+        m->url = u;
+        m->url_cap = need;
+    }
+    size_t k = 0;
+    memcpy(m->url, "http://", 7);
+    k = 7;
+    memcpy(m->url + k, host.p, host.n);
+    k += host.n;
+    if (uri.p[0] != '/')
+        m->url[k++] = '/';
+    memcpy(m->url + k, uri.p, uri.n);
+    k += uri.n;
+    value_obj(m, "url", P_URL, m->url, k);
+}
+
+/* Fingerprints come as hex with or without colons; STIX hashes want plain hex. */
+static void map_fingerprint(kz_sensor_map *m, int x, kz_tel_str fp)
+{
+    char *buf = arena(m, 65);
+    if (!buf)
+        return;
+    size_t k = 0;
+    for (uint32_t i = 0; i < fp.n && k < 65; i++) {
+        char c = fp.p[i];
+        if (c == ':')
+            continue;
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return;
+        buf[k++] = (c >= 'A' && c <= 'F') ? (char)(c - 'A' + 'a') : c;
+    }
+    if (k == 40)
+        add_str(m, x, P_X_SHA1, buf, k);
+    else if (k == 64)
+        add_str(m, x, P_X_SHA256, buf, k);
+}
+
+size_t kz_sensor_map_record(kz_sensor_map *m, const kz_tel_record *r, int64_t now_us,
+                            kz_engine_record *out)
+{
+    m->ntypes = m->nfields = m->arena_used = 0;
+    int nt = -1;
+    bool tuple = r->src.family || r->dst.family || r->has_ports;
+    if (tuple || present(r->http_user_agent) || present(r->http_uri)) {
+        nt = add_obj(m, "network-traffic");
+        if (r->src.family)
+            add_int(m, nt, P_NT_SRC, KZ_EF_REF, addr_obj(m, &r->src));
+        if (r->dst.family)
+            add_int(m, nt, P_NT_DST, KZ_EF_REF, addr_obj(m, &r->dst));
+        /* a failed address object would leave a dangling ref: drop such fields */
+        for (size_t i = 0; i < m->nfields;) {
+            if (m->fields[i].kind == KZ_EF_REF && m->fields[i].i < 0)
+                m->fields[i] = m->fields[--m->nfields];
+            else
+                i++;
+        }
+        if (r->has_ports) {
+            add_int(m, nt, P_NT_SPORT, KZ_EF_INT, r->sport);
+            add_int(m, nt, P_NT_DPORT, KZ_EF_INT, r->dport);
+        }
+        if (present(r->http_user_agent))
+            add_str(m, nt, P_NT_UA, r->http_user_agent.p, r->http_user_agent.n);
+    }
+    if (present(r->dns_query))
+        value_obj(m, "domain-name", P_DOMAIN, r->dns_query.p, r->dns_query.n);
+    for (unsigned i = 0; i < r->n_dns_answers && i < KZ_TEL_MAX_ANSWERS; i++)
+        if (present(r->dns_answers[i]))
+            name_or_addr(m, r->dns_answers[i]);
+    if (present(r->http_host) || present(r->http_uri))
+        map_url(m, r, nt);
+    if (present(r->tls_sni))
+        value_obj(m, "domain-name", P_DOMAIN, r->tls_sni.p, r->tls_sni.n);
+    if (present(r->ja3) || present(r->ja3s) || present(r->ja4)) {
+        int t = add_obj(m, "x-kizuna-tls");
+        if (present(r->ja3))
+            add_str(m, t, P_JA3, r->ja3.p, r->ja3.n);
+        if (present(r->ja3s))
+            add_str(m, t, P_JA3S, r->ja3s.p, r->ja3s.n);
+        if (present(r->ja4))
+            add_str(m, t, P_JA4, r->ja4.p, r->ja4.n);
+    }
+    if (present(r->x509_subject) || present(r->x509_issuer) || present(r->x509_serial) ||
+        present(r->x509_fingerprint)) {
+        int x = add_obj(m, "x509-certificate");
+        if (present(r->x509_subject))
+            add_str(m, x, P_X_SUBJECT, r->x509_subject.p, r->x509_subject.n);
+        if (present(r->x509_issuer))
+            add_str(m, x, P_X_ISSUER, r->x509_issuer.p, r->x509_issuer.n);
+        if (present(r->x509_serial))
+            add_str(m, x, P_X_SERIAL, r->x509_serial.p, r->x509_serial.n);
+        if (present(r->x509_fingerprint))
+            map_fingerprint(m, x, r->x509_fingerprint);
+    }
+    if (present(r->file_md5) || present(r->file_sha1) || present(r->file_sha256) ||
+        present(r->file_name)) {
+        int f = add_obj(m, "file");
+        if (present(r->file_md5))
+            add_str(m, f, P_MD5, r->file_md5.p, r->file_md5.n);
+        if (present(r->file_sha1))
+            add_str(m, f, P_SHA1, r->file_sha1.p, r->file_sha1.n);
+        if (present(r->file_sha256))
+            add_str(m, f, P_SHA256, r->file_sha256.p, r->file_sha256.n);
+        if (present(r->file_name))
+            add_str(m, f, P_FNAME, r->file_name.p, r->file_name.n);
+    }
+    if (present(r->mail_from) || present(r->mail_subject) || r->n_mail_to) {
+        int em = add_obj(m, "email-message");
+        if (present(r->mail_from)) {
+            int a = value_obj(m, "email-addr", P_EMAIL, r->mail_from.p, r->mail_from.n);
+            if (a >= 0)
+                add_int(m, em, P_EM_FROM, KZ_EF_REF, a);
+        }
+        if (present(r->mail_subject))
+            add_str(m, em, P_EM_SUBJECT, r->mail_subject.p, r->mail_subject.n);
+        for (unsigned i = 0; i < r->n_mail_to && i < KZ_TEL_MAX_RCPT; i++)
+            if (present(r->mail_to[i]))
+                value_obj(m, "email-addr", P_EMAIL, r->mail_to[i].p, r->mail_to[i].n);
+    }
+    int64_t t = r->has_ts ? r->ts_us : now_us;
+    out->first_us = t;
+    out->last_us = t + (r->has_flow && r->duration_us > 0 ? r->duration_us : 0);
+    out->number_observed = 1;
+    out->types = m->types;
+    out->ntypes = m->ntypes;
+    out->fields = m->fields;
+    out->nfields = m->nfields;
+    return m->ntypes;
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# kizuna engine: stats and match over tests/data/engine (single observations and --stream).
+# usage: engine_cli.sh KIZUNA_BINARY SHARED_DIR SOURCE_DIR
+set -u
+K=$1
+D=$3/tests/data/engine
+NOW=2025-01-01T00:00:00Z
+fail=0
+check() { if ! eval "$2"; then echo "FAIL: $1"; fail=1; fi; }
+
+out=$("$K" engine stats --indicators "$D/indicators.json" --now $NOW 2>err.txt)
+
+check "stats live=4" 'echo "$out" | grep -q "\"live\":4"'
+check "stats rejected=1" 'echo "$out" | grep -q "\"rejected\":1"'
+check "stats other types" 'echo "$out" | grep -q "\"other_pattern_types\":1"'
+check "rejection has id and line:col" 'grep -q "indicator--33333333-3333-4333-8333-333333333333: invalid pattern: 1:20:" err.txt'
+
+out=$("$K" engine match --indicators "$D/indicators.json" --now $NOW "$D/observations.json" 2>/dev/null)
+rc=$?
+check "match exit 0" '[ $rc -eq 0 ]'
+check "four single hits" '[ $(echo "$out" | wc -l) -eq 4 ]'
+check "suffix hit on www" 'echo "$out" | grep "\"observation\":0" | grep -q "LIKE"'
+check "cidr hit" 'echo "$out" | grep "\"observation\":3" | grep -q "ISSUBSET"'
+check "context carried" 'echo "$out" | grep -q "command-and-control"'
+check "no hit on 192.0.2.1" '! echo "$out" | grep -q "\"observation\":4"'
+
+out=$("$K" engine match --stream --indicators "$D/indicators.json" --now $NOW "$D/observations.json" 2>/dev/null)
+check "stream FOLLOWEDBY binding" 'echo "$out" | grep "1f4e4a2e" | grep -q "\"binding\":\[{\"observation\":1,[^]]*},{\"observation\":2"'
+
+# before valid_from nothing is live
+out=$("$K" engine match --indicators "$D/indicators.json" --now 2023-01-01T00:00:00Z "$D/observations.json" 2>/dev/null)
+rc=$?
+check "nothing live before valid_from (exit 1)" '[ $rc -eq 1 ] && [ -z "$out" ]'
+
+"$K" engine match --indicators "$D/indicators.json" >/dev/null 2>&1
+check "usage error exit 2" '[ $? -eq 2 ]'
+"$K" engine match --indicators /nonexistent "$D/observations.json" >/dev/null 2>&1
+check "unreadable exit 2" '[ $? -eq 2 ]'
+rm -f err.txt
+exit $fail

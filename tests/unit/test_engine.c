@@ -1,0 +1,812 @@
+/* Detection engine: loading (versions, validity, revocation, bad input), hits and their
+ * context, compact records, and differential tests against the pattern evaluator over
+ * randomised indicators and observations (single observations and streams). */
+#include "kt.h"
+
+#include <kizuna/engine.h>
+#include <kizuna/json.h>
+#include <kizuna/pattern.h>
+#include <kizuna/pattern_match.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- helpers ---------------------------------------------------------------------------- */
+
+#define NOW 1735689600000000ll /* 2025-01-01T00:00:00Z */
+
+typedef struct hits {
+    char ids[256][64];
+    char fired[256][256];
+    char ctx[256][512];
+    char name[256][64];
+    size_t bind[256][16];
+    size_t nbind[256];
+    size_t n;
+} hits;
+
+static int on_hit(void *ctx, const kz_engine_hit *h)
+{
+    hits *x = ctx;
+    if (x->n < 256) {
+        snprintf(x->ids[x->n], sizeof x->ids[0], "%s", h->id);
+        snprintf(x->fired[x->n], sizeof x->fired[0], "%s", h->fired ? h->fired : "");
+        snprintf(x->ctx[x->n], sizeof x->ctx[0], "%s", h->context_json ? h->context_json : "");
+        snprintf(x->name[x->n], sizeof x->name[0], "%s", h->name ? h->name : "");
+        x->nbind[x->n] = h->nbinding < 16 ? h->nbinding : 16;
+        for (size_t i = 0; i < x->nbind[x->n]; i++)
+            x->bind[x->n][i] = h->binding[i];
+        x->n++;
+    }
+    return 0;
+}
+
+static bool has(const hits *h, const char *id)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (strcmp(h->ids[i], id) == 0)
+            return true;
+    return false;
+}
+
+static long hit_index(const hits *h, const char *id)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (strcmp(h->ids[i], id) == 0)
+            return (long)i;
+    return -1;
+}
+
+static char *ind(char *buf, size_t len, int n, const char *pattern, const char *extra)
+{
+    json_t *p = json_string(pattern);
+    char *q = json_dumps(p, JSON_ENCODE_ANY);
+    snprintf(buf, len,
+             "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-%012d\","
+             "\"created\":\"2024-01-01T00:00:00Z\",\"modified\":\"2024-01-01T00:00:00Z\","
+             "\"pattern\":%s,\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\"%s%s}",
+             n, q, extra ? "," : "", extra ? extra : "");
+    free(q);
+    json_decref(p);
+    return buf;
+}
+
+static const char *idn(int n)
+{
+    static char b[8][64];
+    static int k;
+    char *s = b[k++ % 8];
+    snprintf(s, 64, "indicator--00000000-0000-4000-8000-%012d", n);
+    return s;
+}
+
+static kz_obs_set *obs_from(const char *text)
+{
+    kz_json_error je;
+    json_t *d = kz_json_parse(text, strlen(text), &je);
+    if (!d) {
+        fprintf(stderr, "bad test JSON: %s\n", je.text);
+        return NULL;
+    }
+    char err[256];
+    kz_obs_set *s = kz_obs_set_from_json(d, 21, err, sizeof err);
+    if (!s)
+        fprintf(stderr, "obs: %s\n", err);
+    json_decref(d);
+    return s;
+}
+
+static long load_text(kz_engine *e, const char *t, kz_diags *d)
+{
+    char err[256];
+    return kz_engine_load(e, t, strlen(t), d, err, sizeof err);
+}
+
+static long match1(kz_engine *e, const kz_obs_set *s, size_t i, hits *h)
+{
+    memset(h, 0, sizeof *h);
+    char err[256];
+    const kz_engine_gen *g = kz_engine_acquire(e);
+    long r = kz_engine_match_obs(g, s, i, on_hit, h, err, sizeof err);
+    kz_engine_release(e, g);
+    return r;
+}
+
+/* ---- basics ------------------------------------------------------------------------------ */
+
+static void test_basic_hits_and_context(void)
+{
+    kz_engine_opts o = {.now_us = NOW};
+    kz_engine *e = kz_engine_new(&o);
+    KT_CHECK(e != NULL);
+    char a[2048], b[2048], c[2048], d[2048], f[2048], g[2048], h[2048], i[2048];
+    char all[20000];
+    snprintf(all, sizeof all, "[%s,%s,%s,%s,%s,%s,%s,%s]",
+             ind(a, sizeof a, 1, "[ipv4-addr:value = '10.0.0.1']",
+                 "\"name\":\"bad ip\",\"indicator_types\":[\"malicious-activity\"],\"confidence\":70,"
+                 "\"created_by_ref\":\"identity--11111111-1111-4111-8111-111111111111\","
+                 "\"object_marking_refs\":[\"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82\"],"
+                 "\"kill_chain_phases\":[{\"kill_chain_name\":\"lockheed-martin-cyber-kill-chain\",\"phase_name\":\"delivery\"}]"),
+             ind(b, sizeof b, 2, "[ipv4-addr:value ISSUBSET '10.0.0.0/8']", NULL),
+             ind(c, sizeof c, 3, "[domain-name:value = 'example.org' OR domain-name:value LIKE '%.example.org']", NULL),
+             ind(d, sizeof d, 4, "[file:hashes.'SHA-256' = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']", NULL),
+             ind(f, sizeof f, 5, "[ipv4-addr:value = '10.0.0.1' AND ipv4-addr:value != '1.1.1.1']", NULL),
+             ind(g, sizeof g, 6, "[ipv4-addr:value = '10.0.0.1'] AND [domain-name:value = 'x.example.org']", NULL),
+             ind(h, sizeof h, 7, "[ipv4-addr:value = ", NULL),
+             ind(i, sizeof i, 8, "[url:value MATCHES '^http://(a+)+$']", NULL));
+    kz_diags dg;
+    kz_diags_init(&dg);
+    long n = load_text(e, all, &dg);
+    KT_CHECK_MSG(n == 6, "loaded %ld", n);
+    KT_CHECK(dg.errors == 2);
+    bool saw7 = false, saw8 = false;
+    for (size_t k = 0; k < dg.n; k++) {
+        if (dg.v[k].object_id && strcmp(dg.v[k].object_id, idn(7)) == 0)
+            saw7 = strstr(dg.v[k].message, "1:") != NULL; /* the parser's line:col */
+        if (dg.v[k].object_id && strcmp(dg.v[k].object_id, idn(8)) == 0)
+            saw8 = strstr(dg.v[k].message, "catastrophic") != NULL;
+    }
+    KT_CHECK(saw7);
+    KT_CHECK(saw8);
+    kz_diags_free(&dg);
+    kz_engine_stats st;
+    kz_engine_get_stats(e, &st);
+    KT_CHECK(st.live == 6);
+    KT_CHECK(st.simple == 4); /* equality, CIDR and "domain and subdomains" shapes */
+    KT_CHECK(st.rejected == 2);
+
+    kz_obs_set *s = obs_from(
+        "[{\"type\":\"observed-data\",\"id\":\"observed-data--00000000-0000-4000-8000-000000000001\","
+        "\"first_observed\":\"2025-01-01T00:00:00Z\",\"last_observed\":\"2025-01-01T00:00:00Z\","
+        "\"number_observed\":1,\"objects\":{\"0\":{\"type\":\"ipv4-addr\",\"value\":\"10.0.0.1\"},"
+        "\"1\":{\"type\":\"domain-name\",\"value\":\"www.example.org\"}}},"
+        "{\"type\":\"observed-data\",\"id\":\"observed-data--00000000-0000-4000-8000-000000000002\","
+        "\"first_observed\":\"2025-01-01T00:00:00Z\",\"last_observed\":\"2025-01-01T00:00:00Z\","
+        "\"number_observed\":2,\"objects\":{\"0\":{\"type\":\"ipv4-addr\",\"value\":\"10.0.0.1\"},"
+        "\"1\":{\"type\":\"domain-name\",\"value\":\"x.example.org\"},"
+        "\"2\":{\"type\":\"file\",\"hashes\":{\"SHA-256\":\"aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f\"}}}},"
+        "{\"type\":\"observed-data\",\"id\":\"observed-data--00000000-0000-4000-8000-000000000003\","
+        "\"first_observed\":\"2025-01-01T00:00:00Z\",\"last_observed\":\"2025-01-01T00:00:00Z\","
+        "\"number_observed\":1,\"objects\":{\"0\":{\"type\":\"ipv4-addr\",\"value\":\"192.168.0.1\"},"
+        "\"1\":{\"type\":\"domain-name\",\"value\":\"example.org.evil\"}}}]");
+    KT_CHECK(s != NULL);
+    hits x;
+    KT_CHECK(match1(e, s, 0, &x) == 4);
+    KT_CHECK(has(&x, idn(1)) && has(&x, idn(2)) && has(&x, idn(3)) && has(&x, idn(5)));
+    long k1 = hit_index(&x, idn(1));
+    KT_CHECK(k1 >= 0 && strcmp(x.name[k1], "bad ip") == 0);
+    KT_CHECK(k1 >= 0 && strcmp(x.fired[k1], "ipv4-addr:value = '10.0.0.1'") == 0);
+    KT_CHECK(k1 >= 0 && strstr(x.ctx[k1], "\"confidence\":70") && strstr(x.ctx[k1], "delivery") &&
+             strstr(x.ctx[k1], "identity--1111") && strstr(x.ctx[k1], "marking-definition--f88d"));
+    long k2 = hit_index(&x, idn(2));
+    KT_CHECK(k2 >= 0 && strstr(x.fired[k2], "ISSUBSET '10.0.0.0/8'"));
+    /* observation 2 has number_observed 2: the two-expression pattern matches it alone */
+    KT_CHECK(match1(e, s, 1, &x) == 6);
+    KT_CHECK(has(&x, idn(4)) && has(&x, idn(6)));
+    KT_CHECK(match1(e, s, 2, &x) == 0);
+    kz_obs_set_free(s);
+    /* longest-prefix and all-prefix answers of the CIDR index */
+    char c1[1024], c2[1024], c3[1024], more[4096];
+    snprintf(more, sizeof more, "%s\n%s\n%s\n",
+             ind(c1, sizeof c1, 20, "[ipv4-addr:value ISSUBSET '10.1.0.0/16']", NULL),
+             ind(c2, sizeof c2, 21, "[ipv4-addr:value ISSUBSET '10.1.2.0/24']", NULL),
+             ind(c3, sizeof c3, 22, "[ipv4-addr:value ISSUBSET '10.9.0.0/16']", NULL));
+    KT_CHECK(load_text(e, more, NULL) == 3);
+    const kz_engine_gen *gg = kz_engine_acquire(e);
+    long pv = kz_engine_path(e, "ipv4-addr:value");
+    int longest = 0;
+    KT_CHECK(kz_engine_lookup_cidr(gg, (uint32_t)pv, "10.1.2.3", 8, &longest) == 3); /* /8 /16 /24 */
+    KT_CHECK(longest == 24);
+    KT_CHECK(kz_engine_lookup_cidr(gg, (uint32_t)pv, "10.1.9.9", 8, &longest) == 2 && longest == 16);
+    KT_CHECK(kz_engine_lookup_cidr(gg, (uint32_t)pv, "11.0.0.1", 8, &longest) == 0 && longest == -1);
+    KT_CHECK(kz_engine_lookup_exact(gg, (uint32_t)pv, "10.0.0.1", 8) == 1);
+    kz_engine_release(e, gg);
+    kz_engine_free(e);
+}
+
+static void test_versions_validity(void)
+{
+    kz_engine_opts o = {.now_us = NOW};
+    kz_engine *e = kz_engine_new(&o);
+    char a[2048], all[8192];
+    kz_obs_set *s = obs_from(
+        "[{\"type\":\"observed-data\",\"first_observed\":\"2025-01-01T00:00:00Z\","
+        "\"last_observed\":\"2025-01-01T00:00:00Z\",\"number_observed\":1,"
+        "\"objects\":{\"0\":{\"type\":\"ipv4-addr\",\"value\":\"1.2.3.4\"}}}]");
+    hits x;
+    /* v1 hits; v2 (newer) changes the value; an older v0 arriving later is ignored */
+    load_text(e, ind(a, sizeof a, 1, "[ipv4-addr:value = '1.2.3.4']", NULL), NULL);
+    KT_CHECK(match1(e, s, 0, &x) == 1);
+    snprintf(all, sizeof all, "%s",
+             ind(a, sizeof a, 1, "[ipv4-addr:value = '9.9.9.9']", NULL));
+    char *m = strstr(all, "\"modified\":\"2024-01-01");
+    memcpy(m + 12, "2024-06", 7);
+    load_text(e, all, NULL);
+    KT_CHECK(match1(e, s, 0, &x) == 0);
+    snprintf(all, sizeof all, "%s", ind(a, sizeof a, 1, "[ipv4-addr:value = '1.2.3.4']", NULL));
+    m = strstr(all, "\"modified\":\"2024-01-01");
+    memcpy(m + 12, "2023-01", 7);
+    load_text(e, all, NULL);
+    KT_CHECK(match1(e, s, 0, &x) == 0);
+    kz_engine_stats st;
+    kz_engine_get_stats(e, &st);
+    KT_CHECK(st.superseded == 1);
+    /* revocation by a newer version */
+    load_text(e, ind(a, sizeof a, 2, "[ipv4-addr:value = '1.2.3.4']", NULL), NULL);
+    KT_CHECK(match1(e, s, 0, &x) == 1);
+    snprintf(all, sizeof all, "%s", ind(a, sizeof a, 2, "[ipv4-addr:value = '1.2.3.4']", "\"revoked\":true"));
+    m = strstr(all, "\"modified\":\"2024-01-01");
+    memcpy(m + 12, "2024-02", 7);
+    load_text(e, all, NULL);
+    KT_CHECK(match1(e, s, 0, &x) == 0);
+    /* validity window: future valid_from becomes live on advance; valid_until expires */
+    snprintf(all, sizeof all, "%s",
+             ind(a, sizeof a, 3, "[ipv4-addr:value = '1.2.3.4']", "\"valid_until\":\"2025-03-01T00:00:00Z\""));
+    m = strstr(all, "\"valid_from\":\"2024-01-01");
+    memcpy(m + 14, "2025-02", 7);
+    load_text(e, all, NULL);
+    kz_engine_get_stats(e, &st);
+    KT_CHECK(st.pending == 1);
+    KT_CHECK(match1(e, s, 0, &x) == 0);
+    char err[128];
+    KT_CHECK(kz_engine_advance(e, NOW + 40ll * 86400 * 1000000, err, sizeof err) == 1);
+    KT_CHECK(match1(e, s, 0, &x) == 1 && has(&x, idn(3)));
+    KT_CHECK(kz_engine_advance(e, NOW + 70ll * 86400 * 1000000, err, sizeof err) == 1);
+    KT_CHECK(match1(e, s, 0, &x) == 0);
+    /* remove; non-STIX pattern types are counted */
+    load_text(e, ind(a, sizeof a, 4, "[ipv4-addr:value = '1.2.3.4']", NULL), NULL);
+    KT_CHECK(match1(e, s, 0, &x) == 1);
+    const char *ids[] = {idn(4)};
+    KT_CHECK(kz_engine_remove(e, ids, 1, err, sizeof err) == 1);
+    KT_CHECK(match1(e, s, 0, &x) == 0);
+    load_text(e,
+              "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-000000000009\","
+              "\"created\":\"2024-01-01T00:00:00Z\",\"modified\":\"2024-01-01T00:00:00Z\","
+              "\"pattern\":\"alert tcp any any\",\"pattern_type\":\"snort\",\"valid_from\":\"2024-01-01T00:00:00Z\"}",
+              NULL);
+    kz_engine_get_stats(e, &st);
+    KT_CHECK(st.other_types == 1);
+    KT_CHECK(st.live == 1); /* only indicator 1, at its newest version */
+    kz_obs_set_free(s);
+    kz_engine_free(e);
+}
+
+static void test_bad_input(void)
+{
+    kz_engine_opts o = {.now_us = NOW, .max_comparisons = 100, .max_pattern_len = 1 << 20};
+    kz_engine *e = kz_engine_new(&o);
+    kz_buf big;
+    kz_buf_init(&big);
+    kz_buf_puts(&big, "[");
+    for (int i = 0; i < 10000; i++)
+        kz_buf_printf(&big, "%sipv4-addr:value = '10.0.%d.%d'", i ? " OR " : "", i / 256, i % 256);
+    kz_buf_puts(&big, "]");
+    char *a = malloc(big.len + 1024);
+    ind(a, big.len + 1024, 1, big.data, NULL);
+    kz_buf text;
+    kz_buf_init(&text);
+    kz_buf_printf(&text, "%s\n{not json\n", a);
+    char b[1024];
+    kz_buf_printf(&text, "%s\n", ind(b, sizeof b, 2, "[ipv4-addr:value = '10.0.0.1']", NULL));
+    kz_buf_puts(&text, "{\"type\":\"indicator\",\"id\":\"indicator--nope\",\"pattern\":\"[a:b = 1]\"}\n");
+    kz_diags dg;
+    kz_diags_init(&dg);
+    long n = load_text(e, text.data, &dg);
+    KT_CHECK(n == 1);
+    bool limit = false;
+    for (size_t k = 0; k < dg.n; k++)
+        limit |= strstr(dg.v[k].message, "comparisons") != NULL;
+    KT_CHECK(limit);
+    KT_CHECK(dg.errors == 3);
+    kz_diags_free(&dg);
+    kz_buf_free(&big);
+    kz_buf_free(&text);
+    free(a);
+    kz_engine_free(e);
+}
+
+/* ---- compact records ------------------------------------------------------------------------ */
+
+static void test_records(void)
+{
+    kz_engine_opts o = {.now_us = NOW};
+    kz_engine *e = kz_engine_new(&o);
+    char a[1024], b[1024], c[1024], d[1024], all[8192];
+    snprintf(all, sizeof all, "%s\n%s\n%s\n%s\n",
+             ind(a, sizeof a, 1, "[network-traffic:dst_port = 443 AND network-traffic:dst_ref.value = '10.0.0.1']", NULL),
+             ind(b, sizeof b, 2, "[x-ja3:value = 'e7d705a3286e19ea42f587b344ee6865']", NULL),
+             ind(c, sizeof c, 3, "[domain-name:value LIKE '%.example.org']", NULL),
+             ind(d, sizeof d, 4, "[ipv4-addr:value = '10.0.0.1']", NULL));
+    KT_CHECK(load_text(e, all, NULL) == 4);
+    long pip = kz_engine_path(e, "ipv4-addr:value"), pport = kz_engine_path(e, "network-traffic:dst_port"),
+         pref = kz_engine_path(e, "network-traffic:dst_ref"), pja3 = kz_engine_path(e, "x-ja3:value"),
+         pdom = kz_engine_path(e, "domain-name:value");
+    KT_CHECK(pip >= 0 && pport >= 0 && pref >= 0 && pja3 >= 0 && pdom >= 0);
+    KT_CHECK(kz_engine_path(e, "not a path") < 0);
+    const char *types[] = {"network-traffic", "ipv4-addr", "x-ja3", "domain-name"};
+    kz_engine_field f[] = {
+        {0, KZ_EF_INT, (uint32_t)pport, NULL, 0, 443},
+        {0, KZ_EF_REF, (uint32_t)pref, NULL, 0, 1},
+        {1, KZ_EF_STR, (uint32_t)pip, "10.0.0.1", 8, 0},
+        {2, KZ_EF_STR, (uint32_t)pja3, "e7d705a3286e19ea42f587b344ee6865", 32, 0},
+        {3, KZ_EF_STR, (uint32_t)pdom, "a.b.example.org", 15, 0},
+    };
+    kz_engine_record r = {NOW, NOW, 1, types, 4, f, 5};
+    hits x = {0};
+    char err[256];
+    const kz_engine_gen *g = kz_engine_acquire(e);
+    long n = kz_engine_match_record(g, &r, on_hit, &x, err, sizeof err);
+    KT_CHECK_MSG(n == 4, "%ld %s", n, err);
+    KT_CHECK(has(&x, idn(1)) && has(&x, idn(2)) && has(&x, idn(3)) && has(&x, idn(4)));
+    /* the port differs: the AND fails in the evaluator */
+    f[0].i = 80;
+    memset(&x, 0, sizeof x);
+    KT_CHECK(kz_engine_match_record(g, &r, on_hit, &x, err, sizeof err) == 3);
+    KT_CHECK(!has(&x, idn(1)));
+    /* invalid records */
+    kz_engine_field bad[] = {{1, KZ_EF_STR, (uint32_t)pdom, "x", 1, 0}};
+    kz_engine_record rb = {NOW, NOW, 1, types, 4, bad, 1};
+    KT_CHECK(kz_engine_match_record(g, &rb, on_hit, &x, err, sizeof err) == -1);
+    kz_engine_field dup[] = {{1, KZ_EF_STR, (uint32_t)pip, "1", 1, 0}, {1, KZ_EF_STR, (uint32_t)pip, "2", 1, 0}};
+    kz_engine_record rd = {NOW, NOW, 1, types, 4, dup, 2};
+    KT_CHECK(kz_engine_match_record(g, &rd, on_hit, &x, err, sizeof err) == -1);
+    kz_engine_field nu[] = {{1, KZ_EF_STR, (uint32_t)pip, "\xff", 1, 0}};
+    kz_engine_record rn = {NOW, NOW, 1, types, 4, nu, 1};
+    KT_CHECK(kz_engine_match_record(g, &rn, on_hit, &x, err, sizeof err) == -1);
+    /* a candidate whose confirmation raises a runtime error (an unparseable address under
+     * ISSUBSET) is no hit, and counted */
+    char e5[1024];
+    load_text(e, ind(e5, sizeof e5, 5, "[ipv4-addr:value = '10.0.0.1' AND ipv4-addr:value ISSUBSET '10.0.0.0/8']", NULL), NULL);
+    kz_engine_release(e, g);
+    g = kz_engine_acquire(e);
+    const char *t2[] = {"ipv4-addr", "ipv4-addr"};
+    kz_engine_field f2[] = {{0, KZ_EF_STR, (uint32_t)pip, "10.0.0.1", 8, 0}, {1, KZ_EF_STR, (uint32_t)pip, "bad", 3, 0}};
+    kz_engine_record r2 = {NOW, NOW, 1, t2, 2, f2, 2};
+    memset(&x, 0, sizeof x);
+    size_t before = kz_engine_match_errors(e);
+    KT_CHECK(kz_engine_match_record(g, &r2, on_hit, &x, err, sizeof err) >= 0);
+    KT_CHECK(has(&x, idn(4)) && !has(&x, idn(5)));
+    KT_CHECK(kz_engine_match_errors(e) == before + 1);
+    f2[1].s = "10.0.0.2";
+    f2[1].len = 8;
+    memset(&x, 0, sizeof x);
+    KT_CHECK(kz_engine_match_record(g, &r2, on_hit, &x, err, sizeof err) >= 0);
+    KT_CHECK(has(&x, idn(5)));
+    /* the JSON form */
+    json_t *j = kz_engine_record_to_json(e, &r, err, sizeof err);
+    KT_CHECK(j && json_integer_value(json_object_get(json_object_get(json_object_get(j, "objects"), "0"), "dst_port")) == 80);
+    json_decref(j);
+    kz_engine_release(e, g);
+    kz_engine_free(e);
+}
+
+static void test_regex_index(void)
+{
+    kz_engine_opts o = {.now_us = NOW};
+    kz_engine *e = kz_engine_new(&o);
+    char a[1024], b[1024], c[1024], d[1024], all[8192];
+    snprintf(all, sizeof all, "%s\n%s\n%s\n%s\n",
+             ind(a, sizeof a, 1, "[url:value MATCHES '^https?://[^/]*\\\\.evil\\\\.net/']", NULL),
+             ind(b, sizeof b, 2, "[url:value LIKE 'http://%/wp-admin/%']", NULL),
+             ind(c, sizeof c, 3, "[url:value MATCHES '(a)\\\\1b']", NULL), /* backreference: prefilter */
+             ind(d, sizeof d, 4, "[url:value NOT LIKE 'x%']", NULL));
+    KT_CHECK(load_text(e, all, NULL) == 4);
+    kz_engine_stats st;
+    kz_engine_get_stats(e, &st);
+    KT_CHECK_MSG(st.type_scan == 1, "type_scan %zu", st.type_scan); /* only the NOT */
+    long pu = kz_engine_path(e, "url:value");
+    const char *types[] = {"url"};
+    const char *vals[] = {"http://a.evil.net/x", "http://site/wp-admin/index.php", "zzaabzz", "x"};
+    int want[4][4] = {{1, 0, 0, 1}, {0, 1, 0, 1}, {0, 0, 1, 1}, {0, 0, 0, 0}};
+    const kz_engine_gen *g = kz_engine_acquire(e);
+    for (int k = 0; k < 4; k++) {
+        kz_engine_field f = {0, KZ_EF_STR, (uint32_t)pu, vals[k], (uint32_t)strlen(vals[k]), 0};
+        kz_engine_record r = {NOW, NOW, 1, types, 1, &f, 1};
+        hits x = {0};
+        char err[128];
+        KT_CHECK(kz_engine_match_record(g, &r, on_hit, &x, err, sizeof err) >= 0);
+        for (int i = 0; i < 4; i++)
+            KT_CHECK_MSG(has(&x, idn(i + 1)) == (want[k][i] == 1), "value %s indicator %d", vals[k], i + 1);
+    }
+    kz_engine_release(e, g);
+    kz_engine_free(e);
+}
+
+/* ---- differential: random indicators and observations ------------------------------------ */
+
+static uint64_t rng_state;
+static uint32_t rnd(uint32_t n)
+{
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)((rng_state >> 33) % n);
+}
+
+static const char *IPS[] = {"10.0.0.1", "10.0.0.2", "10.1.2.3", "192.168.1.1", "010.0.0.1", "10.0.0.0/24"};
+static const char *NETS[] = {"10.0.0.0/8", "10.0.0.0/24", "192.168.0.0/16", "10.0.0.1/32", "0.0.0.0/0", "10.0.0.2"};
+static const char *DOMS[] = {"example.org", "a.example.org", "b.a.example.org", "evil.net", "EXAMPLE.org",
+                             "x.evil.net\\n", "ex\\u00e9mple.org", "example.org.evil", "a\\nb.evil.net",
+                             "a.evil.net\\n\\n", "x.exe\\u0301mple.org"};
+static const char *DOMRAW[] = {"example.org", "a.example.org", "b.a.example.org", "evil.net", "EXAMPLE.org",
+                               "x.evil.net\n", "ex\u00e9mple.org", "example.org.evil", "a\nb.evil.net",
+                               "a.evil.net\n\n", "x.exe\u0301mple.org"};
+static const char *DOMLIT[] = {"example.org", "a.example.org", "evil.net", "EXAMPLE.org", "exémple.org",
+                               "example.org.evil"};
+static const char *HASHES[] = {"abcdef0123456789abcdef0123456789", "ABCDEF0123456789ABCDEF0123456789",
+                               "0123456789012345", "AbCdef0123456789"};
+
+static void rand_cmp(kz_buf *b)
+{
+    int k = (int)rnd(13);
+    const char *neg = rnd(8) == 0 ? "NOT " : "";
+    switch (k) {
+    case 0:
+    case 1:
+        kz_buf_printf(b, "ipv4-addr:value %s= '%s'", neg, IPS[rnd(6)]);
+        break;
+    case 2:
+        kz_buf_printf(b, "ipv4-addr:value %sISSUBSET '%s'", neg, NETS[rnd(6)]);
+        break;
+    case 3:
+        kz_buf_printf(b, "domain-name:value %s= '%s'", neg, DOMLIT[rnd(6)]);
+        break;
+    case 4:
+        kz_buf_printf(b, "domain-name:value %sLIKE '%%.%s'", neg, DOMLIT[rnd(6)]);
+        break;
+    case 5: {
+        /* Hyperscan prefilter vs PCRE2: anchors, $ before a final newline, classes, case,
+         * Unicode, a backreference (prefilter mode), LIKE wildcards */
+        static const char *const res[] = {
+            "domain-name:value %sMATCHES 'example\\\\.org$'",
+            "domain-name:value %sMATCHES '^[a-z]+\\\\.evil'",
+            "domain-name:value %sMATCHES '(?i)^example'",
+            "domain-name:value %sMATCHES '^\\\\w+\\\\.\\\\w+$'",
+            "domain-name:value %sMATCHES '(.)\\\\1'",
+            "domain-name:value %sMATCHES 'x\\\\.e.*mple'",
+            "domain-name:value %sLIKE 'ex%%'",
+            "domain-name:value %sLIKE '%%evil%%'",
+            "domain-name:value %sLIKE '_.example.org'",
+            "domain-name:value %sLIKE 'ex_mple.org'",
+            "domain-name:value %sLIKE '%%.evil.net%%'",
+        };
+        kz_buf_printf(b, res[rnd(11)], neg);
+        break;
+    }
+    case 6:
+        kz_buf_printf(b, "file:hashes.MD5 %s= '%s'", neg, HASHES[rnd(4)]);
+        break;
+    case 7:
+        kz_buf_printf(b, "network-traffic:dst_port %s%s %d", neg, rnd(2) ? "=" : (rnd(2) ? "<" : ">="),
+                      rnd(2) ? 443 : 80);
+        break;
+    case 8:
+        kz_buf_printf(b, "network-traffic:dst_port %sIN (80, 443, 8080)", neg);
+        break;
+    case 9:
+        kz_buf_printf(b, "domain-name:value %sIN ('evil.net', 'example.org')", neg);
+        break;
+    case 10:
+        kz_buf_printf(b, "ipv4-addr:value != '%s'", IPS[rnd(6)]);
+        break;
+    case 11:
+        kz_buf_printf(b, "network-traffic:dst_ref.value = '%s'", IPS[rnd(4)]);
+        break;
+    default:
+        kz_buf_printf(b, "file:name %s= 'a.exe'", neg);
+        break;
+    }
+}
+
+static void rand_expr(kz_buf *b, int depth)
+{
+    if (depth > 0 && rnd(3) == 0) {
+        kz_buf_putc(b, '(');
+        rand_expr(b, depth - 1);
+        kz_buf_puts(b, rnd(2) ? " AND " : " OR ");
+        rand_expr(b, depth - 1);
+        kz_buf_putc(b, ')');
+        return;
+    }
+    rand_cmp(b);
+}
+
+static void rand_obs_expr(kz_buf *b, bool multi)
+{
+    kz_buf_putc(b, '[');
+    rand_expr(b, 2);
+    kz_buf_putc(b, ']');
+    if (multi && rnd(2)) {
+        static const char *ops[] = {" AND ", " OR ", " FOLLOWEDBY "};
+        kz_buf_puts(b, ops[rnd(3)]);
+        kz_buf_putc(b, '[');
+        rand_expr(b, 1);
+        kz_buf_putc(b, ']');
+    }
+}
+
+static void rand_pattern(kz_buf *b, bool multi)
+{
+    kz_buf_reset(b);
+    if (!multi && rnd(5) == 0) { /* the shapes the index answers alone */
+        const char *x = DOMLIT[rnd(6)];
+        switch (rnd(3)) {
+        case 0:
+            kz_buf_printf(b, "[domain-name:value = '%s' OR domain-name:value LIKE '%%.%s']", x, x);
+            break;
+        case 1:
+            kz_buf_printf(b, "[domain-name:value LIKE '%%.%s' OR domain-name:value = '%s']", x, x);
+            break;
+        default:
+            kz_buf_printf(b, "[ipv4-addr:value ISSUBSET '%s']", NETS[rnd(6)]);
+            break;
+        }
+        return;
+    }
+    int q = (int)rnd(multi ? 6 : 8);
+    bool wrap = q < 3;
+    if (wrap)
+        kz_buf_putc(b, '(');
+    rand_obs_expr(b, multi);
+    if (wrap) {
+        kz_buf_putc(b, ')');
+        if (q == 0)
+            kz_buf_printf(b, " WITHIN %d SECONDS", 1 + (int)rnd(120));
+        else if (q == 1)
+            kz_buf_printf(b, " REPEATS %d TIMES", 1 + (int)rnd(3));
+        else
+            kz_buf_puts(b, " START t'2025-01-01T00:00:00Z' STOP t'2025-01-01T00:10:00Z'");
+    }
+}
+
+/* The same observation as a compact record (paths registered in the engine). */
+typedef struct recb {
+    const char *types[8];
+    kz_engine_field f[16];
+    size_t nt, nf;
+    long pip, pdom, pname, pmd5, pport, pref;
+} recb;
+
+static void rb_str(recb *r, size_t obj, long path, const char *v)
+{
+    r->f[r->nf++] = (kz_engine_field){(uint16_t)obj, KZ_EF_STR, (uint32_t)path, v, (uint32_t)strlen(v), 0};
+}
+
+/* One observed-data (embedded objects) as JSON text; time t seconds after NOW. */
+static void rand_observation(kz_buf *b, int t, int idx, recb *rb)
+{
+    rb->nt = rb->nf = 0;
+    kz_buf_printf(b,
+                  "{\"type\":\"observed-data\",\"id\":\"observed-data--00000000-0000-4000-8000-%012d\","
+                  "\"first_observed\":\"2025-01-01T00:%02d:%02dZ\",\"last_observed\":\"2025-01-01T00:%02d:%02dZ\","
+                  "\"number_observed\":%d,\"objects\":{",
+                  idx, t / 60 % 60, t % 60, t / 60 % 60, t % 60, rnd(4) == 0 ? 2 : 1);
+    int n = 1 + (int)rnd(3);
+    for (int i = 0; i < n; i++) {
+        if (i)
+            kz_buf_putc(b, ',');
+        uint32_t k;
+        switch (rnd(5)) {
+        case 0:
+            k = rnd(6);
+            kz_buf_printf(b, "\"%d\":{\"type\":\"ipv4-addr\",\"value\":\"%s\"}", i, IPS[k]);
+            rb->types[rb->nt++] = "ipv4-addr";
+            rb_str(rb, (size_t)i, rb->pip, IPS[k]);
+            break;
+        case 1:
+            k = rnd(11);
+            kz_buf_printf(b, "\"%d\":{\"type\":\"domain-name\",\"value\":\"%s\"}", i, DOMS[k]);
+            rb->types[rb->nt++] = "domain-name";
+            rb_str(rb, (size_t)i, rb->pdom, DOMRAW[k]);
+            break;
+        case 2:
+            k = rnd(4);
+            kz_buf_printf(b, "\"%d\":{\"type\":\"file\",\"name\":\"a.exe\",\"hashes\":{\"MD5\":\"%s\"}}", i,
+                          HASHES[k]);
+            rb->types[rb->nt++] = "file";
+            rb_str(rb, (size_t)i, rb->pname, "a.exe");
+            rb_str(rb, (size_t)i, rb->pmd5, HASHES[k]);
+            break;
+        case 3: {
+            k = rnd(3) == 0 ? 2 : rnd(2);
+            kz_buf_printf(b, "\"%d\":{\"type\":\"network-traffic\",\"dst_port\":%s,\"dst_ref\":\"%d\"}", i,
+                          k == 2 ? "443.0" : (k ? "443" : "80"), (i + 1) % n);
+            rb->types[rb->nt++] = "network-traffic";
+            rb->f[rb->nf++] = (kz_engine_field){(uint16_t)i, KZ_EF_INT, (uint32_t)rb->pport, NULL, 0, k ? 443 : 80};
+            rb->f[rb->nf++] = (kz_engine_field){(uint16_t)i, KZ_EF_REF, (uint32_t)rb->pref, NULL, 0, (i + 1) % n};
+            break;
+        }
+        default:
+            k = rnd(4);
+            kz_buf_printf(b, "\"%d\":{\"type\":\"ipv4-addr\",\"value\":\"%s\"}", i, IPS[k]);
+            rb->types[rb->nt++] = "ipv4-addr";
+            rb_str(rb, (size_t)i, rb->pip, IPS[k]);
+            break;
+        }
+    }
+    kz_buf_puts(b, "}}");
+}
+
+static size_t positives; /* evaluator matches seen by the differential tests */
+
+typedef struct dcase {
+    char text[1024];
+    int version;
+    kz_pattern *p;
+} dcase;
+
+static void run_differential(uint64_t seed, int nind, int nobs, bool multi, size_t *compared)
+{
+    rng_state = seed;
+    kz_engine_opts o = {.now_us = NOW};
+    kz_engine *e = kz_engine_new(&o);
+    dcase *dc = calloc((size_t)nind, sizeof *dc);
+    kz_buf pat, all, one;
+    kz_buf_init(&pat);
+    kz_buf_init(&all);
+    kz_buf_init(&one);
+    kz_buf_puts(&all, "[");
+    for (int i = 0; i < nind; i++) {
+        rand_pattern(&pat, multi);
+        snprintf(dc[i].text, sizeof dc[i].text, "%s", pat.data);
+        int l, c;
+        char msg[128];
+        dc[i].p = kz_pattern_parse(pat.data, 21, &l, &c, msg, sizeof msg);
+        char buf[2048];
+        kz_buf_printf(&all, "%s%s", i ? "," : "", ind(buf, sizeof buf, i + 1, pat.data, NULL));
+    }
+    kz_buf_puts(&all, "]");
+    load_text(e, all.data, NULL);
+    /* observations */
+    kz_buf obsall;
+    kz_buf_init(&obsall);
+    kz_buf_puts(&obsall, "[");
+    kz_obs_set **single = calloc((size_t)nobs, sizeof *single);
+    recb *rbs = calloc((size_t)nobs, sizeof *rbs);
+    int t = 0;
+    for (int k = 0; k < nobs; k++) {
+        kz_buf_reset(&one);
+        t += (int)rnd(40);
+        recb *rb = &rbs[k];
+        rb->pip = kz_engine_path(e, "ipv4-addr:value");
+        rb->pdom = kz_engine_path(e, "domain-name:value");
+        rb->pname = kz_engine_path(e, "file:name");
+        rb->pmd5 = kz_engine_path(e, "file:hashes.MD5");
+        rb->pport = kz_engine_path(e, "network-traffic:dst_port");
+        rb->pref = kz_engine_path(e, "network-traffic:dst_ref");
+        rand_observation(&one, t, k, rb);
+        kz_buf_printf(&obsall, "%s%s", k ? "," : "", one.data);
+        kz_buf tmp;
+        kz_buf_init(&tmp);
+        kz_buf_printf(&tmp, "[%s]", one.data);
+        single[k] = obs_from(tmp.data);
+        kz_buf_free(&tmp);
+    }
+    kz_buf_puts(&obsall, "]");
+    kz_obs_set *s = obs_from(obsall.data);
+    KT_CHECK(s != NULL);
+    /* single observations */
+    for (int k = 0; s && k < nobs; k++) {
+        hits x;
+        KT_CHECK(match1(e, s, (size_t)k, &x) >= 0);
+        for (int i = 0; i < nind; i++) {
+            if (!dc[i].p)
+                continue;
+            char err[256];
+            int want = kz_pattern_match(dc[i].p, single[k], NULL, NULL, err, sizeof err);
+            bool got = has(&x, idn(i + 1));
+            positives += want == 1;
+            (*compared)++; /* a runtime error in the evaluator is no hit for the engine */
+            KT_CHECK_MSG(got == (want == 1), "pattern %s obs %d: engine %d evaluator %d", dc[i].text, k,
+                         got, want);
+        }
+    }
+    /* compact records: hits equal the evaluator's over the record's JSON form */
+    for (int k = 0; k < nobs; k++) {
+        recb *rb = &rbs[k];
+        kz_engine_record r = {NOW + k * 1000000ll, NOW + k * 1000000ll, 1, rb->types, rb->nt, rb->f, rb->nf};
+        char err[256];
+        json_t *od = kz_engine_record_to_json(e, &r, err, sizeof err);
+        KT_CHECK_MSG(od != NULL, "%s", err);
+        if (!od)
+            continue;
+        json_t *arr = json_array();
+        json_array_append_new(arr, od);
+        kz_obs_set *rs = kz_obs_set_from_json(arr, 21, err, sizeof err);
+        json_decref(arr);
+        hits x = {0};
+        const kz_engine_gen *g = kz_engine_acquire(e);
+        KT_CHECK(kz_engine_match_record(g, &r, on_hit, &x, err, sizeof err) >= 0);
+        kz_engine_release(e, g);
+        for (int i = 0; rs && i < nind; i++) {
+            if (!dc[i].p)
+                continue;
+            int want = kz_pattern_match(dc[i].p, rs, NULL, NULL, err, sizeof err);
+            bool got = has(&x, idn(i + 1));
+            (*compared)++;
+            KT_CHECK_MSG(got == (want == 1), "record: pattern %s obs %d: engine %d evaluator %d",
+                         dc[i].text, k, got, want);
+        }
+        kz_obs_set_free(rs);
+    }
+    free(rbs);
+    /* streams: the first hit of every indicator comes at the first prefix the evaluator matches */
+    if (s && multi) {
+        kz_engine_stream_opts so = {.max_per_indicator = 1000, .max_age_us = 1000000000000ll};
+        kz_engine_stream *st = kz_engine_stream_new(e, &so);
+        long *first = malloc((size_t)nind * sizeof *first);
+        for (int i = 0; i < nind; i++)
+            first[i] = -1;
+        for (int k = 0; k < nobs; k++) {
+            hits x = {0};
+            char err[256];
+            KT_CHECK(kz_engine_stream_feed_obs(st, s, (size_t)k, on_hit, &x, err, sizeof err) >= 0);
+            for (int i = 0; i < nind; i++)
+                if (first[i] < 0 && has(&x, idn(i + 1)))
+                    first[i] = k;
+        }
+        for (int i = 0; i < nind; i++) {
+            if (!dc[i].p)
+                continue;
+            long want = -1;
+            bool err_seen = false;
+            for (int k = 0; k < nobs && want < 0 && !err_seen; k++) {
+                kz_buf pre;
+                kz_buf_init(&pre);
+                kz_buf_puts(&pre, "[");
+                json_t *arr = json_array();
+                for (int j = 0; j <= k; j++)
+                    json_array_append(arr, (json_t *)kz_obs_set_sdo(s, (size_t)j));
+                char err[256];
+                kz_obs_set *ps = kz_obs_set_from_json(arr, 21, err, sizeof err);
+                json_decref(arr);
+                kz_buf_free(&pre);
+                int r = ps ? kz_pattern_match(dc[i].p, ps, NULL, NULL, err, sizeof err) : -1;
+                kz_obs_set_free(ps);
+                if (r < 0)
+                    err_seen = true;
+                else if (r == 1)
+                    want = k;
+            }
+            if (err_seen)
+                continue;
+            (*compared)++;
+            KT_CHECK_MSG(first[i] == want, "stream: pattern %s: engine first hit %ld, evaluator %ld",
+                         dc[i].text, first[i], want);
+        }
+        free(first);
+        kz_engine_stream_free(st);
+    }
+    for (int k = 0; k < nobs; k++)
+        kz_obs_set_free(single[k]);
+    free(single);
+    kz_obs_set_free(s);
+    for (int i = 0; i < nind; i++)
+        kz_pattern_free(dc[i].p);
+    free(dc);
+    kz_buf_free(&pat);
+    kz_buf_free(&all);
+    kz_buf_free(&one);
+    kz_buf_free(&obsall);
+    kz_engine_free(e);
+}
+
+static void test_differential_single(void)
+{
+    size_t compared = 0;
+    positives = 0;
+    for (uint64_t seed = 1; seed <= 6; seed++)
+        run_differential(seed, 150, 40, false, &compared);
+    fprintf(stderr, "single: %zu comparisons, %zu matches\n", compared, positives);
+    KT_CHECK(compared > 10000);
+    KT_CHECK(positives > 500);
+}
+
+static void test_differential_stream(void)
+{
+    size_t compared = 0;
+    for (uint64_t seed = 100; seed <= 103; seed++)
+        run_differential(seed, 60, 14, true, &compared);
+    KT_CHECK(compared > 1000);
+}
+
+KT_MAIN(KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
+        KT(test_records), KT(test_regex_index), KT(test_differential_single), KT(test_differential_stream))
