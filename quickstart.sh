@@ -83,12 +83,14 @@ run_demo() {
     echo "==> alerts raised ($(wc -l <"$demo/alerts.jsonl") in build/demo/alerts.jsonl; the answer key lists $(wc -l <"$t/expected-hits.jsonl") places; a FOLLOWEDBY hit alerts once per source, where its last part is read)"
     python3 -c '
 import json, sys
-for ln in open(sys.argv[1]):
+for n, ln in enumerate(open(sys.argv[1])):
+    if n == 20:
+        break
     a = json.loads(ln)
     where = "%s:%s" % (a["input"].rsplit("/", 1)[-1], a.get("line", a.get("packet")))
     print("  %-20s %-15s -> %-15s %s" % (where, a.get("src_ip", "-"), a.get("dest_ip", "-"),
                                         a["alert"]["signature"]))
-' "$demo/alerts.jsonl" | head -20
+' "$demo/alerts.jsonl"
     echo "  ..."
     echo "==> sightings at the hub (kizuna taxii get --match-type sighting)"
     "$k" taxii get "$url" --collection "$sight" --match-type sighting --all --user analyst \

@@ -416,41 +416,6 @@ static int parse_input(sensor *s, const char *spec)
     return 0;
 }
 
-static long load_file(sensor *s, const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "kizuna sensor: cannot read %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    kz_buf b;
-    kz_buf_init(&b);
-    char chunk[1 << 16];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        kz_buf_append(&b, chunk, n);
-    bool bad = ferror(f) || b.oom;
-    fclose(f);
-    if (bad) {
-        fprintf(stderr, "kizuna sensor: cannot read %s\n", path);
-        kz_buf_free(&b);
-        return -1;
-    }
-    kz_diags d;
-    kz_diags_init(&d);
-    kz_engine_txn *t = kz_engine_txn_begin(s->engine);
-    long r = t ? kz_engine_txn_load(t, b.data ? b.data : "", b.len, &d) : -1;
-    char err[256] = "out of memory";
-    long c = t ? kz_engine_txn_commit(t, err, sizeof err) : -1;
-    kz_buf_free(&b);
-    kz_diags_free(&d);
-    if (r < 0 || c < 0) {
-        fprintf(stderr, "kizuna sensor: loading %s: %s\n", path, err);
-        return -1;
-    }
-    return c;
-}
-
 static void on_signal(int sig)
 {
     (void)sig;
@@ -560,7 +525,18 @@ int cmd_sensor(int argc, char **argv)
     pthread_mutex_init(&s->lock, NULL);
     s->clock_records = s->clock_set ? s->clock_set == 1 : s->once;
     kz_engine_opts eo = {0};
-    eo.now_us = s->clock_records ? 1 : 0; /* records: nothing valid until the first record */
+    if (s->clock_records) {
+        /* the engine's clock starts at the earliest first record, so indicators load already
+         * judged (an indicator pending until the first record would keep its JSON and be
+         * compiled on the first advance); records of that file are never older than it */
+        int64_t t0;
+        if (sensor_first_record_time(s, &t0)) {
+            eo.now_us = t0 > 0 ? t0 : 1;
+            s->clock = eo.now_us;
+        } else {
+            eo.now_us = 1; /* set by the first record, or by the wall clock if undated */
+        }
+    }
     s->engine = kz_engine_new(&eo);
     if (!s->engine || !(s->map = kz_sensor_map_new(s->engine, err, sizeof err))) {
         fprintf(stderr, "kizuna sensor: %s\n", s->engine ? err : "out of memory");
@@ -603,7 +579,7 @@ int cmd_sensor(int argc, char **argv)
     if (s->org && s->outbox)
         s->sight = kz_sensor_sightings_new(s->org, s->sensor_name, s->bucket_s);
     for (size_t i = 0; i < o.nind; i++)
-        if (load_file(s, o.indicators[i]) < 0) {
+        if (sensor_load_indicators(s, o.indicators[i], false) < 0) {
             rc = 1;
             goto out;
         }

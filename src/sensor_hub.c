@@ -130,40 +130,98 @@ void sensor_hub_close(sensor *s)
     s->client = NULL;
 }
 
-static long load_text(sensor *s, const char *text, size_t len)
+#define LOAD_CHUNK (16u << 20)
+
+/* JSON lines when the first line is a whole object that is not a bundle. */
+static bool looks_jsonl(const char *p, size_t n)
 {
+    size_t i = 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+        i++;
+    if (i == n || p[i] != '{')
+        return false;
+    const char *nl = memchr(p + i, '\n', n - i);
+    if (!nl)
+        return false;
+    size_t e = (size_t)(nl - p);
+    while (e > i && (p[e - 1] == ' ' || p[e - 1] == '\r' || p[e - 1] == '\t'))
+        e--;
+    if (e == i || p[e - 1] != '}')
+        return false;
+    json_t *j = json_loadb(p + i, e - i, 0, NULL);
+    const char *t = json_string_value(json_object_get(j, "type"));
+    bool ok = j && (!t || strcmp(t, "bundle") != 0);
+    json_decref(j);
+    return ok;
+}
+
+long sensor_load_indicators(sensor *s, const char *path, bool torn_tail)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (torn_tail && errno == ENOENT)
+            return 0;
+        fprintf(stderr, "kizuna sensor: cannot read %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    kz_buf b;
+    kz_buf_init(&b);
     kz_diags d;
     kz_diags_init(&d);
-    char err[256];
-    long n = kz_engine_load(s->engine, text, len, &d, err, sizeof err);
-    if (n < 0)
-        fprintf(stderr, "kizuna sensor: loading indicators: %s\n", err);
+    kz_engine_txn *t = kz_engine_txn_begin(s->engine);
+    char *chunk = malloc(1 << 16);
+    int mode = 0; /* 0 undecided, 1 JSON lines (chunked), 2 one document (whole) */
+    size_t limit = LOAD_CHUNK;
+    const char *ev = getenv("KIZUNA_SENSOR_LOAD_CHUNK"); /* tests: force several chunks */
+    if (ev && atol(ev) > 0)
+        limit = (size_t)atol(ev);
+    bool bad = !t || !chunk, eof = false;
+    while (!bad && !eof) {
+        size_t n = fread(chunk, 1, 1 << 16, f);
+        if (n == 0) {
+            eof = true;
+            bad = ferror(f) != 0;
+        } else if (kz_buf_append(&b, chunk, n) < 0) {
+            bad = true;
+        }
+        if (bad || (!eof && b.len < limit))
+            continue;
+        if (mode == 0)
+            mode = looks_jsonl(b.data ? b.data : "", b.len) ? 1 : 2;
+        if (mode != 1 && !eof)
+            continue;
+        size_t cut = b.len;
+        if (mode == 1)
+            while (cut && b.data[cut - 1] != '\n')
+                cut--;
+        if (eof && !(mode == 1 && torn_tail))
+            cut = b.len;
+        if (cut && kz_engine_txn_load(t, b.data, cut, &d) < 0)
+            bad = true;
+        if (cut) {
+            memmove(b.data, b.data + cut, b.len - cut);
+            b.len -= cut;
+        }
+    }
+    fclose(f);
+    free(chunk);
+    kz_buf_free(&b);
     kz_diags_free(&d);
-    return n;
+    char err[256] = "out of memory";
+    long c = t ? kz_engine_txn_commit(t, err, sizeof err) : -1;
+    if (bad || c < 0) {
+        fprintf(stderr, "kizuna sensor: loading %s: %s\n", path, bad ? "read error" : err);
+        return -1;
+    }
+    return c;
 }
 
 long sensor_hub_load_disk(sensor *s)
 {
     char path[4096];
     path_join(path, sizeof path, s->state_dir, "indicators.jsonl");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    kz_buf b;
-    kz_buf_init(&b);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (kz_buf_append(&b, chunk, n) < 0)
-            break;
-    fclose(f);
-    /* a crash may leave a torn last line: load up to the last newline */
-    size_t len = b.len;
-    while (len && b.data[len - 1] != '\n')
-        len--;
-    long r = len ? load_text(s, b.data, len) : 0;
-    kz_buf_free(&b);
-    return r;
+    /* a crash may leave a torn last line: it is pulled again (the cursor never passed it) */
+    return sensor_load_indicators(s, path, true);
 }
 
 typedef struct pull_ctx {

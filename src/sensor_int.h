@@ -109,6 +109,9 @@ void sensor_iface_join(sensor_input *in);
 /* Follow mode: remember how far each text input was handled (STATE/positions), and resume
  * there after a restart when the path still names the same file. */
 int sensor_positions_save(sensor *s);
+/* The earliest time of the first dated record of every file input (read ahead, nothing is
+ * matched); false when none has one. */
+bool sensor_first_record_time(sensor *s, int64_t *ts);
 void sensor_positions_load(sensor *s);
 
 /* cmd_sensor.c */
@@ -117,6 +120,11 @@ void sensor_on_malformed(void *ctx, const kz_tel_malformed *m);
 
 /* sensor_hub.c */
 int sensor_hub_open(sensor *s);
+/* Load an indicator file (bundle, array, object or JSON lines) in one engine transaction.
+ * JSON lines are parsed a chunk at a time, so memory holds the compiled indicators and one
+ * chunk, not the whole file's DOM. torn_tail: ignore an unfinished last line (a crash while
+ * appending). Returns indicators added or -1 (message printed). */
+long sensor_load_indicators(sensor *s, const char *path, bool torn_tail);
 /* Load the indicator set kept on disk; returns indicators loaded or -1. */
 long sensor_hub_load_disk(sensor *s);
 /* Pull what the hub added since the cursor; returns indicators added or -1 (hub down). */

@@ -13,6 +13,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pcap/pcap.h>
+#include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -349,4 +351,80 @@ void sensor_positions_load(sensor *s)
         }
     }
     fclose(f);
+}
+
+/* ---- the first record time (the records clock starts there) ---------------------------- */
+
+typedef struct first_ts {
+    int64_t ts;
+    bool found;
+} first_ts;
+
+static void on_first(void *ctx, const kz_tel_record *r)
+{
+    first_ts *f = ctx;
+    if (r->has_ts && !f->found) {
+        f->ts = r->ts_us;
+        f->found = true;
+    }
+}
+
+/* Decode lines from the start of a (possibly gzip'd) text file until a dated record; at most
+ * 10,000 lines, so an undated file costs little. */
+static bool text_first(const sensor_input *in, int64_t *ts)
+{
+    gzFile g = gzopen(in->path, "rb");
+    if (!g)
+        return false;
+    first_ts f = {0, false};
+    kz_tel_sink sink = {on_first, NULL, &f};
+    kz_tel_zeek *z = in->kind == KZ_TEL_IN_ZEEK ? kz_tel_zeek_new(in->path, &sink) : NULL;
+    kz_tel_eve *e = in->kind == KZ_TEL_IN_EVE ? kz_tel_eve_new(in->path, &sink) : NULL;
+    char *line = malloc(MAX_LINE);
+    for (int n = 0; line && (z || e) && !f.found && n < 10000 && gzgets(g, line, MAX_LINE); n++) {
+        size_t len = strcspn(line, "\r\n");
+        if (z)
+            kz_tel_zeek_line(z, line, len);
+        else
+            kz_tel_eve_line(e, line, len);
+    }
+    free(line);
+    kz_tel_zeek_free(z);
+    kz_tel_eve_free(e);
+    gzclose(g);
+    *ts = f.ts;
+    return f.found;
+}
+
+/* The first packet's time of a capture file. */
+static bool pcap_first(const sensor_input *in, int64_t *ts)
+{
+    char eb[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(in->path, eb);
+    if (!p)
+        return false;
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    bool ok = pcap_next_ex(p, &h, &d) == 1;
+    if (ok)
+        *ts = (int64_t)h->ts.tv_sec * 1000000 + (int64_t)h->ts.tv_usec;
+    pcap_close(p);
+    return ok;
+}
+
+bool sensor_first_record_time(sensor *s, int64_t *ts)
+{
+    bool any = false;
+    for (size_t i = 0; i < s->nin; i++) {
+        const sensor_input *in = &s->in[i];
+        int64_t t = 0;
+        bool ok = in->kind == KZ_TEL_IN_PCAP                             ? pcap_first(in, &t)
+                  : in->kind == KZ_TEL_IN_ZEEK || in->kind == KZ_TEL_IN_EVE ? text_first(in, &t)
+                                                                         : false;
+        if (ok && (!any || t < *ts)) {
+            *ts = t;
+            any = true;
+        }
+    }
+    return any;
 }

@@ -24,8 +24,10 @@
  * Thread-safety: any number of threads may call kz_engine_acquire / kz_engine_match_* /
  * kz_engine_release concurrently with one another and with updates; readers never take a
  * lock and never wait. Updates (kz_engine_load, kz_engine_remove, kz_engine_advance) are
- * serialised by an internal mutex; an update waits for readers of the generation it retires
- * before freeing it. A kz_engine_stream belongs to one thread at a time.
+ * serialised by an internal mutex; an update only waits for readers that are inside
+ * kz_engine_acquire itself (a few instructions), never for snapshots: a retired generation
+ * is freed by the first later update (or kz_engine_free) that finds it released, so a thread
+ * may update while holding a snapshot. A kz_engine_stream belongs to one thread at a time.
  *
  * Errors: functions return 0 (or a count) on success and -1 on failure with a reason in
  * err/errlen; per-indicator problems while loading go to a kz_diags list with the

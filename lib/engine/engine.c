@@ -186,9 +186,20 @@ static void publish(kz_engine *e, kz_engine_gen *g)
     unsigned spins = 0;
     while (atomic_load(&e->readers[ep & 1]) != 0)
         pause_briefly(&spins);
-    while (atomic_load(&old->refs) != 0)
-        pause_briefly(&spins);
-    gen_free(old);
+    /* no reader can reach old any more; those holding it release it whenever they like: it
+     * waits on the retired list and is freed by the first update that finds it unused (a
+     * thread holding a snapshot may thus update without deadlocking) */
+    old->retired_next = e->retired;
+    e->retired = old;
+    for (kz_engine_gen **pp = &e->retired; *pp;) {
+        kz_engine_gen *r = *pp;
+        if (atomic_load(&r->refs) == 0) {
+            *pp = r->retired_next;
+            gen_free(r);
+        } else {
+            pp = &r->retired_next;
+        }
+    }
 }
 
 kz_engine *kz_engine_new(const kz_engine_opts *opts)
@@ -226,6 +237,11 @@ void kz_engine_free(kz_engine *e)
     if (!e)
         return;
     gen_free(atomic_load(&e->cur));
+    while (e->retired) {
+        kz_engine_gen *r = e->retired;
+        e->retired = r->retired_next;
+        gen_free(r);
+    }
     for (size_t i = 0; i < e->nids; i++)
         json_decref(e->ids[i].obj);
     free(e->ids);

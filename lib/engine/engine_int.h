@@ -160,6 +160,7 @@ struct kz_engine_gen {
     kz_engine *eng;
     uint64_t number;
     atomic_size_t refs; /* readers holding it */
+    struct kz_engine_gen *retired_next; /* writer side: retired, waiting for refs == 0 */
 };
 
 /* Writer-side memory of ids that are not live: pending (valid_from in future) or gone
@@ -199,6 +200,7 @@ struct kz_engine {
     kz_eexp *exp; /* writer-side, unsorted */
     size_t nexp, capexp;
     kz_engine_stats st;
+    kz_engine_gen *retired; /* writer side: unpublished generations still held by readers */
     atomic_size_t match_errors;
     void *re_cache; /* writer side: regexes already checked with Hyperscan (regex.c) */
     json_t *ctx_last[KZ_E_CTX_KEYS]; /* writer side: the last context's members (copies) */

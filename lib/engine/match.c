@@ -486,6 +486,38 @@ const kz_ecplx *kz_e_cand_cplx(const kz_engine_gen *g, const kz_ecand *c)
     return r->cplx >= KZ_E_SHAPE_BASE ? NULL : s->cplx[r->cplx];
 }
 
+/* "path = 'value'" and "[path = 'value']" into fixed buffers; false when they do not fit. */
+static bool fast_eq_text(const kz_engine_gen *g, const uint8_t *k, char *f, size_t fl, char *pt,
+                         size_t pl)
+{
+    uint16_t p;
+    memcpy(&p, k, 2);
+    const char *path = g->eng->paths[p]->text;
+    size_t n = strlen(path), vlen = kz_e_key_len(k) - 5;
+    if (vlen > 250 || n > 250 || 2 * (k[2] == K_HEXL || k[2] == K_HEXU ? 2 * vlen : vlen) + n + 8 > fl ||
+        fl + 2 > pl)
+        return false;
+    char vb[2 * 256 + 64];
+    size_t vn = kz_e_key_text_to(k, vb);
+    size_t o = 0;
+    memcpy(f, path, n);
+    o = n;
+    memcpy(f + o, " = '", 4);
+    o += 4;
+    for (size_t i = 0; i < vn; i++) {
+        if (vb[i] == '\'' || vb[i] == '\\')
+            f[o++] = '\\';
+        f[o++] = vb[i];
+    }
+    f[o++] = '\'';
+    f[o] = 0;
+    pt[0] = '[';
+    memcpy(pt + 1, f, o);
+    pt[o + 1] = ']';
+    pt[o + 2] = 0;
+    return true;
+}
+
 int kz_e_emit(const kz_engine_gen *g, const kz_ecand *c, size_t obs, const size_t *binding,
               size_t nbinding, kz_engine_hit_fn fn, void *ctx)
 {
@@ -515,7 +547,13 @@ int kz_e_emit(const kz_engine_gen *g, const kz_ecand *c, size_t obs, const size_
     kz_buf pat, fired;
     kz_buf_init(&pat);
     kz_buf_init(&fired);
-    if (r->key != UINT32_MAX) {
+    char sf[600], sp[700];
+    if (r->key != UINT32_MAX && r->cplx == KZ_E_SHAPE_BASE + SHAPE_EQ &&
+        fast_eq_text(g, s->arena + r->key, sf, sizeof sf, sp, sizeof sp)) {
+        /* the common case without allocation: [path = 'value'] */
+        h.fired = sf;
+        h.pattern = sp;
+    } else if (r->key != UINT32_MAX) {
         /* index-answered shapes: rebuild the canonical text from path and key */
         const uint8_t *k = s->arena + r->key;
         uint16_t p;

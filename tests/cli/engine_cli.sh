@@ -6,14 +6,16 @@ K=$1
 D=$3/tests/data/engine
 NOW=2025-01-01T00:00:00Z
 fail=0
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
 check() { if ! eval "$2"; then echo "FAIL: $1"; fail=1; fi; }
 
-out=$("$K" engine stats --indicators "$D/indicators.json" --now $NOW 2>err.txt)
+out=$("$K" engine stats --indicators "$D/indicators.json" --now $NOW 2>"$T/err.txt")
 
 check "stats live=4" 'echo "$out" | grep -q "\"live\":4"'
 check "stats rejected=1" 'echo "$out" | grep -q "\"rejected\":1"'
 check "stats other types" 'echo "$out" | grep -q "\"other_pattern_types\":1"'
-check "rejection has id and line:col" 'grep -q "indicator--33333333-3333-4333-8333-333333333333: invalid pattern: 1:20:" err.txt'
+check "rejection has id and line:col" 'grep -q "indicator--33333333-3333-4333-8333-333333333333: invalid pattern: 1:20:" "$T/err.txt"'
 
 out=$("$K" engine match --indicators "$D/indicators.json" --now $NOW "$D/observations.json" 2>/dev/null)
 rc=$?
@@ -36,5 +38,4 @@ check "nothing live before valid_from (exit 1)" '[ $rc -eq 1 ] && [ -z "$out" ]'
 check "usage error exit 2" '[ $? -eq 2 ]'
 "$K" engine match --indicators /nonexistent "$D/observations.json" >/dev/null 2>&1
 check "unreadable exit 2" '[ $? -eq 2 ]'
-rm -f err.txt
 exit $fail

@@ -91,6 +91,18 @@ try:
     check(want == got and all(a["sensor"] == "s2" for a in gza),
           "gzip'd Zeek logs alert like the plain ones (%d vs %d)" % (len(got), len(want)))
 
+    # ---- JSON lines indicators, loaded a chunk at a time, give the same alerts ---------------
+    jl = os.path.join(T, "ind.jsonl")
+    with open(jl, "w") as f:
+        for o in json.load(open(ind))["objects"]:
+            f.write(json.dumps(o) + "\n")
+    r = sensor(K, "--once", "--indicators", jl, "--alerts", "-", *inputs(tel),
+               env={"KIZUNA_SENSOR_LOAD_CHUNK": "100000"})
+    check(r.returncode == 0 and "1500 indicators loaded" in r.stderr and
+          not compare(key, read_jsonl(r.stdout, True)),
+          "JSON lines indicators loaded in 100 kB chunks give the exact alerts: %s" %
+          r.stderr[-600:])
+
     # ---- malformed input: counted, reported with place and reason, never fatal -------------
     bad_dir = os.path.join(T, "bad")
     shutil.copytree(tel, bad_dir)

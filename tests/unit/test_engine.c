@@ -356,7 +356,10 @@ static void test_records(void)
     /* a candidate whose confirmation raises a runtime error (an unparseable address under
      * ISSUBSET) is no hit, and counted */
     char e5[1024];
+    /* updating while holding a snapshot: the old generation stays valid until released */
     load_text(e, ind(e5, sizeof e5, 5, "[ipv4-addr:value = '10.0.0.1' AND ipv4-addr:value ISSUBSET '10.0.0.0/8']", NULL), NULL);
+    memset(&x, 0, sizeof x);
+    KT_CHECK(kz_engine_match_record(g, &r, on_hit, &x, err, sizeof err) == 3); /* old set */
     kz_engine_release(e, g);
     g = kz_engine_acquire(e);
     const char *t2[] = {"ipv4-addr", "ipv4-addr"};
