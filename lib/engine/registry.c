@@ -12,13 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A key the pattern grammar accepts unquoted (IdentifierWithoutHyphen: [a-zA-Z_][a-zA-Z0-9_]*);
+ * anything else is printed quoted, so that a path's text is itself valid pattern syntax. */
 static bool plain_key(const char *k)
 {
-    if (!*k)
+    if (!*k || (*k >= '0' && *k <= '9'))
         return false;
     for (const char *p = k; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '_' || *p == '-'))
+              *p == '_'))
             return false;
     return true;
 }
