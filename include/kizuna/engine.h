@@ -102,6 +102,9 @@ long kz_engine_advance(kz_engine *e, int64_t now_us, char *err, size_t errlen);
 void kz_engine_get_stats(kz_engine *e, kz_engine_stats *st);
 /* Candidates whose confirmation by the evaluator raised a runtime error (no hit), so far. */
 size_t kz_engine_match_errors(const kz_engine *e);
+/* Candidates the index selected so far (one per observation and indicator, proven or not),
+ * over kz_engine_match_* and streams: what measures an index's selectivity. */
+size_t kz_engine_candidates(const kz_engine *e);
 
 /* ---- reading ------------------------------------------------------------------------------
  * A snapshot pins one generation: matches through it see a consistent indicator set even

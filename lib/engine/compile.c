@@ -6,7 +6,8 @@
  * Candidate keys are a *necessary* condition: a pattern can only be matched by an
  * observation that produces one of its keys. Every comparison names an object type and is
  * false when the path selects nothing (spec 9.6), so "an object of type T" is necessary for
- * any comparison; a positive comparison on a plain path adds a sharper key (exact value,
+ * any comparison; a positive comparison on a plain path, or on a one-hop reference path
+ * (T:x_ref.value: keyed on the referenced object's value), adds a sharper key (exact value,
  * integer, CIDR prefix, domain suffix). Within one [ ... ], AND needs one child (the most
  * selective is chosen) and OR needs both; across observation expressions every expression
  * contributes (the stream needs to see every expression's observations).
@@ -349,7 +350,9 @@ int kz_e_compile(kz_engine *e, const char *pattern, int version, uint8_t *keybuf
 
 /* ---- candidate keys ------------------------------------------------------------------- */
 
-enum { COST_EXACT = 1, COST_INT = 4, COST_NET = 8, COST_RE = 50, COST_TYPE = 1000 };
+/* A narrow network (IPv4 /16 or longer, IPv6 /48 or longer) beats an integer: integers are
+ * mostly ports, where one value (443) covers much of the traffic. */
+enum { COST_EXACT = 1, COST_NET_NARROW = 3, COST_INT = 4, COST_NET = 8, COST_RE = 50, COST_TYPE = 1000 };
 
 typedef struct kctx {
     kz_engine *e;
@@ -402,7 +405,11 @@ static unsigned cmp_keys(kctx *x, const kz_pat_cmp *c, uint32_t aux, bool or_pat
     uint32_t proof = x->proof_ok && or_path && !c->negated ? KZ_E_PROOF : 0;
     uint8_t kb[KZ_E_MAX_KEY + 32];
     long pid = kz_e_path_from_ast(x->e, &c->path, true);
-    bool simple = pid >= 0 && x->e->paths[pid]->simple && !c->negated;
+    /* a one-hop reference path is keyed like a plain one (match.c probes it with the value
+     * of the referenced object) but never proves: never_fails refuses it, so proof is 0,
+     * and the lone-ISSUBSET proof below is kept for plain paths */
+    bool ref1 = pid >= 0 && x->e->paths[pid]->ref1;
+    bool simple = pid >= 0 && (x->e->paths[pid]->simple || ref1) && !c->negated;
     const kz_pat_lit *l = &c->lit;
     size_t kl;
     if (simple) {
@@ -443,9 +450,9 @@ static unsigned cmp_keys(kctx *x, const kz_pat_cmp *c, uint32_t aux, bool or_pat
             /* [T:p ISSUBSET 'net'] alone: the CIDR probe is the evaluator's test; it can only
              * differ by a runtime error on an unparseable value, which match.c rules out
              * before keeping the proof */
-            put_key(out, aux | (x->single_cidr ? KZ_E_PROOF : 0), kb,
+            put_key(out, aux | (x->single_cidr && !ref1 ? KZ_E_PROOF : 0), kb,
                     kz_e_key_raw(kb, p, fam == 4 ? K_CIDR4 : K_CIDR6, a, 1 + (size_t)nb));
-            return COST_NET;
+            return pre >= (fam == 4 ? 16 : 48) ? COST_NET_NARROW : COST_NET;
         }
         if (c->op == KZ_CMP_LIKE && l->kind == KZ_LIT_STRING && l->len >= 3 && l->str[0] == '%' &&
             l->len - 1 <= KZ_E_MAX_KEY && ascii_plain_suffix(l->str + 1, l->len - 1)) {

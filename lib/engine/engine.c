@@ -260,6 +260,11 @@ size_t kz_engine_match_errors(const kz_engine *e)
     return atomic_load(&((kz_engine *)e)->match_errors);
 }
 
+size_t kz_engine_candidates(const kz_engine *e)
+{
+    return atomic_load(&((kz_engine *)e)->candidates);
+}
+
 void kz_engine_get_stats(kz_engine *e, kz_engine_stats *st)
 {
     pthread_mutex_lock(&e->wlock);

@@ -64,6 +64,10 @@ enum { PF_EXACT = 1, PF_INT = 2, PF_CIDR4 = 4, PF_CIDR6 = 8, PF_SUF = 16, PF_RE 
 typedef struct kz_epath {
     uint32_t type;
     bool simple;
+    /* ref1: a one-hop reference path T:x_ref.a.b (steps[0] ends in _ref, the rest are plain
+     * keys): indexed like a simple path, its value read on the referenced object. Never a
+     * proof (the reference walk can raise errors): always confirmed by the evaluator. */
+    bool ref1;
     size_t nsteps;
     char **steps;
     char *text; /* "type:step.'quoted'" */
@@ -202,6 +206,7 @@ struct kz_engine {
     kz_engine_stats st;
     kz_engine_gen *retired; /* writer side: unpublished generations still held by readers */
     atomic_size_t match_errors;
+    atomic_size_t candidates; /* kz_engine_candidates */
     void *re_cache; /* writer side: regexes already checked with Hyperscan (regex.c) */
     json_t *ctx_last[KZ_E_CTX_KEYS]; /* writer side: the last context's members (copies) */
     uint32_t ctx_last_id;

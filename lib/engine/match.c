@@ -336,6 +336,80 @@ static const json_t *walk_plain(const kz_epath *ep, const json_t *cur)
     return cur;
 }
 
+/* Reference paths T:x_ref.tail of a JSON object: as eval.c walks them, x_ref must be a
+ * string naming an object of the observation (kz_obs_resolve), whose tail is then read by
+ * plain lookups. */
+static void probe_json_ref(const kz_engine_gen *g, const kz_obs *o, uint32_t p,
+                           const json_t *obj, kz_ecands *c)
+{
+    const kz_epath *ep = g->eng->paths[p];
+    const json_t *r = json_object_get(obj, ep->steps[0]);
+    const json_t *cur = json_is_string(r) ? kz_obs_resolve(o, json_string_value(r)) : NULL;
+    for (size_t s = 1; s < ep->nsteps && cur; s++)
+        cur = json_is_object(cur) ? json_object_get(cur, ep->steps[s]) : NULL;
+    if (cur)
+        probe_json(g, p, cur, c, false);
+}
+
+/* The object a record field on a one-step _ref path refers to, or -1: the JSON form writes
+ * a REF as the decimal key of the target, and a STR field with such a key refers too. */
+static long rec_ref_target(const kz_engine_record *r, const kz_engine_field *f)
+{
+    if (f->kind == KZ_EF_REF)
+        return (long)f->i;
+    if (f->kind != KZ_EF_STR || !f->len || f->len > 3 || (f->s[0] == '0' && f->len > 1))
+        return -1;
+    long t = 0;
+    for (size_t i = 0; i < f->len; i++) {
+        if (f->s[i] < '0' || f->s[i] > '9')
+            return -1;
+        t = t * 10 + (f->s[i] - '0');
+    }
+    return (size_t)t < r->ntypes ? t : -1;
+}
+
+/* Reference paths of a record: for a field on T:x_ref referring to object t, every indexed
+ * path T:x_ref.tail takes the value of t's field at tail (if any). */
+static void probe_rec_refs(const kz_engine_gen *g, const kz_engine_record *r, kz_ecands *c)
+{
+    const kz_engine *e = g->eng;
+    for (size_t j = 0; j < r->nfields; j++) {
+        const kz_engine_field *f = &r->fields[j];
+        const kz_epath *q = e->paths[f->path];
+        if (q->nsteps != 1 || q->type >= g->ntypes ||
+            g->tp_start[q->type] == g->tp_start[q->type + 1])
+            continue;
+        size_t ql = strlen(q->steps[0]);
+        if (ql < 4 || memcmp(q->steps[0] + ql - 4, "_ref", 4) != 0)
+            continue;
+        long t = rec_ref_target(r, f);
+        if (t < 0)
+            continue;
+        for (uint32_t k = g->tp_start[q->type]; k < g->tp_start[q->type + 1]; k++) {
+            uint32_t p = g->tp_paths[k];
+            const kz_epath *ep = e->paths[p];
+            if (!ep->ref1 || strcmp(ep->steps[0], q->steps[0]) != 0)
+                continue;
+            for (size_t h = 0; h < r->nfields; h++) {
+                const kz_engine_field *tf = &r->fields[h];
+                const kz_epath *tp = e->paths[tf->path];
+                if (tf->obj != (uint64_t)t || tp->nsteps + 1 != ep->nsteps)
+                    continue;
+                size_t s = 0;
+                while (s < tp->nsteps && strcmp(tp->steps[s], ep->steps[s + 1]) == 0)
+                    s++;
+                if (s < tp->nsteps)
+                    continue;
+                if (tf->kind == KZ_EF_STR)
+                    probe_string(g, p, tf->s, tf->len, c, false);
+                else if (tf->kind == KZ_EF_INT)
+                    probe_int(g, p, tf->i, c);
+                break; /* fields of one object never overlap (record.c) */
+            }
+        }
+    }
+}
+
 static bool parses(const char *s, size_t len)
 {
     int fam, vp;
@@ -391,6 +465,10 @@ int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err,
             for (uint32_t k = g->tp_start[tid]; k < g->tp_start[tid + 1]; k++) {
                 uint32_t p = g->tp_paths[k];
                 const kz_epath *ep = e->paths[p];
+                if (ep->ref1) {
+                    probe_json_ref(g, o, p, obj, out);
+                    continue;
+                }
                 const json_t *cur = walk_plain(ep, obj);
                 if (cur)
                     probe_json(g, p, cur, out,
@@ -417,6 +495,7 @@ int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err,
             else if (f->kind == KZ_EF_INT)
                 probe_int(g, f->path, f->i, out);
         }
+        probe_rec_refs(g, r, out);
     }
     if (out->oom) {
         snprintf(err, errlen, "out of memory");
@@ -433,6 +512,8 @@ int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err,
         }
         out->n = u;
     }
+    if (out->n)
+        atomic_fetch_add_explicit(&e->candidates, out->n, memory_order_relaxed);
     return 0;
 }
 

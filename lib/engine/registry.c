@@ -160,6 +160,13 @@ long kz_e_path_from_ast(kz_engine *e, const kz_pat_path *pp, bool add)
                 ok = (p->steps[i] = strdup(pp->steps[i].key)) != NULL;
             }
             p->nsteps = pp->nsteps;
+            p->ref1 = ok && pp->nsteps >= 2 && pp->steps[0].kind == KZ_STEP_KEY &&
+                      ends(pp->steps[0].key, "_ref");
+            for (size_t i = 1; p->ref1 && i < pp->nsteps; i++) {
+                const char *k = pp->steps[i].kind == KZ_STEP_KEY ? pp->steps[i].key : NULL;
+                p->ref1 = k && !ends(k, "_ref") && !ends(k, "_refs") && !ends(k, "_hex") &&
+                          !ends(k, "_bin");
+            }
             if (!ok) {
                 free_path(p);
                 p = NULL;

@@ -383,6 +383,49 @@ if command -v tshark >/dev/null; then
     [ "$n" -gt 0 ] && ok || bad "tshark finds no TLS ClientHello with SNI"
 fi
 
+# ---- known answer ----------------------------------------------------------------------
+# "Same seed, same bytes on every compiler and build type" (docs/GEN.md). The checks above
+# compare two runs of one binary, which cannot see a difference between compilers: two PRNG
+# draws in one expression (f(draw(), draw()), initialisers, operands of + or |) are evaluated
+# in an unspecified order that gcc and clang resolve differently, and uninitialised or
+# floating-point values can differ between builds. So these are the SHA-256 sums of a small
+# run that touches every output and session kind (IPv4/IPv6, VLAN, DNS, HTTP, file, TLS,
+# plain TCP, FOLLOWEDBY hits), taken from gcc Release, gcc Debug, clang Release and clang
+# ASan+UBSan builds that agreed byte for byte. Any build giving other bytes fails here.
+# When the generator's output is changed ON PURPOSE (a new field, another default, a different
+# draw sequence), update the sums below from a build you have checked against a second
+# compiler, and say so in the commit; never update them to silence one compiler.
+if command -v sha256sum >/dev/null 2>&1; then
+    KA=$T/ka
+    mkdir -p "$KA"
+    "$K" gen indicators --count 40 --seed 21 --mix ipv4=3,ipv6=1,cidr=1,domain=3,url=4,hash=2 \
+        --out "$KA/i.json" 2>/dev/null
+    "$K" gen telemetry --indicators "$KA/i.json" --out-dir "$KA/t" --records 200 --hits 20 \
+        --seed 4 2>/dev/null
+    "$K" gen observations --indicators "$KA/i.json" --out-dir "$KA/o" --records 100 --hits 10 \
+        --seed 4 2>/dev/null
+    cat >"$T/golden.sums" <<'SUMS'
+51186f361692bdb40d4442ef73b596644daec0a655a20888c0078bf8e251e0ee  i.json
+e558e0bd8ea533ded7865799870c4933306c6c04b4a94610d4d2d7ac5b68cb86  t/conn.log
+92e760b8cf3d202a9bebc240bccfc9ab917176759c8ba0886b6e8603f6991885  t/dns.log
+8c36a7422d91e0e8b193efc05ae01be740ef316c86c9f5c7d4cac5722d7bb3c8  t/eve.json
+44e5ed58a22b45001d7b062cdb8d5185e7e833761b11f8295247f667633ad6ad  t/expected-hits.jsonl
+252f8a59b84e40cdaea87e6bd2c8b4f30641e2afbeb4198365427387309d4365  t/files.log
+edc12bbdf36bdb6606c95baba99fd210a1da2ae13ce6950de9d1d3bf7e2ff192  t/http.log
+ff4b8cf5f7e5fe8d99756873000f68ca0e8d5f29970b67fb6a66f234f82c89e9  t/ssl.log
+fc4969437a461dd476e5ef259f2f7accecedd640826824c2fb72855e4c06494d  t/traffic.pcap
+6294bbd52f71be45c570c866099b6f45ebbf3f2fb3044ca645edece5d5d19bc6  o/expected-hits.jsonl
+8fe43d64df65d839c156e80da0c158c0ddae685103980b39c98f75cc89421612  o/observations.jsonl
+SUMS
+    while read -r want f; do
+        got=$(cd "$KA" && sha256sum "$f" 2>/dev/null | cut -d' ' -f1)
+        [ "$got" = "$want" ] && ok ||
+            bad "known answer: $f has sha256 ${got:-(missing)}, want $want (see the comment above)"
+    done <"$T/golden.sums"
+else
+    echo "SKIP known-answer sums (no sha256sum)"
+fi
+
 # ---- errors ----------------------------------------------------------------------------
 expect no-sub 2 "indicators, telemetry or observations" -- "$K" gen
 expect bad-sub 2 "unknown generator" -- "$K" gen frobs

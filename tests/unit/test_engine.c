@@ -415,6 +415,88 @@ static void test_regex_index(void)
     kz_engine_free(e);
 }
 
+/* Reference paths are indexed on the referenced object's value: an address AND a port is
+ * keyed on the address, so port-443 traffic to other addresses selects no candidate. */
+static void test_ref_index(void)
+{
+    kz_engine_opts o = {.now_us = NOW};
+    kz_engine *e = kz_engine_new(&o);
+    kz_buf all;
+    kz_buf_init(&all);
+    char a[1024], pat[256];
+    for (int i = 1; i <= 50; i++) {
+        snprintf(pat, sizeof pat,
+                 "[network-traffic:dst_ref.value = '198.51.100.%d' AND network-traffic:dst_port = 443]", i);
+        kz_buf_printf(&all, "%s\n", ind(a, sizeof a, i, pat, NULL));
+    }
+    kz_buf_printf(&all, "%s\n",
+                  ind(a, sizeof a, 51,
+                      "[network-traffic:dst_port = 443 AND network-traffic:src_ref.value ISSUBSET '203.0.113.0/24']",
+                      NULL));
+    KT_CHECK(load_text(e, all.data, NULL) == 51);
+    kz_buf_free(&all);
+    kz_engine_stats st;
+    kz_engine_get_stats(e, &st);
+    KT_CHECK_MSG(st.type_scan == 0, "type_scan %zu", st.type_scan);
+    long pport = kz_engine_path(e, "network-traffic:dst_port"), pdst = kz_engine_path(e, "network-traffic:dst_ref"),
+         psrc = kz_engine_path(e, "network-traffic:src_ref"), pip = kz_engine_path(e, "ipv4-addr:value");
+    KT_CHECK(pport >= 0 && pdst >= 0 && psrc >= 0 && pip >= 0);
+    const char *types[] = {"network-traffic", "ipv4-addr", "ipv4-addr"};
+    kz_engine_field f[] = {
+        {0, KZ_EF_INT, (uint32_t)pport, NULL, 0, 443},
+        {0, KZ_EF_REF, (uint32_t)pdst, NULL, 0, 1},
+        {0, KZ_EF_REF, (uint32_t)psrc, NULL, 0, 2},
+        {1, KZ_EF_STR, (uint32_t)pip, "192.0.2.9", 9, 0},
+        {2, KZ_EF_STR, (uint32_t)pip, "192.0.2.10", 10, 0},
+    };
+    kz_engine_record r = {NOW, NOW, 1, types, 3, f, 5};
+    const kz_engine_gen *g = kz_engine_acquire(e);
+    hits x = {0};
+    char err[256];
+    size_t c0 = kz_engine_candidates(e);
+    for (int k = 0; k < 100; k++)
+        KT_CHECK(kz_engine_match_record(g, &r, on_hit, &x, err, sizeof err) == 0);
+    KT_CHECK_MSG(kz_engine_candidates(e) == c0, "port-443 records to other addresses: %zu candidates",
+                 kz_engine_candidates(e) - c0);
+    /* the keyed address: one candidate, confirmed; the port still counts */
+    f[3].s = "198.51.100.7";
+    f[3].len = 12;
+    memset(&x, 0, sizeof x);
+    KT_CHECK(kz_engine_match_record(g, &r, on_hit, &x, err, sizeof err) == 1 && has(&x, idn(7)));
+    KT_CHECK(kz_engine_candidates(e) == c0 + 1);
+    f[0].i = 80;
+    KT_CHECK(kz_engine_match_record(g, &r, on_hit, &x, err, sizeof err) == 0);
+    /* the source address in the CIDR */
+    f[0].i = 443;
+    f[4].s = "203.0.113.77";
+    f[4].len = 12;
+    memset(&x, 0, sizeof x);
+    KT_CHECK(kz_engine_match_record(g, &r, on_hit, &x, err, sizeof err) == 2 && has(&x, idn(51)));
+    /* the same through JSON observations */
+    kz_obs_set *s = obs_from(
+        "[{\"type\":\"observed-data\",\"id\":\"observed-data--00000000-0000-4000-8000-000000000001\","
+        "\"first_observed\":\"2025-01-01T00:00:00Z\",\"last_observed\":\"2025-01-01T00:00:00Z\","
+        "\"number_observed\":1,\"objects\":{\"0\":{\"type\":\"network-traffic\",\"dst_port\":443,"
+        "\"dst_ref\":\"1\",\"src_ref\":\"2\"},\"1\":{\"type\":\"ipv4-addr\",\"value\":\"192.0.2.9\"},"
+        "\"2\":{\"type\":\"ipv4-addr\",\"value\":\"198.51.100.3\"}}},"
+        "{\"type\":\"observed-data\",\"id\":\"observed-data--00000000-0000-4000-8000-000000000002\","
+        "\"first_observed\":\"2025-01-01T00:00:00Z\",\"last_observed\":\"2025-01-01T00:00:00Z\","
+        "\"number_observed\":1,\"objects\":{\"0\":{\"type\":\"network-traffic\",\"dst_port\":443,"
+        "\"dst_ref\":\"1\",\"src_ref\":\"2\"},\"1\":{\"type\":\"ipv4-addr\",\"value\":\"198.51.100.3\"},"
+        "\"2\":{\"type\":\"ipv4-addr\",\"value\":\"203.0.113.1\"}}}]");
+    KT_CHECK(s != NULL);
+    if (s) {
+        c0 = kz_engine_candidates(e);
+        KT_CHECK(match1(e, s, 0, &x) == 0);
+        KT_CHECK(kz_engine_candidates(e) == c0); /* 198.51.100.3 is the source, not the destination */
+        KT_CHECK(match1(e, s, 1, &x) == 2 && has(&x, idn(3)) && has(&x, idn(51)));
+        KT_CHECK(kz_engine_candidates(e) == c0 + 2);
+        kz_obs_set_free(s);
+    }
+    kz_engine_release(e, g);
+    kz_engine_free(e);
+}
+
 /* ---- differential: random indicators and observations ------------------------------------ */
 
 static uint64_t rng_state;
@@ -439,7 +521,7 @@ static const char *HASHES[] = {"abcdef0123456789abcdef0123456789", "ABCDEF012345
 
 static void rand_cmp(kz_buf *b)
 {
-    int k = (int)rnd(13);
+    int k = (int)rnd(15);
     const char *neg = rnd(8) == 0 ? "NOT " : "";
     switch (k) {
     case 0:
@@ -492,6 +574,20 @@ static void rand_cmp(kz_buf *b)
         break;
     case 11:
         kz_buf_printf(b, "network-traffic:dst_ref.value = '%s'", IPS[rnd(4)]);
+        break;
+    case 12: /* reference paths: CIDR, NOT, IN, a dangling or non-address target */
+        kz_buf_printf(b, "network-traffic:%s_ref.value %sISSUBSET '%s'", rnd(2) ? "src" : "dst", neg,
+                      NETS[rnd(6)]);
+        break;
+    case 13:
+        if (rnd(2))
+            kz_buf_printf(b, "network-traffic:src_ref.value %s= '%s'", neg, IPS[rnd(6)]);
+        else
+            kz_buf_printf(b, "network-traffic:dst_ref.value %sIN ('%s', 'evil.net')", neg, IPS[rnd(6)]);
+        break;
+    case 14: /* the sensor's shape: address AND port */
+        kz_buf_printf(b, "(network-traffic:%s_ref.value = '%s' AND network-traffic:dst_port = 443)",
+                      rnd(2) ? "src" : "dst", IPS[rnd(4)]);
         break;
     default:
         kz_buf_printf(b, "file:name %s= 'a.exe'", neg);
@@ -565,7 +661,7 @@ typedef struct recb {
     const char *types[8];
     kz_engine_field f[16];
     size_t nt, nf;
-    long pip, pdom, pname, pmd5, pport, pref;
+    long pip, pdom, pname, pmd5, pport, pref, psrc;
 } recb;
 
 static void rb_str(recb *r, size_t obj, long path, const char *v)
@@ -610,11 +706,25 @@ static void rand_observation(kz_buf *b, int t, int idx, recb *rb)
             break;
         case 3: {
             k = rnd(3) == 0 ? 2 : rnd(2);
-            kz_buf_printf(b, "\"%d\":{\"type\":\"network-traffic\",\"dst_port\":%s,\"dst_ref\":\"%d\"}", i,
+            /* src_ref: none, a REF, or a string key (resolving, or dangling) */
+            uint32_t sk = rnd(4);
+            int st = (i + 2) % n;
+            kz_buf_printf(b, "\"%d\":{\"type\":\"network-traffic\",\"dst_port\":%s,\"dst_ref\":\"%d\"", i,
                           k == 2 ? "443.0" : (k ? "443" : "80"), (i + 1) % n);
+            if (sk == 1 || sk == 2)
+                kz_buf_printf(b, ",\"src_ref\":\"%d\"", st);
+            else if (sk == 3)
+                kz_buf_puts(b, ",\"src_ref\":\"9\"");
+            kz_buf_putc(b, '}');
             rb->types[rb->nt++] = "network-traffic";
             rb->f[rb->nf++] = (kz_engine_field){(uint16_t)i, KZ_EF_INT, (uint32_t)rb->pport, NULL, 0, k ? 443 : 80};
             rb->f[rb->nf++] = (kz_engine_field){(uint16_t)i, KZ_EF_REF, (uint32_t)rb->pref, NULL, 0, (i + 1) % n};
+            if (sk == 1)
+                rb->f[rb->nf++] = (kz_engine_field){(uint16_t)i, KZ_EF_REF, (uint32_t)rb->psrc, NULL, 0, st};
+            else if (sk == 2)
+                rb_str(rb, (size_t)i, rb->psrc, st == 0 ? "0" : st == 1 ? "1" : "2");
+            else if (sk == 3)
+                rb_str(rb, (size_t)i, rb->psrc, "9");
             break;
         }
         default:
@@ -675,6 +785,7 @@ static void run_differential(uint64_t seed, int nind, int nobs, bool multi, size
         rb->pmd5 = kz_engine_path(e, "file:hashes.MD5");
         rb->pport = kz_engine_path(e, "network-traffic:dst_port");
         rb->pref = kz_engine_path(e, "network-traffic:dst_ref");
+        rb->psrc = kz_engine_path(e, "network-traffic:src_ref");
         rand_observation(&one, t, k, rb);
         kz_buf_printf(&obsall, "%s%s", k ? "," : "", one.data);
         kz_buf tmp;
@@ -812,4 +923,4 @@ static void test_differential_stream(void)
 }
 
 KT_MAIN(KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
-        KT(test_records), KT(test_regex_index), KT(test_differential_single), KT(test_differential_stream))
+        KT(test_records), KT(test_regex_index), KT(test_ref_index), KT(test_differential_single), KT(test_differential_stream))
