@@ -240,7 +240,7 @@ static int emit_dns(gen_tel *T, const gen_sess *s, int64_t t0, const char *uid, 
             "%s\t%s\t%s\t%u\t%s\t%u\tudp\t%u\t0.%06lld\t%s\t1\tC_INTERNET\t%u\t%s\t0\tNOERROR\tF\tF"
             "\tT\tT\t0\t%s\t%u.000000\tF\t0\tquery\n",
             ts, uid, a, s->fl.cport, b, s->fl.sport, s->txid, (long long)rtt, s->domain,
-            s->aaaa ? 28 : 1, s->aaaa ? "AAAA" : "A", ans, s->ttl);
+            s->aaaa ? 28u : 1u, s->aaaa ? "AAAA" : "A", ans, s->ttl);
     T->dns.line++;
 
     const char *rrtype = s->aaaa ? "AAAA" : "A";

@@ -356,7 +356,7 @@ size_t gen_tls_client_hello(uint8_t *out, size_t cap, gen_rng *r, int profile, c
 
     /* JA4 (FoxIO): sorted cipher list, sorted extensions without SNI and ALPN, then the
      * signature algorithms in the order sent; each part hashed with SHA-256, 12 hex digits. */
-    uint16_t sc[32], se[32];
+    uint16_t sc[32], se[32] = {0};
     size_t nse = 0;
     memcpy(sc, pr->ciphers, 2 * pr->nciphers);
     qsort(sc, pr->nciphers, 2, cmp_u16);

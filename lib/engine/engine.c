@@ -546,6 +546,7 @@ static int cmp_eid(const void *a, const void *b)
 static kz_eid *find_eid(kz_engine *e, size_t n, const uint8_t uuid[16])
 {
     kz_eid key;
+    memset(&key, 0, sizeof key); /* only uuid is compared; the rest is zeroed for tools */
     memcpy(key.uuid, uuid, 16);
     return n ? bsearch(&key, e->ids, n, sizeof *e->ids, cmp_eid) : NULL;
 }

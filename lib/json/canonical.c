@@ -72,7 +72,7 @@ static long next_unit(u16cur *c)
     if (cp >= 0x10000) {
         cp -= 0x10000;
         c->pending = 0xdc00 + (cp & 0x3ff);
-        return (long)(0xd800 + (cp >> 10));
+        return 0xd800L + (long)(cp >> 10);
     }
     return (long)cp;
 }
@@ -150,7 +150,7 @@ static int shortest_digits(double d, char *dig, int *k)
     for (; *q && *q != 'e'; q++)
         if (*q >= '0' && *q <= '9')
             dig[nd++] = *q;
-    int exp10 = atoi(q + 1);
+    int exp10 = (int)strtol(q + 1, NULL, 10); /* printf's own exponent: always well-formed */
     while (nd > 1 && dig[nd - 1] == '0')
         nd--;
     dig[nd] = 0;

@@ -72,7 +72,7 @@ static void fail(parser *ps, cursor at, const char *fmt, ...)
     e->position = (size_t)(at - ps->buf);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->text, sizeof e->text, fmt, ap);
+    vsnprintf(e->text, sizeof e->text, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized)
     va_end(ap);
 }
 
@@ -227,7 +227,7 @@ static bool scratch_put(scratch *s, const void *src, size_t n)
         s->p = np;
         s->cap = cap;
     }
-    memcpy(s->p + s->len, src, n);
+    memcpy(s->p + s->len, src, n); // NOLINT(clang-analyzer-core.NonNullParamChecker): cap > 0 ⇒ p set
     s->len += n;
     return true;
 }
@@ -650,12 +650,12 @@ json_t *kz_json_parse_strict(const char *buf, size_t len, kz_json_error *err)
                 goto out;
             if (depth == cap) {
                 size_t ncap = cap * 2 > KZ_JSON_MAX_DEPTH ? KZ_JSON_MAX_DEPTH : cap * 2;
-                json_t **ns = malloc(ncap * sizeof *ns);
+                json_t **ns = malloc(ncap * sizeof *ns); // NOLINT(bugprone-sizeof-expression)
                 if (!ns) {
                     fail(&ps, at, "out of memory");
                     goto out;
                 }
-                memcpy(ns, stack, depth * sizeof *ns);
+                memcpy(ns, stack, depth * sizeof *ns); // NOLINT(bugprone-sizeof-expression)
                 if (stack != local)
                     free(stack);
                 stack = ns;

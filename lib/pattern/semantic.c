@@ -159,6 +159,7 @@ static int check_chain(const kz_pat_obs *o, const kz_pattern *p, parse_error *e)
     for (const kz_pat_obs *m = o; m != base; m = m->left)
         stack[sn++] = m;
     while (sn-- > 0) {
+        // cppcheck-suppress uninitvar ; filled by the loop above for every index below sn
         const kz_pat_obs *m = stack[sn];
         int idx = m->kind == KZ_OE_WITHIN ? 0 : m->kind == KZ_OE_REPEATS ? 1 : 2;
         if (seen[idx]) {

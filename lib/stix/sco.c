@@ -96,7 +96,7 @@ static bool parse_prefix(const char *s, int max)
     for (const char *q = s; *q; q++)
         if (!isdigit((unsigned char)*q))
             return false;
-    return atoi(s) <= max;
+    return strtol(s, NULL, 10) <= max; /* at most 3 digits: no overflow */
 }
 
 /* Address with an optional CIDR suffix, parsed with inet_pton (which rejects the ambiguous

@@ -16,7 +16,7 @@
 
 json_t *kz_taxii_discover(kz_taxii_client *c, const char *url)
 {
-    char *u = kz_tc_url(c, url, NULL);
+    char *u = kz_tc_url(c, url, (const char *)NULL);
     if (!u)
         return NULL;
     kz_tc_resp r = {0};
@@ -33,7 +33,7 @@ json_t *kz_taxii_api_root(kz_taxii_client *c, const char *root)
 
 json_t *kz_taxii_collections(kz_taxii_client *c, const char *root)
 {
-    char *u = kz_tc_url(c, root, "collections", NULL);
+    char *u = kz_tc_url(c, root, "collections", (const char *)NULL);
     if (!u)
         return NULL;
     kz_tc_resp r = {0};
@@ -45,7 +45,7 @@ json_t *kz_taxii_collections(kz_taxii_client *c, const char *root)
 
 json_t *kz_taxii_collection(kz_taxii_client *c, const char *root, const char *collection)
 {
-    char *u = kz_tc_url(c, root, "collections", collection, NULL);
+    char *u = kz_tc_url(c, root, "collections", collection, (const char *)NULL);
     if (!u)
         return NULL;
     kz_tc_resp r = {0};
@@ -89,13 +89,14 @@ static int page_loop(const pager *p, kz_taxii_page_result *out)
         snprintf(next, sizeof next, "%s", f->next);
     }
     for (;;) {
-        char *u = kz_tc_url(c, p->root, "collections", p->collection, "objects", NULL);
+        char *u =
+            kz_tc_url(c, p->root, "collections", p->collection, "objects", (const char *)NULL);
         /* With a cursor, added_after stays as first given: the server re-checks that the
          * cursor belongs to the same query. */
         u = kz_tc_query(c, u, "added_after", after[0] ? after : NULL, "limit",
                         limit[0] ? limit : NULL, "next", next[0] ? next : NULL, "match[type]",
                         f->match_type, "match[id]", f->match_id, "match[version]", f->match_version,
-                        "match[spec_version]", f->match_spec_version, NULL);
+                        "match[spec_version]", f->match_spec_version, (const char *)NULL);
         if (!u)
             return -1;
         kz_tc_resp r = {0};
@@ -260,7 +261,7 @@ static int read_status(kz_taxii_client *c, json_t *doc, kz_taxii_status *st, con
 int kz_taxii_get_status(kz_taxii_client *c, const char *root, const char *status_id,
                         kz_taxii_status *st)
 {
-    char *u = kz_tc_url(c, root, "status", status_id, NULL);
+    char *u = kz_tc_url(c, root, "status", status_id, (const char *)NULL);
     if (!u)
         return -1;
     kz_tc_resp r = {0};
@@ -295,7 +296,7 @@ int kz_taxii_add_objects(kz_taxii_client *c, const char *root, const char *colle
                      "adding objects needs a collection and a JSON array of objects");
         return -1;
     }
-    char *u = kz_tc_url(c, root, "collections", collection, "objects", NULL);
+    char *u = kz_tc_url(c, root, "collections", collection, "objects", (const char *)NULL);
     if (!u)
         return -1;
     json_t *env = json_pack("{sO}", "objects", objects);
