@@ -57,6 +57,14 @@ bool kz_stix_id_valid(const char *id, const char *expected_type, char *err, size
  * when the type is not an SCO. */
 int kz_stix_sco_id(const json_t *sco, char *out, size_t outlen);
 
+/* Hash values (hashes.c). The form problem of `value` (len bytes) for hash algorithm `algo`
+ * as the vocabulary names it ("SHA-256"): a static message, or NULL when the value is well
+ * formed or the algorithm has no fixed form (custom algorithms). */
+const char *kz_stix_hash_problem(const char *algo, const char *value, size_t len);
+/* The vocabulary name of an algorithm written loosely ("sha256", "SHA-256" → "SHA-256"), as
+ * patterns may write it; NULL when it is not a known algorithm. */
+const char *kz_stix_hash_algorithm(const char *written);
+
 /* TLP markings (1.0 and 2.0): known marking-definition ids and their levels. */
 typedef enum {
     KZ_TLP_NONE = 0,

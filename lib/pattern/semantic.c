@@ -15,91 +15,16 @@
  */
 #include "parse_internal.h"
 
-#include <ctype.h>
+#include <kizuna/stix.h>
+
 #include <string.h>
 
-typedef struct {
-    const char *name; /* uppercase, without '-' */
-    const char *display;
-    int hexlen[3];    /* accepted lengths of a hex digest (0 ends) */
-} hash_rule;
-
-static const hash_rule hash_rules[] = {
-    {"MD5", "MD5", {32}},
-    {"MD6", "MD6", {32, 40, 56}}, /* also 64, 96, 128: see hex_ok */
-    {"RIPEMD160", "RIPEMD-160", {40}},
-    {"SHA1", "SHA-1", {40}},
-    {"SHA224", "SHA-224", {56}},
-    {"SHA256", "SHA-256", {64}},
-    {"SHA384", "SHA-384", {96}},
-    {"SHA512", "SHA-512", {128}},
-    {"SHA3224", "SHA3-224", {56}},
-    {"SHA3256", "SHA3-256", {64}},
-    {"SHA3384", "SHA3-384", {96}},
-    {"SHA3512", "SHA3-512", {128}},
-    {"WHIRLPOOL", "WHIRLPOOL", {128}},
-    {"SSDEEP", "SSDEEP", {0}},
-    {"TLSH", "TLSH", {70}},
-};
-
-static bool all_hex(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isxdigit((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
-static bool hash_ok(const hash_rule *r, const char *s, size_t n)
-{
-    if (strcmp(r->name, "SSDEEP") == 0) {
-        if (n < 1 || n > 128)
-            return false;
-        for (size_t i = 0; i < n; i++) {
-            unsigned char c = (unsigned char)s[i];
-            if (!isalnum(c) && c != '/' && c != '+' && c != ':' && c != '.')
-                return false;
-        }
-        return true;
-    }
-    if (strcmp(r->name, "TLSH") == 0) {
-        if (n == 72 && s[0] == 'T' && s[1] == '1')
-            return all_hex(s + 2, 70);
-        return n == 70 && all_hex(s, n);
-    }
-    if (strcmp(r->name, "MD6") == 0)
-        return (n == 32 || n == 40 || n == 56 || n == 64 || n == 96 || n == 128) &&
-               all_hex(s, n);
-    return n == (size_t)r->hexlen[0] && all_hex(s, n);
-}
-
-static const hash_rule *find_rule(const char *key)
-{
-    char norm[32];
-    size_t j = 0;
-    for (const char *k = key; *k; k++) {
-        if (*k == '-')
-            continue;
-        if (j + 1 >= sizeof norm)
-            return NULL;
-        norm[j++] = (char)toupper((unsigned char)*k);
-    }
-    norm[j] = '\0';
-    for (size_t i = 0; i < sizeof hash_rules / sizeof hash_rules[0]; i++)
-        if (strcmp(hash_rules[i].name, norm) == 0)
-            return &hash_rules[i];
-    return NULL;
-}
-
-static int check_hash_lit(const kz_pat_cmp *c, const hash_rule *r, const kz_pat_lit *lit,
+static int check_hash_lit(const kz_pat_cmp *c, const char *algo, const kz_pat_lit *lit,
                           parse_error *e)
 {
-    if (lit->kind != KZ_LIT_STRING)
+    if (lit->kind != KZ_LIT_STRING || !kz_stix_hash_problem(algo, lit->str, lit->len))
         return 0;
-    if (hash_ok(r, lit->str, lit->len))
-        return 0;
-    parse_error_set(e, c->line, c->column, "'%.80s' is not a valid %s hash", lit->str,
-                    r->display);
+    parse_error_set(e, c->line, c->column, "'%.80s' is not a valid %s hash", lit->str, algo);
     return -1;
 }
 
@@ -116,7 +41,7 @@ static int check_cmp(const kz_pat_cmp *c, parse_error *e)
             under_hashes = true;
     if (!under_hashes)
         return 0;
-    const hash_rule *r = find_rule(p->steps[p->nsteps - 1].key);
+    const char *r = kz_stix_hash_algorithm(p->steps[p->nsteps - 1].key);
     if (!r)
         return 0; /* custom hash algorithm: any value */
     if (c->op == KZ_CMP_EQ || c->op == KZ_CMP_NE)
@@ -181,14 +106,14 @@ static int check_chain(const kz_pat_obs *o, const kz_pattern *p, parse_error *e)
 static int check_obs(const kz_pat_obs *o, bool chain_top, const kz_pattern *p, parse_error *e)
 {
     switch (o->kind) {
-    case KZ_OE_OBS: return check_cmp(o->cmp, e);
+    case KZ_OE_OBS:
+        return check_cmp(o->cmp, e);
     case KZ_OE_AND:
     case KZ_OE_OR:
     case KZ_OE_FOLLOWEDBY:
-        return check_obs(o->left, true, p, e) < 0 || check_obs(o->right, true, p, e) < 0
-                   ? -1
-                   : 0;
-    default: break;
+        return check_obs(o->left, true, p, e) < 0 || check_obs(o->right, true, p, e) < 0 ? -1 : 0;
+    default:
+        break;
     }
     if (o->kind == KZ_OE_REPEATS && o->repeats < 1) {
         parse_error_set(e, o->line, o->column, "REPEATS needs a positive integer, found %lld",

@@ -8,6 +8,8 @@
  * against the object itself, because the spec requires that they point at something there.
  */
 #include "values.h"
+#include "vocab.h"
+#include "vocab_sco.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -108,7 +110,7 @@ bool kz_check_ref(kz_vctx *c, const json_t *v, const char *const *types)
             size_t o = 0;
             for (int i = 0; types[i] && o + 40 < sizeof allowed; i++)
                 o += (size_t)snprintf(allowed + o, sizeof allowed - o, "%s%s", i ? ", " : "",
-                                      types[i][0] == '<' ? types[i] + 0 : types[i]);
+                                      types[i]);
             kz_v_error(c, "'%s' refers to a %s, but only %s may be referenced here", s, tname,
                        allowed);
             return false;
@@ -144,55 +146,6 @@ bool kz_is_base64(const char *s)
     return pad <= 2;
 }
 
-static bool all_hex(const char *s, size_t len)
-{
-    if (strlen(s) != len)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!isxdigit((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
-const char *kz_hash_value_problem(const char *algo, const char *value)
-{
-    static const struct {
-        const char *name;
-        size_t hexlen;
-        const char *msg;
-    } fixed[] = {
-        {"MD5", 32, "an MD5 hash must be 32 hex digits"},
-        {"SHA-1", 40, "a SHA-1 hash must be 40 hex digits"},
-        {"SHA-256", 64, "a SHA-256 hash must be 64 hex digits"},
-        {"SHA-512", 128, "a SHA-512 hash must be 128 hex digits"},
-        {"SHA3-256", 64, "a SHA3-256 hash must be 64 hex digits"},
-        {"SHA3-512", 128, "a SHA3-512 hash must be 128 hex digits"},
-    };
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        if (strcmp(algo, fixed[i].name) == 0)
-            return all_hex(value, fixed[i].hexlen) ? NULL : fixed[i].msg;
-    if (strcmp(algo, "SSDEEP") == 0) {
-        size_t n = strlen(value);
-        if (n < 1 || n > 128)
-            return "an SSDEEP hash must be 1 to 128 characters";
-        for (size_t i = 0; i < n; i++)
-            if (!(isalnum((unsigned char)value[i]) || strchr("/+:.", value[i])))
-                return "an SSDEEP hash may only hold a-z A-Z 0-9 / + : .";
-        return NULL;
-    }
-    if (strcmp(algo, "TLSH") == 0) {
-        size_t n = strlen(value);
-        if (n != 70 && !(n == 72 && strncmp(value, "T1", 2) == 0))
-            return "a TLSH hash must be 70 hex digits (or 72 with the 'T1' prefix)";
-        return NULL;
-    }
-    return NULL;
-}
-
-static const char *const known_hash_algos[] = {"MD5",      "SHA-1",    "SHA-256", "SHA-512",
-                                               "SHA3-256", "SHA3-512", "SSDEEP",  "TLSH",
-                                               NULL};
-
 void kz_check_hashes(kz_vctx *c, const json_t *v)
 {
     if (!json_is_object(v)) {
@@ -219,18 +172,19 @@ void kz_check_hashes(kz_vctx *c, const json_t *v)
         if (!json_is_string(h)) {
             kz_v_error(c, "a hash value must be a string");
         } else {
-            const char *problem = kz_hash_value_problem(algo, json_string_value(h));
+            const char *problem =
+                kz_stix_hash_problem(algo, json_string_value(h), json_string_length(h));
             if (problem)
                 kz_v_error(c, "%s", problem);
-            else if (!kz_str_in(algo, known_hash_algos)) {
-                for (int i = 0; known_hash_algos[i]; i++)
-                    if (strcasecmp(algo, known_hash_algos[i]) == 0 ||
-                        (strncasecmp(algo, "sha", 3) == 0 && strchr(known_hash_algos[i], '-') &&
-                         strlen(algo) + 1 == strlen(known_hash_algos[i]) &&
-                         strncasecmp(algo + 3, known_hash_algos[i] + 4, strlen(algo) - 3) == 0))
-                        kz_v_warn(c, "'%s' is not in hash-algorithm-ov; did you mean '%s'? "
-                                     "(names are case-sensitive)",
-                                  algo, known_hash_algos[i]);
+            else if (!kz_str_in(algo, kz_vocab_hash_algorithm)) {
+                /* A loosely written known name ("sha256") is a custom key to the spec, and
+                 * its value goes unchecked: say which name was probably meant. */
+                const char *meant = kz_stix_hash_algorithm(algo);
+                if (meant && kz_str_in(meant, kz_vocab_hash_algorithm))
+                    kz_v_warn(c,
+                              "'%s' is not in hash-algorithm-ov; did you mean '%s'? "
+                              "(names are case-sensitive)",
+                              algo, meant);
             }
         }
         kz_ptr_pop(&c->ptr);
@@ -470,9 +424,6 @@ void kz_check_granular_markings(kz_vctx *c, const json_t *v)
     }
 }
 
-static const char *const extension_type_enum[] = {
-    "new-sdo", "new-sco", "new-sro", "property-extension", "toplevel-property-extension", NULL};
-
 static const kz_ext_rules *find_ext(const char *name)
 {
     for (const kz_ext_rules *e = kz_sco_ext_rules; e->name; e++)
@@ -510,7 +461,8 @@ void kz_check_extensions(kz_vctx *c, const json_t *v)
             if (!et)
                 kz_v_error(c, "an extension that uses an extension-definition must have "
                               "extension_type");
-            else if (!json_is_string(et) || !kz_str_in(json_string_value(et), extension_type_enum))
+            else if (!json_is_string(et) ||
+                     !kz_str_in(json_string_value(et), kz_vocab_extension_type_enum))
                 kz_v_error_at(c, "extension_type",
                               "must be one of new-sdo, new-sco, new-sro, property-extension, "
                               "toplevel-property-extension");
@@ -534,8 +486,9 @@ void kz_check_extensions(kz_vctx *c, const json_t *v)
                     kz_v_error(c, "an extension must have at least one property");
                 if (strlen(key) < 3 || strlen(key) > 250)
                     kz_v_error(c, "custom extension names must be 3-250 characters");
-                kz_v_warn(c, "'%s' is neither an extension-definition id nor a predefined "
-                             "extension (custom extensions are deprecated in STIX 2.1)",
+                kz_v_warn(c,
+                          "'%s' is neither an extension-definition id nor a predefined "
+                          "extension (custom extensions are deprecated in STIX 2.1)",
                           key);
             }
             if (et)
@@ -549,8 +502,7 @@ void kz_check_extensions(kz_vctx *c, const json_t *v)
 
 void kz_check_custom_property_name(kz_vctx *c, const char *name, const json_t *v)
 {
-    static const char *const reserved[] = {"severity", "username", "phone_number", "action",
-                                           NULL};
+    static const char *const reserved[] = {"severity", "username", "phone_number", "action", NULL};
     size_t n = strlen(name);
     bool ok = n >= 3 && n <= 250;
     for (size_t i = 0; ok && i < n; i++) {

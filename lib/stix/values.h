@@ -17,8 +17,5 @@ void kz_check_props_multi(kz_vctx *c, const json_t *obj, const kz_prop_rule *con
                           size_t ntables, bool allow_custom);
 bool kz_is_base64(const char *s);
 bool kz_is_hex(const char *s);
-/* Check a hash value for a known algorithm name; returns NULL when fine (or the algorithm is
- * not one with a fixed format) or a static message. */
-const char *kz_hash_value_problem(const char *algo, const char *value);
 
 #endif
