@@ -22,7 +22,8 @@
 
 void cmd_engine_usage(void)
 {
-    printf("usage: kizuna engine match --indicators FILE [--now TIMESTAMP] [--stream] OBSERVATIONS...\n"
+    printf("usage: kizuna engine match --indicators FILE [--now TIMESTAMP] [--stream] "
+           "OBSERVATIONS...\n"
            "       kizuna engine stats --indicators FILE [--now TIMESTAMP]\n"
            "\n"
            "Compile STIX indicators (bundle, array or JSON lines) into the detection engine.\n"
@@ -44,7 +45,8 @@ static int print_hit(void *ctx, const kz_engine_hit *h)
     out *o = ctx;
     json_t *j = json_object();
     json_object_set_new(j, "observation", json_integer((json_int_t)h->observation));
-    const char *oid = h->observation < kz_obs_set_count(o->s) ? kz_obs_set_id(o->s, h->observation) : NULL;
+    const char *oid =
+        h->observation < kz_obs_set_count(o->s) ? kz_obs_set_id(o->s, h->observation) : NULL;
     if (oid)
         json_object_set_new(j, "observed_data", json_string(oid));
     json_object_set_new(j, "indicator", json_string(h->id));
@@ -60,7 +62,8 @@ static int print_hit(void *ctx, const kz_engine_hit *h)
         for (size_t i = 0; i < h->nbinding; i++) {
             json_t *e = json_object();
             json_object_set_new(e, "observation", json_integer((json_int_t)h->binding[i]));
-            const char *bid = h->binding[i] < kz_obs_set_count(o->s) ? kz_obs_set_id(o->s, h->binding[i]) : NULL;
+            const char *bid =
+                h->binding[i] < kz_obs_set_count(o->s) ? kz_obs_set_id(o->s, h->binding[i]) : NULL;
             if (bid)
                 json_object_set_new(e, "observed_data", json_string(bid));
             json_array_append_new(b, e);
@@ -75,31 +78,10 @@ static int print_hit(void *ctx, const kz_engine_hit *h)
     return 0;
 }
 
-typedef struct collect {
-    json_t *docs;
-    const char *file;
-    bool bad;
-} collect;
-
-static int on_doc(void *ctx, json_t *doc, int line)
-{
-    collect *c = ctx;
-    (void)line;
-    if (json_is_array(doc)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(doc, i, v) json_array_append(c->docs, v);
-    } else {
-        json_array_append(c->docs, doc);
-    }
-    return 0;
-}
-
 static int on_err(void *ctx, const kz_json_error *e)
 {
-    collect *c = ctx;
-    fprintf(stderr, "kizuna engine: %s:%d:%d: %s\n", c->file, e->line, e->column, e->text);
-    c->bad = true;
+    fprintf(stderr, "kizuna engine: %s:%d:%d: %s\n", (const char *)ctx, e->line, e->column,
+            e->text);
     return 0;
 }
 
@@ -119,8 +101,8 @@ static kz_engine *load_indicators(const char *file, int64_t now, bool quiet)
     long n = e ? kz_engine_load(e, buf, len, &d, err, sizeof err) : -1;
     free(buf);
     for (size_t i = 0; i < d.n && !quiet; i++)
-        fprintf(stderr, "kizuna engine: rejected %s: %s\n", d.v[i].object_id ? d.v[i].object_id : "?",
-                d.v[i].message);
+        fprintf(stderr, "kizuna engine: rejected %s: %s\n",
+                d.v[i].object_id ? d.v[i].object_id : "?", d.v[i].message);
     kz_diags_free(&d);
     if (n < 0) {
         fprintf(stderr, "kizuna engine: %s\n", e ? err : "out of memory");
@@ -177,22 +159,17 @@ int cmd_engine(int argc, char **argv)
         kz_engine_free(e);
         return 0;
     }
-    collect c = {json_array(), NULL, false};
-    for (; a < argc; a++) {
-        size_t len;
-        char *buf = kz_read_file(argv[a], &len);
-        if (!buf) {
+    json_t *docs = json_array();
+    bool bad = false;
+    for (; a < argc && !bad; a++) {
+        long n = kz_json_append_file(argv[a], docs, on_err, argv[a]);
+        if (n < 0)
             fprintf(stderr, "kizuna engine: cannot read %s\n", argv[a]);
-            c.bad = true;
-            break;
-        }
-        c.file = argv[a];
-        kz_json_each_document(buf, len, on_doc, on_err, &c);
-        free(buf);
+        bad = n != 0;
     }
     char err[256];
-    kz_obs_set *s = c.bad ? NULL : kz_obs_set_from_json(c.docs, 21, err, sizeof err);
-    if (!c.bad && !s)
+    kz_obs_set *s = bad ? NULL : kz_obs_set_from_json(docs, 21, err, sizeof err);
+    if (!bad && !s)
         fprintf(stderr, "kizuna engine: observations: %s\n", err);
     long hits = 0;
     int rc = 2;
@@ -217,7 +194,7 @@ int cmd_engine(int argc, char **argv)
             rc = 1;
     }
     kz_obs_set_free(s);
-    json_decref(c.docs);
+    json_decref(docs);
     kz_engine_free(e);
     return rc;
 }

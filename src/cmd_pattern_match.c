@@ -33,31 +33,10 @@ static void match_usage(void)
            "             3 the data cannot be evaluated against the pattern\n");
 }
 
-typedef struct collect {
-    json_t *docs;
-    const char *file;
-    bool bad;
-} collect;
-
-static int on_doc(void *ctx, json_t *doc, int line)
-{
-    collect *c = ctx;
-    (void)line;
-    if (json_is_array(doc)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(doc, i, v) json_array_append(c->docs, v);
-    } else {
-        json_array_append(c->docs, doc);
-    }
-    return 0;
-}
-
 static int on_err(void *ctx, const kz_json_error *e)
 {
-    collect *c = ctx;
-    fprintf(stderr, "kizuna pattern match: %s:%d:%d: %s\n", c->file, e->line, e->column, e->text);
-    c->bad = true;
+    fprintf(stderr, "kizuna pattern match: %s:%d:%d: %s\n", (const char *)ctx, e->line, e->column,
+            e->text);
     return 0;
 }
 
@@ -118,26 +97,19 @@ int cmd_pattern_match(int argc, char **argv)
         fprintf(stderr, "%d:%d: %s\n", line, col, msg);
         return 2;
     }
-    collect c = {json_array(), NULL, false};
+    json_t *docs = json_array();
     int rc = 0;
     for (int f = i + 1; f < argc && rc == 0; f++) {
-        size_t len;
-        char *buf = kz_read_file(argv[f], &len);
-        if (!buf) {
+        long n = kz_json_append_file(argv[f], docs, on_err, argv[f]);
+        if (n < 0)
             fprintf(stderr, "kizuna pattern match: %s: %s\n", argv[f], strerror(errno));
-            rc = 2;
-            break;
-        }
-        c.file = argv[f];
-        kz_json_each_document(buf, len, on_doc, on_err, &c);
-        free(buf);
-        if (c.bad)
+        if (n != 0)
             rc = 2;
     }
     kz_obs_set *s = NULL;
     char err[512] = "";
     if (rc == 0) {
-        s = kz_obs_set_from_json(c.docs, version, err, sizeof err);
+        s = kz_obs_set_from_json(docs, version, err, sizeof err);
         if (!s) {
             fprintf(stderr, "kizuna pattern match: cannot evaluate: %s\n", err);
             rc = 3;
@@ -163,7 +135,7 @@ int cmd_pattern_match(int argc, char **argv)
         free(b);
     }
     kz_obs_set_free(s);
-    json_decref(c.docs);
+    json_decref(docs);
     kz_pattern_free(p);
     return rc;
 }

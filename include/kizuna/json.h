@@ -32,8 +32,14 @@ typedef int (*kz_json_err_fn)(void *ctx, const kz_json_error *err);
 /* Read an input that holds either one JSON document (possibly spread over many lines) or
  * JSON lines (one document per line, blank lines ignored). Each document is passed to on_doc,
  * which borrows it. Returns 0, or the first non-zero callback result. */
-int kz_json_each_document(const char *buf, size_t len, kz_json_doc_fn on_doc,
-                          kz_json_err_fn on_err, void *ctx);
+int kz_json_each_document(const char *buf, size_t len, kz_json_doc_fn on_doc, kz_json_err_fn on_err,
+                          void *ctx);
+
+/* Read a file ("-" is stdin) that holds one document, JSON lines, or arrays of documents, and
+ * append every document to the array `into`, a top-level array contributing its elements.
+ * Each parse error is passed to on_err (JSON lines go on with the next line). Returns the
+ * number of parse errors, or -1 with errno set when the file cannot be read. */
+long kz_json_append_file(const char *path, json_t *into, kz_json_err_fn on_err, void *ctx);
 
 /* Append the RFC 8785 (JCS) canonical serialisation of v to out: keys sorted by UTF-16 code
  * units, no whitespace, ECMAScript number formatting, minimal string escaping.

@@ -30,8 +30,8 @@ static bool blank(const char *s, size_t n)
     return true;
 }
 
-int kz_json_each_document(const char *buf, size_t len, kz_json_doc_fn on_doc,
-                          kz_json_err_fn on_err, void *ctx)
+int kz_json_each_document(const char *buf, size_t len, kz_json_doc_fn on_doc, kz_json_err_fn on_err,
+                          void *ctx)
 {
     kz_json_error je;
     /* First, the whole input as one document. */
@@ -125,4 +125,41 @@ fail:;
         fclose(f);
     errno = e ? e : EIO;
     return NULL;
+}
+
+typedef struct append_ctx {
+    json_t *into;
+    kz_json_err_fn on_err;
+    void *ctx;
+    long errors;
+} append_ctx;
+
+static int append_doc(void *ctx, json_t *doc, int line)
+{
+    append_ctx *a = ctx;
+    (void)line;
+    if (json_is_array(doc))
+        json_array_extend(a->into, doc);
+    else
+        json_array_append(a->into, doc);
+    return 0;
+}
+
+static int append_err(void *ctx, const kz_json_error *e)
+{
+    append_ctx *a = ctx;
+    a->errors++;
+    return a->on_err ? a->on_err(a->ctx, e) : 0;
+}
+
+long kz_json_append_file(const char *path, json_t *into, kz_json_err_fn on_err, void *ctx)
+{
+    size_t len;
+    char *buf = kz_read_file(path, &len);
+    if (!buf)
+        return -1;
+    append_ctx a = {into, on_err, ctx, 0};
+    kz_json_each_document(buf, len, append_doc, append_err, &a);
+    free(buf);
+    return a.errors;
 }

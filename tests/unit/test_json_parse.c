@@ -15,6 +15,10 @@
 #define _XOPEN_SOURCE 700
 #include "kt.h"
 
+#include <unistd.h>
+
+#include <errno.h>
+
 #include <ftw.h>
 #include <kizuna/json.h>
 #include <stdint.h>
@@ -711,6 +715,39 @@ static void test_each_document(void)
     KT_CHECK(s.docs == 0 && s.errs == 1 && strstr(s.err_text, "empty input") != NULL);
 }
 
+static int count_err(void *ctx, const kz_json_error *e)
+{
+    (void)e;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* kz_json_append_file: documents appended in order, a top-level array contributing its
+ * elements, a bad JSON line reported and skipped, an unreadable file -1 with errno. */
+static void test_append_file(void)
+{
+    char path[] = "/tmp/kz-append-XXXXXX";
+    int fd = mkstemp(path);
+    KT_CHECK(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("{\"a\":1}\n[2,3]\nnot json\n\"four\"\n", f);
+    fclose(f);
+    json_t *into = json_array();
+    int errs = 0;
+    KT_CHECK(kz_json_append_file(path, into, count_err, &errs) == 1);
+    KT_CHECK(errs == 1);
+    KT_CHECK(json_array_size(into) == 4);
+    KT_CHECK(json_is_object(json_array_get(into, 0)));
+    KT_CHECK(json_integer_value(json_array_get(into, 2)) == 3);
+    KT_CHECK_STR(json_string_value(json_array_get(into, 3)), "four");
+    unlink(path);
+    errno = 0;
+    KT_CHECK(kz_json_append_file(path, into, NULL, NULL) == -1 && errno == ENOENT);
+    KT_CHECK(json_array_size(into) == 4);
+    json_decref(into);
+}
+
 KT_MAIN(KT(test_files_match_jansson), KT(test_generated_documents_match_jansson),
         KT(test_mutated_inputs_agree_with_jansson), KT(test_invalid_classes_agree_with_jansson),
-        KT(test_values), KT(test_error_positions), KT(test_depth_bound), KT(test_each_document))
+        KT(test_values), KT(test_error_positions), KT(test_depth_bound), KT(test_each_document),
+        KT(test_append_file))
