@@ -42,6 +42,11 @@ kz_stix_version kz_stix_object_version(const json_t *obj, kz_stix_version contex
  * Returns the number of errors found for this object (warnings not counted). */
 size_t kz_stix_validate_object(const json_t *obj, const kz_stix_opts *opts, kz_diags *d);
 
+/* Validate a bundle's own properties only (type, id, spec_version, that objects is a list),
+ * for callers that walk the objects themselves. Returns the number of errors. */
+size_t kz_stix_validate_bundle_envelope(const json_t *bundle, const kz_stix_opts *opts,
+                                        kz_diags *d);
+
 /* Validate a bundle's own properties and each object in it. */
 size_t kz_stix_validate_bundle(const json_t *bundle, const kz_stix_opts *opts, kz_diags *d);
 

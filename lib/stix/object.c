@@ -46,7 +46,10 @@ static void check_ms(kz_vctx *c, const json_t *v)
         kz_v_error(c, "must be precise to at least milliseconds (three fractional digits)");
 }
 
-#define END {NULL, 0, 0, NULL, NULL, 0, 0}
+#define END                                                                                        \
+    {                                                                                              \
+        NULL, 0, 0, NULL, NULL, 0, 0                                                               \
+    }
 
 static const kz_prop_rule common_sdo[] = {
     {"type", KZ_P_STRING, KZ_F_REQUIRED, NULL, NULL, 0, 0},
@@ -340,8 +343,8 @@ size_t kz_stix_validate_object(const json_t *obj, const kz_stix_opts *opts, kz_d
     c.id = json_string_value(json_object_get(obj, "id"));
     /* A forced version checks the object by that version's rules; a spec_version that
      * disagrees is then reported by check_spec_version. */
-    c.ver = opts->version != KZ_STIX_AUTO ? opts->version
-                                          : kz_stix_object_version(obj, KZ_STIX_AUTO);
+    c.ver =
+        opts->version != KZ_STIX_AUTO ? opts->version : kz_stix_object_version(obj, KZ_STIX_AUTO);
     validate_in(&c, obj);
     if (opts->interop && c.ver == KZ_STIX_21)
         kz_check_interop(&c, obj);
@@ -385,7 +388,24 @@ void kz_check_embedded_sco(kz_vctx *c, const json_t *sco, const json_t *scope)
     c->ptr = sub.ptr;
 }
 
-size_t kz_stix_validate_bundle(const json_t *bundle, const kz_stix_opts *opts, kz_diags *d)
+static void check_bundle_objects(kz_vctx *c, const json_t *v)
+{
+    if (!json_is_array(v))
+        kz_v_error(c, "objects must be a list");
+    else if (json_array_size(v) == 0)
+        kz_v_warn(c, "the bundle holds no objects");
+}
+
+/* The version a bundle's objects default to: a 2.0 bundle says so in spec_version. */
+static kz_stix_version bundle_version(const json_t *bundle, const kz_stix_opts *opts)
+{
+    const char *sv = json_string_value(json_object_get(bundle, "spec_version"));
+    return opts->version != KZ_STIX_AUTO    ? opts->version
+           : (sv && strcmp(sv, "2.0") == 0) ? KZ_STIX_20
+                                            : KZ_STIX_21;
+}
+
+size_t kz_stix_validate_bundle_envelope(const json_t *bundle, const kz_stix_opts *opts, kz_diags *d)
 {
     static const kz_stix_opts defaults = {.version = KZ_STIX_AUTO, .check_sco_ids = true};
     if (!opts)
@@ -398,14 +418,12 @@ size_t kz_stix_validate_bundle(const json_t *bundle, const kz_stix_opts *opts, k
     kz_ptr_init(&c.ptr);
     c.id = json_string_value(json_object_get(bundle, "id"));
     const char *sv = json_string_value(json_object_get(bundle, "spec_version"));
-    c.ver = opts->version != KZ_STIX_AUTO ? opts->version
-            : (sv && strcmp(sv, "2.0") == 0) ? KZ_STIX_20
-                                             : KZ_STIX_21;
+    c.ver = bundle_version(bundle, opts);
     static const kz_prop_rule bundle_props[] = {
         {"type", KZ_P_STRING, KZ_F_REQUIRED, NULL, NULL, 0, 0},
         {"id", KZ_P_STRING, KZ_F_REQUIRED, NULL, check_own_id, 0, 0},
         {"spec_version", KZ_P_STRING, KZ_F_REQ_20 | KZ_F_ONLY_20, NULL, NULL, 0, 0},
-        {"objects", KZ_P_LIST, 0, NULL, NULL, 0, 0},
+        {"objects", KZ_P_ANY, 0, NULL, check_bundle_objects, 0, 0},
         END,
     };
     kz_check_props(&c, bundle, bundle_props, true);
@@ -414,12 +432,20 @@ size_t kz_stix_validate_bundle(const json_t *bundle, const kz_stix_opts *opts, k
     if (sv && c.ver == KZ_STIX_21)
         kz_v_error_at(&c, "spec_version",
                       "STIX 2.1 bundles have no spec_version (each object carries its own)");
-    size_t errors = c.errors;
+    return c.errors;
+}
+
+size_t kz_stix_validate_bundle(const json_t *bundle, const kz_stix_opts *opts, kz_diags *d)
+{
+    static const kz_stix_opts defaults = {.version = KZ_STIX_AUTO, .check_sco_ids = true};
+    if (!opts)
+        opts = &defaults;
+    size_t errors = kz_stix_validate_bundle_envelope(bundle, opts, d);
     const json_t *objs = json_object_get(bundle, "objects");
     if (!json_is_array(objs))
         return errors;
     kz_stix_opts sub = *opts;
-    if (c.ver == KZ_STIX_20 && sub.version == KZ_STIX_AUTO)
+    if (bundle_version(bundle, opts) == KZ_STIX_20 && sub.version == KZ_STIX_AUTO)
         sub.version = KZ_STIX_20;
     size_t i;
     const json_t *o;
@@ -441,8 +467,8 @@ void kz_check_stix_pattern(kz_vctx *c, const json_t *pattern, kz_stix_version v)
     }
     int line = 0, col = 0;
     char msg[256];
-    kz_pattern *p = kz_pattern_parse(json_string_value(pattern), v == KZ_STIX_20 ? 20 : 21,
-                                     &line, &col, msg, sizeof msg);
+    kz_pattern *p = kz_pattern_parse(json_string_value(pattern), v == KZ_STIX_20 ? 20 : 21, &line,
+                                     &col, msg, sizeof msg);
     if (!p) {
         kz_v_error(c, "%d:%d: %s", line, col, msg);
         return;
