@@ -99,6 +99,9 @@ typedef struct kz_time {
 /* Parse a STIX timestamp: RFC 3339 with a mandatory uppercase 'T' and 'Z' (no offsets),
  * optional fraction of any length. On failure writes a reason into err (if given). */
 int kz_time_parse(const char *s, kz_time *t, char *err, size_t errlen);
+/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (m 1..12, d 1..31); the one
+ * calendar computation behind every timestamp parser in the tree. */
+int64_t kz_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* Order two instants: <0, 0, >0. */
 int kz_time_cmp(const kz_time *a, const kz_time *b);
 /* Format as RFC 3339 UTC with `frac_digits` (0..6) digits: buf needs 32 bytes. */

@@ -24,17 +24,20 @@ static int digits(const char *s, int n, int *out)
     return 0;
 }
 
-static bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static bool leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian), after Howard Hinnant's algorithm. */
-static int64_t days_from_civil(int y, int m, int d)
+/* After Howard Hinnant's days_from_civil. */
+int64_t kz_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
 }
 
 static int fail(char *err, size_t errlen, const char *msg)
@@ -94,7 +97,8 @@ int kz_time_parse(const char *s, kz_time *t, char *err, size_t errlen)
             return fail(err, errlen, "timestamps must be in UTC with a 'Z' suffix, not an offset");
         return fail(err, errlen, "timestamp must end with 'Z'");
     }
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + se;
+    int64_t secs = kz_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + (int64_t)h * 3600 +
+                   (int64_t)mi * 60 + se;
     t->us = secs * 1000000 + frac_us;
     t->frac_digits = fd > 9 ? 9 : fd;
     t->nanos_extra = extra;

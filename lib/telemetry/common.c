@@ -84,6 +84,27 @@ int kz_tel_parse_u64(const char *s, size_t n, uint64_t *v)
 }
 
 /* Seconds with an optional fraction ("12.5", "1300475167.096535") to microseconds. */
+/* An optional ".digits" at s[*i]: the fraction in microseconds (digits past the sixth are
+ * read and dropped); -1 for a '.' without digits. */
+static int parse_fraction(const char *s, size_t n, size_t *i, int64_t *frac)
+{
+    int digits = 0;
+    *frac = 0;
+    if (*i < n && s[*i] == '.') {
+        size_t fs = ++*i;
+        for (; *i < n && s[*i] >= '0' && s[*i] <= '9'; ++*i)
+            if (digits < 6) {
+                *frac = *frac * 10 + (s[*i] - '0');
+                digits++;
+            }
+        if (*i == fs)
+            return -1;
+    }
+    for (; digits < 6; digits++)
+        *frac *= 10;
+    return 0;
+}
+
 static int parse_seconds(const char *s, size_t n, int64_t *us)
 {
     size_t i = 0;
@@ -101,29 +122,13 @@ static int parse_seconds(const char *s, size_t n, int64_t *us)
     }
     if (i == int_start)
         return -1;
-    int64_t frac = 0;
-    int digits = 0;
-    if (i < n && s[i] == '.') {
-        i++;
-        size_t fs = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9') {
-            if (digits < 6) {
-                frac = frac * 10 + (s[i] - '0');
-                digits++;
-            }
-            i++;
-        }
-        if (i == fs)
-            return -1;
-    }
+    int64_t frac;
+    if (parse_fraction(s, n, &i, &frac) < 0)
+        return -1;
     if (i < n && (s[i] == 'e' || s[i] == 'E'))
         return -1; /* exponent notation: not what Zeek or EVE write */
     if (i != n)
         return -1;
-    while (digits < 6) {
-        frac *= 10;
-        digits++;
-    }
     int64_t v = sec * 1000000 + frac;
     *us = neg ? -v : v;
     return 0;
@@ -134,16 +139,6 @@ int kz_tel_parse_epoch(const char *s, size_t n, int64_t *us)
     if (n == 0 || (n == 1 && s[0] == '-') || s[0] == 'X')
         return 0;
     return parse_seconds(s, n, us) == 0 ? 1 : -1;
-}
-
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
 }
 
 static int digits_at(const char *s, size_t n, size_t at, size_t count, unsigned *v)
@@ -166,31 +161,15 @@ int kz_tel_parse_iso(const char *s, size_t n, int64_t *us)
     unsigned Y, M, D, h, mi, sec;
     if (digits_at(s, n, 0, 4, &Y) || n < 19 || s[4] != '-' || digits_at(s, n, 5, 2, &M) ||
         s[7] != '-' || digits_at(s, n, 8, 2, &D) || (s[10] != 'T' && s[10] != ' ') ||
-        digits_at(s, n, 11, 2, &h) || s[13] != ':' || digits_at(s, n, 14, 2, &mi) ||
-        s[16] != ':' || digits_at(s, n, 17, 2, &sec))
+        digits_at(s, n, 11, 2, &h) || s[13] != ':' || digits_at(s, n, 14, 2, &mi) || s[16] != ':' ||
+        digits_at(s, n, 17, 2, &sec))
         return -1;
     if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || sec > 60)
         return -1;
     size_t i = 19;
-    int64_t frac = 0;
-    int digits = 0;
-    if (i < n && s[i] == '.') {
-        i++;
-        size_t fs = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9') {
-            if (digits < 6) {
-                frac = frac * 10 + (s[i] - '0');
-                digits++;
-            }
-            i++;
-        }
-        if (i == fs)
-            return -1;
-    }
-    while (digits < 6) {
-        frac *= 10;
-        digits++;
-    }
+    int64_t frac;
+    if (parse_fraction(s, n, &i, &frac) < 0)
+        return -1;
     int64_t off = 0;
     if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
         i++;
@@ -211,7 +190,7 @@ int kz_tel_parse_iso(const char *s, size_t n, int64_t *us)
     }
     if (i != n)
         return -1;
-    int64_t days = days_from_civil(Y, M, D);
+    int64_t days = kz_days_from_civil(Y, M, D);
     int64_t t = days * 86400 + h * 3600 + mi * 60 + sec - off;
     *us = t * 1000000 + frac;
     return 1;
@@ -311,10 +290,10 @@ uint16_t kz_tel_dns_type_from_name(const char *s, size_t n)
     static const struct {
         const char *name;
         uint16_t v;
-    } types[] = {{"a", 1},     {"ns", 2},    {"cname", 5},  {"soa", 6},  {"ptr", 12},
-                 {"hinfo", 13}, {"mx", 15},  {"txt", 16},   {"aaaa", 28}, {"srv", 33},
+    } types[] = {{"a", 1},      {"ns", 2},   {"cname", 5},  {"soa", 6},     {"ptr", 12},
+                 {"hinfo", 13}, {"mx", 15},  {"txt", 16},   {"aaaa", 28},   {"srv", 33},
                  {"naptr", 35}, {"ds", 43},  {"rrsig", 46}, {"dnskey", 48}, {"svcb", 64},
-                 {"https", 65}, {"spf", 99}, {"any", 255},  {"*", 255},   {"caa", 257}};
+                 {"https", 65}, {"spf", 99}, {"any", 255},  {"*", 255},     {"caa", 257}};
     uint64_t v;
     if (kz_tel_parse_u64(s, n, &v) == 0)
         return v <= 65535 ? (uint16_t)v : 0;
@@ -329,11 +308,11 @@ kz_tel_kind kz_tel_kind_from_log(const char *s, size_t n)
     static const struct {
         const char *name;
         kz_tel_kind k;
-    } logs[] = {{"conn", KZ_TEL_CONN},   {"flow", KZ_TEL_CONN},     {"netflow", KZ_TEL_CONN},
-                {"dns", KZ_TEL_DNS},     {"http", KZ_TEL_HTTP},     {"ssl", KZ_TEL_TLS},
-                {"tls", KZ_TEL_TLS},     {"quic", KZ_TEL_TLS},      {"x509", KZ_TEL_X509},
-                {"files", KZ_TEL_FILE},  {"fileinfo", KZ_TEL_FILE}, {"smtp", KZ_TEL_SMTP},
-                {"email", KZ_TEL_SMTP},  {"notice", KZ_TEL_ALERT},  {"weird", KZ_TEL_ALERT},
+    } logs[] = {{"conn", KZ_TEL_CONN},  {"flow", KZ_TEL_CONN},     {"netflow", KZ_TEL_CONN},
+                {"dns", KZ_TEL_DNS},    {"http", KZ_TEL_HTTP},     {"ssl", KZ_TEL_TLS},
+                {"tls", KZ_TEL_TLS},    {"quic", KZ_TEL_TLS},      {"x509", KZ_TEL_X509},
+                {"files", KZ_TEL_FILE}, {"fileinfo", KZ_TEL_FILE}, {"smtp", KZ_TEL_SMTP},
+                {"email", KZ_TEL_SMTP}, {"notice", KZ_TEL_ALERT},  {"weird", KZ_TEL_ALERT},
                 {"alert", KZ_TEL_ALERT}};
     for (size_t i = 0; i < sizeof logs / sizeof logs[0]; i++)
         if (n == strlen(logs[i].name) && memcmp(s, logs[i].name, n) == 0)
@@ -361,8 +340,8 @@ int kz_tel_set_field(kz_tel_record *r, int id, const char *v, size_t n)
     switch (id) {
     case KZ_F_TS: {
         int64_t us;
-        int rc = (n >= 19 && v[4] == '-') ? kz_tel_parse_iso(v, n, &us)
-                                          : kz_tel_parse_epoch(v, n, &us);
+        int rc =
+            (n >= 19 && v[4] == '-') ? kz_tel_parse_iso(v, n, &us) : kz_tel_parse_epoch(v, n, &us);
         if (rc < 0)
             return KZ_TEL_R_BAD_TIME;
         if (rc > 0) {

@@ -46,6 +46,15 @@ static void test_time_order_and_format(void)
     KT_CHECK_STR(buf, "1970-01-01T00:00:00Z");
 }
 
+static void test_days_from_civil(void)
+{
+    KT_CHECK(kz_days_from_civil(1970, 1, 1) == 0);
+    KT_CHECK(kz_days_from_civil(1969, 12, 31) == -1);
+    KT_CHECK(kz_days_from_civil(2000, 3, 1) == 11017); /* after a century leap day */
+    KT_CHECK(kz_days_from_civil(2100, 3, 1) - kz_days_from_civil(2100, 2, 28) == 1);
+    KT_CHECK(kz_days_from_civil(1600, 1, 1) == -135140);
+}
+
 static void test_uuid(void)
 {
     kz_uuid u, ns;
@@ -118,4 +127,4 @@ static void test_diags_and_buf(void)
 }
 
 KT_MAIN(KT(test_time_parse_valid), KT(test_time_parse_invalid), KT(test_time_order_and_format),
-        KT(test_uuid), KT(test_ptr), KT(test_diags_and_buf))
+        KT(test_days_from_civil), KT(test_uuid), KT(test_ptr), KT(test_diags_and_buf))
