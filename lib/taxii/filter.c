@@ -250,7 +250,10 @@ int kz_taxii_filter_parse(const kz_taxii_param *params, size_t n, kz_taxii_endpo
             char *end = NULL;
             errno = 0;
             long long l = strtoll(v, &end, 10);
-            if (!*v || *end || errno || l <= 0 || v[0] == '+' || v[0] == ' ')
+            /* a positive number too large for long long is still a limit above the cap:
+             * capped like any other (strtoll gives LLONG_MAX), not an error */
+            if (!*v || *end || (errno && !(errno == ERANGE && l > 0)) || l <= 0 ||
+                v[0] == '+' || v[0] == ' ')
                 rc = bad(err, errlen, "limit: '%s' is not a positive integer", v);
             else if ((unsigned long long)l < f->limit)
                 f->limit = (size_t)l;

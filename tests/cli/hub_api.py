@@ -255,6 +255,8 @@ st, _, doc = alice.get(objs, params={"limit": "2", "next": p1["next"]})
 check(st == 400 and "another query" in doc["description"], "next bound to its query")
 st, _, doc = alice.get(coll + "manifest/", params={"limit": "1000"})
 check(st == 200 and len(doc["objects"]) == 3, "limit above cap is capped, not an error")
+st, _, doc = alice.get(coll + "manifest/", params={"limit": "9" * 40})
+check(st == 200 and len(doc["objects"]) == 3, "limit beyond 64 bits is capped, not an error")
 st, _, doc = alice.get(coll + "manifest/", params={"limit": "1", "match[version]": "all"})
 check(doc["more"] is True and len(doc["objects"]) == 1 and doc.get("next"),
       "manifest pages with more and next (as taxii2-client expects)")
