@@ -14,6 +14,7 @@
  *
  *   bench_engine [N=1000000] [RUNS=5]
  */
+#include "bench_util.h"
 #include <kizuna/engine.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -25,46 +26,8 @@
 /* Rates are per core: operations over the CPU time of the measuring thread (the machine is
  * shared, so wall time would mostly measure the other jobs); wall-clock rates are printed
  * next to them. */
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static double wrate[50];
 static double w0;
-
-static size_t rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, res = 0;
-    if (f) {
-        if (fscanf(f, "%lu %lu", &size, &res) != 2)
-            res = 0;
-        fclose(f);
-    }
-    return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static uint64_t rs = 88172645463325252ull;
 static uint64_t rnd64(void)
@@ -80,30 +43,6 @@ static int count_hit(void *ctx, const kz_engine_hit *h)
     (void)h;
     (*(size_t *)ctx)++;
     return 0;
-}
-
-static void machine(void)
-{
-    char line[256], model[256] = "?";
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "model name", 10) == 0) {
-            char *c = strchr(line, ':');
-            snprintf(model, sizeof model, "%s", c ? c + 2 : line);
-            model[strcspn(model, "\n")] = 0;
-            break;
-        }
-    if (f)
-        fclose(f);
-    double la[3] = {0};
-    f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%lf %lf %lf", &la[0], &la[1], &la[2]) != 3)
-            la[0] = 0;
-        fclose(f);
-    }
-    printf("machine: %s, %ld cores online, load average %.2f (other jobs share it)\n", model,
-           sysconf(_SC_NPROCESSORS_ONLN), la[0]);
 }
 
 typedef struct qset {
@@ -135,7 +74,7 @@ int main(int argc, char **argv)
         runs = 5;
     setvbuf(stdout, NULL, _IOLBF, 0);
     kz_init();
-    machine();
+    bench_machine();
     printf("indicators: %zu, runs per figure: %d (median)\n", N, runs);
     kz_engine_opts o = {.now_us = 1735689600000000ll};
     kz_engine *e = kz_engine_new(&o);
@@ -145,7 +84,7 @@ int main(int argc, char **argv)
          p_port = kz_engine_path(e, "network-traffic:dst_port"),
          p_dref = kz_engine_path(e, "network-traffic:dst_ref"), p_ja3 = kz_engine_path(e, "x-ja3:value");
     malloc_trim(0);
-    size_t rss0 = rss_bytes();
+    size_t rss0 = bench_rss_bytes();
 
     /* ---- compile ---- */
     kz_buf chunk, one, val;
@@ -161,18 +100,18 @@ int main(int argc, char **argv)
             kz_buf_append(&chunk, one.data, one.len);
             kz_buf_putc(&chunk, '\n');
         }
-        double a = now_s(), aw = wall_s();
+        double a = bench_thread_cpu_s(), aw = bench_wall_s();
         kz_engine_txn_load(t, chunk.data, chunk.len, NULL);
-        t_load += now_s() - a;
-        t_loadw += wall_s() - aw;
+        t_load += bench_thread_cpu_s() - a;
+        t_loadw += bench_wall_s() - aw;
     }
     char err[256];
-    double a = now_s(), aw = wall_s();
+    double a = bench_thread_cpu_s(), aw = bench_wall_s();
     long added = kz_engine_txn_commit(t, err, sizeof err);
-    double t_commit = now_s() - a, t_commitw = wall_s() - aw;
+    double t_commit = bench_thread_cpu_s() - a, t_commitw = bench_wall_s() - aw;
     kz_buf_free(&chunk);
     malloc_trim(0);
-    size_t rss1 = rss_bytes();
+    size_t rss1 = bench_rss_bytes();
     kz_engine_stats st;
     kz_engine_get_stats(e, &st);
     printf("compile: %ld indicators in %.2f s CPU, %.2f s wall (JSON+pattern parsing %.2f s, "
@@ -224,31 +163,31 @@ int main(int argc, char **argv)
     size_t found = 0;
     for (int r = 0; r < runs; r++) {
         const kz_engine_gen *g = kz_engine_acquire(e);
-        a = now_s();
-        w0 = wall_s();
+        a = bench_thread_cpu_s();
+        w0 = bench_wall_s();
         kz_engine_lookup_exact_batch(g, paths, vals, lens, Q, counts);
-        rate[r] = (double)Q / (now_s() - a);
-        wrate[r] = (double)Q / (wall_s() - w0);
+        rate[r] = (double)Q / (bench_thread_cpu_s() - a);
+        wrate[r] = (double)Q / (bench_wall_s() - w0);
         kz_engine_release(e, g);
     }
     found = 0;
     for (size_t i = 0; i < Q; i++)
         found += counts[i] > 0;
     printf("exact index probes: %.2f M/s per core (%.2f M/s wall) (%zu of %zu values found)\n",
-           median(rate, runs) / 1e6, median(wrate, runs) / 1e6, found, Q);
+           bench_median(rate, runs) / 1e6, bench_median(wrate, runs) / 1e6, found, Q);
     for (int r = 0; r < runs; r++) {
         size_t hits = 0;
         const kz_engine_gen *g = kz_engine_acquire(e);
-        a = now_s();
-        w0 = wall_s();
+        a = bench_thread_cpu_s();
+        w0 = bench_wall_s();
         kz_engine_match_batch(g, q.r, Q, count_hit, &hits, err, sizeof err);
-        rate[r] = (double)Q / (now_s() - a);
-        wrate[r] = (double)Q / (wall_s() - w0);
+        rate[r] = (double)Q / (bench_thread_cpu_s() - a);
+        wrate[r] = (double)Q / (bench_wall_s() - w0);
         kz_engine_release(e, g);
         found = hits;
     }
     printf("exact observations (full matcher, 1 field): %.2f M/s per core (%.2f M/s wall) (%zu hits)\n",
-           median(rate, runs) / 1e6, median(wrate, runs) / 1e6, found);
+           bench_median(rate, runs) / 1e6, bench_median(wrate, runs) / 1e6, found);
 
     /* suffix: www.<domain> of "domain and subdomains" indicators, and sub.<domain> of plain ones */
     q.alen = 0;
@@ -270,16 +209,16 @@ int main(int argc, char **argv)
     for (int r = 0; r < runs; r++) {
         size_t hits = 0;
         const kz_engine_gen *g = kz_engine_acquire(e);
-        a = now_s();
-        w0 = wall_s();
+        a = bench_thread_cpu_s();
+        w0 = bench_wall_s();
         kz_engine_match_batch(g, q.r, Q, count_hit, &hits, err, sizeof err);
-        rate[r] = (double)Q / (now_s() - a);
-        wrate[r] = (double)Q / (wall_s() - w0);
+        rate[r] = (double)Q / (bench_thread_cpu_s() - a);
+        wrate[r] = (double)Q / (bench_wall_s() - w0);
         kz_engine_release(e, g);
         found = hits;
     }
     printf("domain-suffix observations: %.2f M/s per core (%.2f M/s wall) (%zu hits)\n",
-           median(rate, runs) / 1e6, median(wrate, runs) / 1e6, found);
+           bench_median(rate, runs) / 1e6, bench_median(wrate, runs) / 1e6, found);
 
     /* mixed: DNS query, HTTP request, TLS handshake; 10% carry an indicator's value */
     q.alen = 0;
@@ -328,18 +267,18 @@ int main(int argc, char **argv)
     for (int r = 0; r < runs; r++) {
         size_t hits = 0;
         const kz_engine_gen *g = kz_engine_acquire(e);
-        a = now_s();
-        w0 = wall_s();
+        a = bench_thread_cpu_s();
+        w0 = bench_wall_s();
         long rc = kz_engine_match_batch(g, q.r, Q, count_hit, &hits, err, sizeof err);
-        rate[r] = (double)Q / (now_s() - a);
-        wrate[r] = (double)Q / (wall_s() - w0);
+        rate[r] = (double)Q / (bench_thread_cpu_s() - a);
+        wrate[r] = (double)Q / (bench_wall_s() - w0);
         kz_engine_release(e, g);
         if (rc < 0)
             printf("mixed: error %s\n", err);
         found = hits;
     }
     printf("mixed observations (DNS/HTTP/TLS, 4-6 fields): %.2f M/s per core (%.2f M/s wall) (%zu hits)\n",
-           median(rate, runs) / 1e6, median(wrate, runs) / 1e6, found);
+           bench_median(rate, runs) / 1e6, bench_median(wrate, runs) / 1e6, found);
 
     /* ---- incremental change of 1,000 ---- */
     double tadd[50], trem[50];
@@ -356,18 +295,18 @@ int main(int argc, char **argv)
             snprintf(idbuf[k], sizeof idbuf[k], "%.47s", id);
             ids[k] = idbuf[k];
         }
-        a = wall_s();
+        a = bench_wall_s();
         long n = kz_engine_load(e, b.data, b.len, NULL, err, sizeof err);
-        tadd[r] = wall_s() - a;
-        a = wall_s();
+        tadd[r] = bench_wall_s() - a;
+        a = bench_wall_s();
         long m = kz_engine_remove(e, ids, 1000, err, sizeof err);
-        trem[r] = wall_s() - a;
+        trem[r] = bench_wall_s() - a;
         if (n != 1000 || m != 1000)
             printf("incremental: added %ld removed %ld\n", n, m);
         kz_buf_free(&b);
     }
     printf("incremental (wall): 1,000 added in %.1f ms, 1,000 removed in %.1f ms (one generation each)\n",
-           median(tadd, runs) * 1e3, median(trem, runs) * 1e3);
+           bench_median(tadd, runs) * 1e3, bench_median(trem, runs) * 1e3);
     kz_buf_free(&one);
     kz_buf_free(&val);
     free(q.arena);

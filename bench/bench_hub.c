@@ -12,6 +12,7 @@
  * Prints medians and the machine (uname, CPUs). Run it through bench/bench_hub.sh, which
  * starts a hub on loopback. Talks only to URL.
  */
+#include "bench_util.h"
 #include <curl/curl.h>
 #include <kizuna/core.h>
 #include <pthread.h>
@@ -19,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 static const char *base, *userpwd, *coll;
@@ -137,21 +137,6 @@ static void *writer(void *arg)
 
 /* ---- reads ------------------------------------------------------------------------------ */
 
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double pct(double *v, size_t n, double p)
-{
-    if (!n)
-        return 0;
-    qsort(v, n, sizeof *v, cmp_d);
-    size_t i = (size_t)(p * (double)(n - 1) + 0.5);
-    return v[i];
-}
-
 static char (*positions)[64];
 static size_t npositions;
 static volatile int stop_flag;
@@ -215,10 +200,7 @@ int main(int argc, char **argv)
     int clients = argc > 5 ? atoi(argv[5]) : 64;
     int seconds = argc > 6 ? atoi(argv[6]) : 10;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    struct utsname u;
-    uname(&u);
-    printf("machine: %s %s %s, %ld CPUs\n", u.sysname, u.release, u.machine,
-           sysconf(_SC_NPROCESSORS_ONLN));
+    bench_machine();
 
     int64_t t0 = kz_time_now_us();
     pthread_t w[4];
@@ -272,8 +254,8 @@ int main(int argc, char **argv)
     memcpy(tail, page_ms + npositions - tenth, tenth * sizeof *tail);
     printf("read: %ld objects in %zu pages in %.2f s = %.0f objects/s (1 client); median page "
            "%.2f ms in the first tenth, %.2f ms in the last tenth\n",
-           seen, npositions, secs, (double)seen / secs, pct(head, tenth, 0.5),
-           pct(tail, tenth, 0.5));
+           seen, npositions, secs, (double)seen / secs, bench_percentile(head, tenth, 0.5),
+           bench_percentile(tail, tenth, 0.5));
 
     pthread_t *rt = calloc((size_t)clients, sizeof *rt);
     rstats *rs = calloc((size_t)clients, sizeof *rs);
@@ -299,8 +281,8 @@ int main(int argc, char **argv)
     }
     printf("concurrent: %d clients, %d s: %.0f pages/s, %.0f objects/s, page latency p50 %.2f "
            "ms, p99 %.2f ms\n",
-           clients, seconds, (double)nlat / seconds, (double)objs / seconds, pct(all, nlat, 0.5),
-           pct(all, nlat, 0.99));
+           clients, seconds, (double)nlat / seconds, (double)objs / seconds,
+           bench_percentile(all, nlat, 0.5), bench_percentile(all, nlat, 0.99));
     free(all);
     free(rs);
     free(rt);

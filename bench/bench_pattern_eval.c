@@ -8,45 +8,14 @@
  * observations per second (and milliseconds per whole-set match), and the machine.
  * Usage: bench_pattern_eval [OBSERVATIONS]   (default 5000)
  */
+#include "bench_util.h"
 #include <kizuna/json.h>
 #include <kizuna/pattern.h>
 #include <kizuna/pattern_match.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void machine(void)
-{
-    struct utsname u;
-    if (uname(&u) == 0)
-        printf("machine: %s %s %s\n", u.sysname, u.release, u.machine);
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof line, f)) {
-        if (strncmp(line, "model name", 10) == 0) {
-            char *c = strchr(line, ':');
-            printf("cpu: %s", c ? c + 2 : line);
-            break;
-        }
-    }
-    if (f)
-        fclose(f);
-}
 
 static json_t *gen_traffic(size_t n)
 {
@@ -95,9 +64,9 @@ static double time_match(const char *pattern, const kz_obs_set *s, int *result)
     kz_matcher *m = kz_matcher_new(p, err, sizeof err);
     double t[5];
     for (int r = 0; r < 5 && m; r++) {
-        double t0 = now_s();
+        double t0 = bench_wall_s();
         *result = kz_matcher_match(m, s, NULL, NULL, err, sizeof err);
-        t[r] = now_s() - t0;
+        t[r] = bench_wall_s() - t0;
     }
     if (m && *result < 0)
         printf("  error: %s\n", err);
@@ -105,8 +74,7 @@ static double time_match(const char *pattern, const kz_obs_set *s, int *result)
     kz_pattern_free(p);
     if (!m)
         return -1;
-    qsort(t, 5, sizeof t[0], cmp_double);
-    return t[2];
+    return bench_median(t, 5);
 }
 
 static void report(const char *label, const char *pattern, const kz_obs_set *s)
@@ -127,14 +95,14 @@ int main(int argc, char **argv)
     size_t n = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 5000;
     if (n < 10)
         n = 10;
-    machine();
+    bench_machine();
     printf("observations per set: %zu; median of 5 runs\n\n", n);
     char err[256];
 
     json_t *docs = gen_traffic(n);
-    double t0 = now_s();
+    double t0 = bench_wall_s();
     kz_obs_set *s = kz_obs_set_from_json(docs, 20, err, sizeof err);
-    double load = now_s() - t0;
+    double load = bench_wall_s() - t0;
     if (!s) {
         printf("load failed: %s\n", err);
         return 1;
@@ -171,15 +139,14 @@ int main(int argc, char **argv)
         size_t hits = 0;
         for (int r = 0; r < 5 && m; r++) {
             hits = 0;
-            double a = now_s();
+            double a = bench_wall_s();
             for (size_t i = 0; i < n; i++)
                 hits += kz_matcher_match_observation(m, 0, s, i, err, sizeof err) == 1;
-            t[r] = now_s() - a;
+            t[r] = bench_wall_s() - a;
         }
         if (m) {
-            qsort(t, 5, sizeof t[0], cmp_double);
             printf("%-10s %9.0f obs/s  (kz_matcher_match_observation, %zu hits)\n", "one-obs",
-                   n / t[2], hits);
+                   n / bench_median(t, 5), hits);
         }
         kz_matcher_free(m);
         kz_pattern_free(p);

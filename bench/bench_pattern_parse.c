@@ -5,43 +5,12 @@
  * runs in patterns per second and MB/s, and the machine it ran on.
  * Usage: bench_pattern_parse [PATTERNS_PER_RUN]   (default 200000)
  */
+#include "bench_util.h"
 #include <kizuna/pattern.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void machine(void)
-{
-    struct utsname u;
-    if (uname(&u) == 0)
-        printf("machine: %s %s %s\n", u.sysname, u.release, u.machine);
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof line, f)) {
-        if (strncmp(line, "model name", 10) == 0) {
-            char *c = strchr(line, ':');
-            printf("cpu: %s", c ? c + 2 : line);
-            break;
-        }
-    }
-    if (f)
-        fclose(f);
-}
 
 /* One pattern of the mix; i selects the shape (3 simple : 1 complex). */
 static void gen(unsigned i, kz_buf *b)
@@ -105,7 +74,7 @@ int main(int argc, char **argv)
     kz_buf_free(&b);
     double runs[5];
     for (int r = 0; r < 5; r++) {
-        double t0 = now_s();
+        double t0 = bench_wall_s();
         for (unsigned i = 0; i < n; i++) {
             kz_pattern *p = kz_pattern_parse(pats[i], 21, NULL, NULL, NULL, 0);
             if (!p) {
@@ -114,11 +83,10 @@ int main(int argc, char **argv)
             }
             kz_pattern_free(p);
         }
-        runs[r] = now_s() - t0;
+        runs[r] = bench_wall_s() - t0;
     }
-    qsort(runs, 5, sizeof runs[0], cmp_double);
-    double med = runs[2];
-    machine();
+    double med = bench_median(runs, 5);
+    bench_machine();
     printf("patterns: %u per run (%.1f bytes average; 5/8 simple, 3/8 complex)\n", n,
            (double)bytes / n);
     printf("parse+free: median of 5 runs %.3f s = %.0f patterns/s, %.1f MB/s\n", med,

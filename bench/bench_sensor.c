@@ -13,6 +13,7 @@
  * Rates are per core: work over the CPU time of this (single) thread, median of 5 passes;
  * wall-clock rates in brackets. Not a test: it checks nothing but that hits were found.
  */
+#include "bench_util.h"
 #include <kizuna/engine.h>
 #include <kizuna/sensor.h>
 #include <kizuna/telemetry.h>
@@ -27,68 +28,6 @@
 #include <unistd.h>
 
 #define RUNS 5
-
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static size_t rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, res = 0;
-    if (f) {
-        if (fscanf(f, "%lu %lu", &size, &res) != 2)
-            res = 0;
-        fclose(f);
-    }
-    return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void machine(void)
-{
-    char line[256], model[256] = "?";
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "model name", 10) == 0) {
-            char *c = strchr(line, ':');
-            snprintf(model, sizeof model, "%s", c ? c + 2 : line);
-            model[strcspn(model, "\n")] = 0;
-            break;
-        }
-    if (f)
-        fclose(f);
-    double la = 0;
-    f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%lf", &la) != 1)
-            la = 0;
-        fclose(f);
-    }
-    printf("machine: %s, %ld cores online, load average %.2f\n", model,
-           sysconf(_SC_NPROCESSORS_ONLN), la);
-}
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -189,7 +128,7 @@ static void bench_text(const char *what, text *files, size_t nfiles, bool eve, p
         while (c < 0.4 || done < 200000) {
             for (size_t f = 0; f < nfiles; f++)
                 memcpy(files[f].work, files[f].data, files[f].len);
-            double c0 = cpu_s(), w0 = wall_s();
+            double c0 = bench_thread_cpu_s(), w0 = bench_wall_s();
             for (size_t f = 0; f < nfiles; f++) {
                 kz_tel_zeek *z = eve ? NULL : kz_tel_zeek_new("bench", &sink);
                 kz_tel_eve *e = eve ? kz_tel_eve_new("bench", &sink) : NULL;
@@ -206,8 +145,8 @@ static void bench_text(const char *what, text *files, size_t nfiles, bool eve, p
                 kz_tel_zeek_free(z);
                 kz_tel_eve_free(e);
             }
-            c += cpu_s() - c0;
-            w += wall_s() - w0;
+            c += bench_thread_cpu_s() - c0;
+            w += bench_wall_s() - w0;
             done += lines;
             donebytes += bytes;
         }
@@ -219,7 +158,8 @@ static void bench_text(const char *what, text *files, size_t nfiles, bool eve, p
     }
     printf("%-9s %6.2f M lines/s per core [%5.2f M wall], %6.0f MB/s; last pass %llu records, "
            "%llu hits\n",
-           what, median(rate, RUNS) / 1e6, median(wrate, RUNS) / 1e6, median(mb, RUNS),
+           what, bench_median(rate, RUNS) / 1e6, bench_median(wrate, RUNS) / 1e6,
+           bench_median(mb, RUNS),
            (unsigned long long)recs, (unsigned long long)hits);
 }
 
@@ -277,12 +217,12 @@ static void bench_pcap(const char *path, pipe_ctx *p)
         uint64_t done = 0, bits = 0;
         while (c < 0.4 || done < 200000) {
             kz_tel_pcap *dec = kz_tel_pcap_new("bench", &sink, NULL);
-            double c0 = cpu_s(), w0 = wall_s();
+            double c0 = bench_thread_cpu_s(), w0 = bench_wall_s();
             for (size_t i = 0; i < n; i++)
                 kz_tel_pcap_packet(dec, dlt, v[i].data, v[i].caplen, v[i].wirelen, v[i].ts);
             kz_tel_pcap_flush(dec);
-            c += cpu_s() - c0;
-            w += wall_s() - w0;
+            c += bench_thread_cpu_s() - c0;
+            w += bench_wall_s() - w0;
             kz_tel_pcap_free(dec);
             done += n;
             bits += wire * 8;
@@ -295,7 +235,7 @@ static void bench_pcap(const char *path, pipe_ctx *p)
     }
     printf("pcap      %6.2f Gbit/s per core [%5.2f wall], %5.2f M packets/s (mean %.0f bytes "
            "per packet); last pass %llu records, %llu hits\n",
-           median(gbit, RUNS), median(wgbit, RUNS), median(pps, RUNS) / 1e6,
+           bench_median(gbit, RUNS), bench_median(wgbit, RUNS), bench_median(pps, RUNS) / 1e6,
            n ? (double)wire / (double)n : 0.0, (unsigned long long)recs,
            (unsigned long long)hits);
     for (size_t i = 0; i < n; i++)
@@ -319,15 +259,15 @@ int main(int argc, char **argv)
     else if (sg && strcmp(sg, "nostream") == 0)
         stage = 3;
     const char *feed = argv[2], *dir = argv[3];
-    machine();
+    bench_machine();
     kz_engine_opts o = {0};
     kz_time t0;
     kz_time_parse("2026-01-15T12:00:00Z", &t0, NULL, 0); /* gen telemetry's default start */
     o.now_us = t0.us;
     kz_engine *e = kz_engine_new(&o);
     malloc_trim(0);
-    size_t rss0 = rss_bytes();
-    double c0 = cpu_s(), w0 = wall_s();
+    size_t rss0 = bench_rss_bytes();
+    double c0 = bench_thread_cpu_s(), w0 = bench_wall_s();
     kz_engine_txn *t = kz_engine_txn_begin(e);
     kz_buf chunk, one;
     kz_buf_init(&chunk);
@@ -351,12 +291,12 @@ int main(int argc, char **argv)
     kz_buf_free(&chunk);
     kz_buf_free(&one);
     malloc_trim(0);
-    size_t rss1 = rss_bytes();
+    size_t rss1 = bench_rss_bytes();
     kz_engine_stats st;
     kz_engine_get_stats(e, &st);
     printf("indicators: %zu synthetic + the feed %s: %ld loaded, %zu live, in %.1f s CPU "
            "(%.1f s wall); engine resident memory %.0f MB\n",
-           N, feed, added, st.live, cpu_s() - c0, wall_s() - w0,
+           N, feed, added, st.live, bench_thread_cpu_s() - c0, bench_wall_s() - w0,
            (double)(rss1 - rss0) / 1e6);
 
     pipe_ctx p = {0};
@@ -396,7 +336,7 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("peak RSS: %.0f MB (engine + inputs held in memory); now %.0f MB\n",
-           (double)ru.ru_maxrss / 1024, (double)rss_bytes() / 1e6);
+           (double)ru.ru_maxrss / 1024, (double)bench_rss_bytes() / 1e6);
     for (int i = 0; i < 5; i++) {
         free(z[i].data);
         free(z[i].work);

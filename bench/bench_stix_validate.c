@@ -8,47 +8,12 @@
  * figures are the median of N runs (default 7) in MB/s and objects/s on one core. Parsing
  * alone is also timed, to show how the cost splits between JSON and the rules.
  */
+#include "bench_util.h"
 #include <kizuna/stix.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <time.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void machine(void)
-{
-    struct utsname u;
-    uname(&u);
-    char model[256] = "unknown CPU";
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (f) {
-        char line[512];
-        while (fgets(line, sizeof line, f))
-            if (strncmp(line, "model name", 10) == 0) {
-                char *p = strchr(line, ':');
-                if (p) {
-                    snprintf(model, sizeof model, "%s", p + 2);
-                    model[strcspn(model, "\n")] = 0;
-                }
-                break;
-            }
-        fclose(f);
-    }
-    printf("machine: %s %s, %s\n", u.sysname, u.machine, model);
-}
 
 int main(int argc, char **argv)
 {
@@ -82,13 +47,13 @@ int main(int argc, char **argv)
     size_t objects = 0, errors = 0;
     for (int r = 0; r < runs; r++) {
         objects = errors = 0;
-        double t0 = now();
+        double t0 = bench_wall_s();
         for (int i = 0; i < nfiles; i++) {
             json_t *doc = kz_json_parse(bufs[i], lens[i], NULL);
             json_decref(doc);
         }
-        tp[r] = now() - t0;
-        t0 = now();
+        tp[r] = bench_wall_s() - t0;
+        t0 = bench_wall_s();
         for (int i = 0; i < nfiles; i++) {
             json_t *doc = kz_json_parse(bufs[i], lens[i], NULL);
             kz_diags d;
@@ -99,12 +64,12 @@ int main(int argc, char **argv)
             kz_diags_free(&d);
             json_decref(doc);
         }
-        tv[r] = now() - t0;
+        tv[r] = bench_wall_s() - t0;
     }
-    qsort(tv, (size_t)runs, sizeof *tv, cmp_double);
-    qsort(tp, (size_t)runs, sizeof *tp, cmp_double);
-    double mv = tv[runs / 2], mp = tp[runs / 2];
-    machine();
+    /* p = 0.5 picks tv[runs / 2], the upper middle for an even number of runs */
+    double mv = bench_percentile(tv, (size_t)runs, 0.5);
+    double mp = bench_percentile(tp, (size_t)runs, 0.5);
+    bench_machine();
     printf("input: %d files, %.2f MB, %zu objects, %zu errors\n", nfiles, total / 1e6, objects,
            errors);
     printf("parse+validate: median %.1f ms over %d runs = %.1f MB/s, %.0f objects/s\n",

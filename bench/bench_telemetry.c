@@ -10,6 +10,7 @@
  * $TMPDIR (default /tmp) and are removed at the end. Prints the machine and peak RSS.
  * Usage: bench_telemetry [LINES]   (default 1000000; pcap uses LINES/4 packets)
  */
+#include "bench_util.h"
 #include <jansson.h>
 #include <kizuna/telemetry.h>
 #include <pcap/pcap.h>
@@ -18,50 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
-
-/* CPU time of this (single-threaded) process: the figure is per core even when the
- * machine is shared, which wall time on a busy 2-CPU VM is not. Wall time is printed too. */
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void machine(void)
-{
-    struct utsname u;
-    if (uname(&u) == 0)
-        printf("machine: %s %s %s, %ld CPUs online\n", u.sysname, u.release, u.machine,
-               sysconf(_SC_NPROCESSORS_ONLN));
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof line, f)) {
-        if (strncmp(line, "model name", 10) == 0) {
-            char *c = strchr(line, ':');
-            printf("cpu: %s", c ? c + 2 : line);
-            break;
-        }
-    }
-    if (f)
-        fclose(f);
-}
 
 static uint64_t seen, strbytes;
 
@@ -376,7 +335,7 @@ typedef int (*line_fn)(void *dec, char *line, size_t len);
  * fresh copy, made by the caller before the clocks start. */
 static double run_lines(const text *t, char *work, void *dec, line_fn fn)
 {
-    double t0 = now_s();
+    double t0 = bench_process_cpu_s();
     char *p = work, *end = work + t->len;
     while (p < end) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -384,7 +343,7 @@ static double run_lines(const text *t, char *work, void *dec, line_fn fn)
         fn(dec, p, n);
         p += n + 1;
     }
-    return now_s() - t0;
+    return bench_process_cpu_s() - t0;
 }
 
 static int zl(void *d, char *l, size_t n)
@@ -394,12 +353,6 @@ static int zl(void *d, char *l, size_t n)
 static int el(void *d, char *l, size_t n)
 {
     return kz_tel_eve_line(d, l, n);
-}
-
-static double median(double *v)
-{
-    qsort(v, 5, sizeof v[0], cmp_double);
-    return v[2];
 }
 
 static void write_file(const char *path, const text *t)
@@ -423,7 +376,7 @@ static void bench_text(const char *label, const text *t, bool eve, const char *p
     for (int r = 0; r < 5; r++) {
         seen = 0;
         memcpy(work, t->buf, t->len);
-        double w0 = wall_s();
+        double w0 = bench_wall_s();
         if (eve) {
             kz_tel_eve *e = kz_tel_eve_new("bench", &sink);
             mem[r] = run_lines(t, work, e, el);
@@ -434,8 +387,8 @@ static void bench_text(const char *label, const text *t, bool eve, const char *p
             kz_tel_zeek_free(z);
         }
         rec = seen;
-        wall[r] = wall_s() - w0;
-        double t0 = now_s();
+        wall[r] = bench_wall_s() - w0;
+        double t0 = bench_process_cpu_s();
         char err[256];
         if (eve) {
             kz_tel_eve *e = kz_tel_eve_new(path, &sink);
@@ -446,10 +399,10 @@ static void bench_text(const char *label, const text *t, bool eve, const char *p
             kz_tel_zeek_file(z, path, err, sizeof err);
             kz_tel_zeek_free(z);
         }
-        file[r] = now_s() - t0;
+        file[r] = bench_process_cpu_s() - t0;
     }
     free(work);
-    double m = median(mem), f = median(file), w = median(wall);
+    double m = bench_median(mem, 5), f = bench_median(file, 5), w = bench_median(wall, 5);
     printf("%-10s %9zu lines %6.1f MB  decode %5.2f M lines/s (%4.0f MB/s, wall %5.2f)   "
            "file %5.2f M lines/s   records %llu, malformed %llu\n",
            label, t->lines, (double)t->len / 1e6, (double)t->lines / m / 1e6,
@@ -466,7 +419,7 @@ static void bench_jansson(const text *t)
     double v[5];
     for (int r = 0; r < 5; r++) {
         uint64_t got = 0;
-        double t0 = now_s();
+        double t0 = bench_process_cpu_s();
         const char *p = t->buf, *end = t->buf + t->len;
         while (p < end) {
             const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -488,10 +441,10 @@ static void bench_jansson(const text *t)
             }
             p += n + 1;
         }
-        v[r] = now_s() - t0;
+        v[r] = bench_process_cpu_s() - t0;
         strbytes += got;
     }
-    double m = median(v);
+    double m = bench_median(v, 5);
     printf("%-10s %9zu lines %6.1f MB  jansson DOM per line, for comparison: %5.2f M lines/s\n",
            "eve-dom", t->lines, (double)t->len / 1e6, (double)t->lines / m / 1e6);
 }
@@ -578,14 +531,14 @@ static void bench_pcap(size_t packets, const char *path)
         seen = 0;
         kz_tel_pcap *p = kz_tel_pcap_new(path, &sink, NULL);
         char err[256];
-        double t0 = now_s(), w0 = wall_s();
+        double t0 = bench_process_cpu_s(), w0 = bench_wall_s();
         kz_tel_pcap_file(p, path, err, sizeof err);
-        v[r] = now_s() - t0;
-        wl[r] = wall_s() - w0;
+        v[r] = bench_process_cpu_s() - t0;
+        wl[r] = bench_wall_s() - w0;
         rec = seen;
         kz_tel_pcap_free(p);
     }
-    double m = median(v), w = median(wl);
+    double m = bench_median(v, 5), w = bench_median(wl, 5);
     printf("%-10s %9zu pkts  %6.1f MB  file   %5.2f Gbit/s (%4.2f M pkt/s, wall %5.2f Gbit/s)"
            "   records %llu\n",
            "pcap", packets, (double)wire / 1e6, (double)wire * 8 / m / 1e9,
@@ -597,7 +550,7 @@ int main(int argc, char **argv)
     size_t n = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 1000000;
     if (n < 1000)
         n = 1000;
-    machine();
+    bench_machine();
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     char zp[512], jp[512], ep[512], pp[512];
     snprintf(zp, sizeof zp, "%s/kz-bench-%d-conn.log", tmp, (int)getpid());
