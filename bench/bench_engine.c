@@ -45,6 +45,14 @@ static int count_hit(void *ctx, const kz_engine_hit *h)
     return 0;
 }
 
+/* BENCH_ONLY=exact,probes,suffix,mixed,incremental limits the figures measured (for
+ * profiling one phase); unset, all are. */
+static int runs_for(const char *phase, int runs)
+{
+    const char *only = getenv("BENCH_ONLY");
+    return !only || strstr(only, phase) ? runs : 0;
+}
+
 typedef struct qset {
     kz_engine_record *r;
     kz_engine_field *f;
@@ -161,7 +169,7 @@ int main(int argc, char **argv)
     }
     double rate[50];
     size_t found = 0;
-    for (int r = 0; r < runs; r++) {
+    for (int r = 0; r < runs_for("probes", runs); r++) {
         const kz_engine_gen *g = kz_engine_acquire(e);
         a = bench_thread_cpu_s();
         w0 = bench_wall_s();
@@ -173,9 +181,10 @@ int main(int argc, char **argv)
     found = 0;
     for (size_t i = 0; i < Q; i++)
         found += counts[i] > 0;
+    if (runs_for("probes", runs))
     printf("exact index probes: %.2f M/s per core (%.2f M/s wall) (%zu of %zu values found)\n",
            bench_median(rate, runs) / 1e6, bench_median(wrate, runs) / 1e6, found, Q);
-    for (int r = 0; r < runs; r++) {
+    for (int r = 0; r < runs_for("exact", runs); r++) {
         size_t hits = 0;
         const kz_engine_gen *g = kz_engine_acquire(e);
         a = bench_thread_cpu_s();
@@ -186,6 +195,7 @@ int main(int argc, char **argv)
         kz_engine_release(e, g);
         found = hits;
     }
+    if (runs_for("exact", runs))
     printf("exact observations (full matcher, 1 field): %.2f M/s per core (%.2f M/s wall) (%zu hits)\n",
            bench_median(rate, runs) / 1e6, bench_median(wrate, runs) / 1e6, found);
 
@@ -206,7 +216,7 @@ int main(int argc, char **argv)
         q.r[nq] = (kz_engine_record){0, 0, 1, &q.types[nq * 8], 1, &q.f[nq * 8], 1};
         nq++;
     }
-    for (int r = 0; r < runs; r++) {
+    for (int r = 0; r < runs_for("suffix", runs); r++) {
         size_t hits = 0;
         const kz_engine_gen *g = kz_engine_acquire(e);
         a = bench_thread_cpu_s();
@@ -217,6 +227,7 @@ int main(int argc, char **argv)
         kz_engine_release(e, g);
         found = hits;
     }
+    if (runs_for("suffix", runs))
     printf("domain-suffix observations: %.2f M/s per core (%.2f M/s wall) (%zu hits)\n",
            bench_median(rate, runs) / 1e6, bench_median(wrate, runs) / 1e6, found);
 
@@ -264,7 +275,7 @@ int main(int argc, char **argv)
         f[nf++] = (kz_engine_field){(uint16_t)(nt - 1), KZ_EF_STR, (uint32_t)p_dom, v, (uint32_t)strlen(v), 0};
         q.r[nq] = (kz_engine_record){0, 0, 1, ty, nt, f, nf};
     }
-    for (int r = 0; r < runs; r++) {
+    for (int r = 0; r < runs_for("mixed", runs); r++) {
         size_t hits = 0;
         const kz_engine_gen *g = kz_engine_acquire(e);
         a = bench_thread_cpu_s();
@@ -277,12 +288,13 @@ int main(int argc, char **argv)
             printf("mixed: error %s\n", err);
         found = hits;
     }
+    if (runs_for("mixed", runs))
     printf("mixed observations (DNS/HTTP/TLS, 4-6 fields): %.2f M/s per core (%.2f M/s wall) (%zu hits)\n",
            bench_median(rate, runs) / 1e6, bench_median(wrate, runs) / 1e6, found);
 
     /* ---- incremental change of 1,000 ---- */
     double tadd[50], trem[50];
-    for (int r = 0; r < runs; r++) {
+    for (int r = 0; r < runs_for("incremental", runs); r++) {
         kz_buf b;
         kz_buf_init(&b);
         const char *ids[1000];
@@ -305,6 +317,7 @@ int main(int argc, char **argv)
             printf("incremental: added %ld removed %ld\n", n, m);
         kz_buf_free(&b);
     }
+    if (runs_for("incremental", runs))
     printf("incremental (wall): 1,000 added in %.1f ms, 1,000 removed in %.1f ms (one generation each)\n",
            bench_median(tadd, runs) * 1e3, bench_median(trem, runs) * 1e3);
     kz_buf_free(&one);

@@ -150,7 +150,7 @@ static void stats_of(kz_engine *e, const kz_engine_gen *g)
         st->simple += s->nsimple;
         st->multi += s->nmulti;
         st->type_scan += s->ntype;
-        st->index_keys += s->nposts;
+        st->index_keys += s->nposts + s->nskeys;
         st->index_bytes += s->bytes;
     }
     if (g->base && g->ndead) {
@@ -159,10 +159,10 @@ static void stats_of(kz_engine *e, const kz_engine_gen *g)
             for (uint64_t m = g->dead[w]; m; m &= m - 1) {
                 size_t r = w * 64 + (size_t)__builtin_ctzll(m);
                 st->live--;
-                if (b->recs[r].key != UINT32_MAX) {
+                if (kz_e_seg_shape(b, r) >= 0) {
                     st->simple--;
                 } else {
-                    const kz_ecplx *c = b->cplx[b->recs[r].cplx];
+                    const kz_ecplx *c = kz_e_seg_cplx(b, r);
                     st->multi -= c->multi;
                 }
             }
@@ -651,9 +651,9 @@ static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
                     x = &e->ids[k];
         int64_t cur = INT64_MIN;
         if (bi >= 0)
-            cur = base->recs[bi].modified;
+            cur = kz_e_seg_modified(base, (size_t)bi);
         if (di >= 0)
-            cur = delta->recs[di].modified;
+            cur = kz_e_seg_modified(delta, (size_t)di);
         if (x && x->state && x->modified > cur)
             cur = x->modified;
         bool live = bi >= 0 || di >= 0;
@@ -684,6 +684,7 @@ static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
             if (x)
                 x->state = 0;
             kz_esrc *s = &adds[nadds++];
+            memset(s, 0, sizeof *s);
             memcpy(s->uuid, o->uuid, 16);
             s->modified = o->modified;
             s->ctx = o->ctx;

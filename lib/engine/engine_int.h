@@ -24,6 +24,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pattern/eval_internal.h" /* read-only use of a loaded observation's objects */
 
@@ -43,8 +44,7 @@
 #define KZ_E_AUX_S_EXACT 0x7ffffff0u
 #define KZ_E_AUX_S_SUFFIX 0x7ffffff1u
 #define KZ_E_AUX_S_CIDR 0x7ffffff2u
-/* rec.cplx of an index-answered indicator: KZ_E_SHAPE_BASE + shape */
-#define KZ_E_SHAPE_BASE 0xfffffff0u
+/* kz_emeta.shape of an index-answered indicator */
 enum {
     SHAPE_EQ = 0,        /* [p = 'x'] */
     SHAPE_EQ_OR_SUF = 1, /* [p = 'x' OR p LIKE '%.x'] (domain and its subdomains) */
@@ -57,7 +57,7 @@ enum {
 enum { K_STR = 1, K_IP4, K_IP6, K_HEXL, K_HEXU, K_INT, K_CIDR4, K_CIDR6, K_SUF, K_TYPE, K_RE };
 
 /* Per-path flags: which kinds of keys a segment/generation holds for the path. */
-enum { PF_EXACT = 1, PF_INT = 2, PF_CIDR4 = 4, PF_CIDR6 = 8, PF_SUF = 16, PF_RE = 32 };
+enum { PF_EXACT = 1, PF_INT = 2, PF_CIDR4 = 4, PF_CIDR6 = 8, PF_SUF = 16, PF_RE = 32, PF_CX = 64 };
 
 /* A registered object path: the type and its key steps. simple = every step is a key and
  * none ends in _ref, _refs, _hex or _bin, so the value is reached by plain lookups. */
@@ -98,35 +98,63 @@ typedef struct kz_ecplx {
 /* The prepared form of c, building it if needed (thread-safe). NULL when out of memory. */
 const kz_eprep *kz_e_prep(const kz_ecplx *c);
 
-/* One indicator of a segment: 40 bytes.
- *   uuid 16 | modified 8 | ctx 4 | name 4 | key 4 | cplx 4
- * key: simple indicators: offset of their key in the arena (the value), else UINT32_MAX.
- * cplx: index into the segment's cplx array, else UINT32_MAX. */
-typedef struct kz_erec {
-    uint8_t uuid[16];
+/* What records of a segment share, dictionary-encoded (bulk feeds repeat the same context,
+ * modified time, path and kind over thousands of indicators): a record holds a u32 index. */
+typedef struct kz_emeta {
     int64_t modified;
     uint32_t ctx;
-    uint32_t name; /* arena offset of u16 len + bytes; 0 = none */
-    uint32_t key;
-    uint32_t cplx;
-} kz_erec;
+    uint16_t path; /* simple: the key's path id; complex: UINT16_MAX */
+    uint8_t kind;  /* simple: the key's kind; complex: 0 */
+    uint8_t shape; /* simple: SHAPE_*; complex: KZ_E_COMPLEX */
+} kz_emeta;
+#define KZ_E_COMPLEX 0xffu
 
-/* A posting: 12 bytes. key = arena offset (entries of one key share the offset and are
- * adjacent), rec = record index, aux = comparison number (pre-order) that produced it. */
+/* One indicator of a segment: 20 bytes.
+ * ref: simple: arena offset of its entry [meta index, LEB128][value length, 1 or 2 bytes]
+ * [value] (kz_e_sval); complex: KZ_E_REF_CPLX | index into the segment's cplx array (its
+ * meta index is cmeta[index]). Names live in a sparse side table. */
+typedef struct kz_erec {
+    uint8_t uuid[16];
+    uint32_t ref;
+} kz_erec;
+#define KZ_E_REF_CPLX 0x80000000u
+
+/* A posting of a complex pattern's key: 12 bytes. key = arena offset of a full-format key
+ * (entries of one key share the offset and are adjacent), rec = record index, aux =
+ * comparison number (pre-order) that produced it. */
 typedef struct kz_epost {
     uint32_t key;
     uint32_t rec;
     uint32_t aux;
 } kz_epost;
 
-/* An immutable segment. Hash index: open addressing, linear probing, power-of-two slots of
- * u32 = (entry index + 1) in the low 27 bits and 5 bits of hash tag above: 4 bytes per slot
- * at load <= 0.7, about 5.7 bytes per distinct key; postings 12 bytes; records 40 bytes;
- * keys 5 bytes + value in the arena (4 for an IPv4 address, 32 for a SHA-256). */
+/* An immutable segment. Two hash indexes:
+ *  - simple: the keys of index-answered indicators (two for "domain and its subdomains": the
+ *    value and its suffix), one u32 slot each, in an *ordered* linear-probing table: slots
+ *    are filled in order of home position (the high 32 bits of the hash scaled to nsslots),
+ *    each at max(home, previous + 1), so homes never decrease along the array and it never
+ *    wraps (nstotal >= nsslots slots are allocated; load <= 0.8 over nsslots). A slot holds
+ *    (record + 1) in the low sbits bits, its displacement from home (saturating at 15) in the
+ *    next 4 and a hash tag in the rest. A probe scans from its home and stops at an empty slot
+ *    or at the first entry whose home lies after its own (displacement < distance): two or
+ *    three slots on average, where an unordered table scans to the end of the run (about 29
+ *    slots at this load). The slot leads to the record, the record to its value in the arena.
+ *  - complex: keys of patterns that need the evaluator, as postings grouped by key, and
+ *    power-of-two u32 slots = (first posting + 1) | 5-bit tag << 27.
+ * Bytes per simple indicator: record 20 + slot 5 + value + 2 or 3 (meta and length). */
 typedef struct kz_eseg {
     kz_erec *recs; /* sorted by uuid */
     size_t nrecs;
-    kz_epost *posts;
+    kz_emeta *meta;
+    size_t nmeta;
+    uint32_t *cmeta; /* per complex entry: its meta index */
+    uint32_t *names; /* pairs (record, arena offset of u16 len + bytes), sorted by record */
+    size_t nnames;
+    uint32_t *sslots; /* simple index */
+    size_t nsslots, nstotal, nskeys;
+    unsigned sbits; /* bits of a simple slot holding the record */
+    uint32_t smask;
+    kz_epost *posts; /* complex index */
     size_t nposts;
     uint32_t *slots;
     size_t nslots; /* power of two */
@@ -134,20 +162,95 @@ typedef struct kz_eseg {
     size_t arena_len;
     kz_ecplx **cplx;
     size_t ncplx;
-    uint8_t *pflags; /* per path id (npaths at build) */
+    uint8_t *pflags; /* per path id (npaths at build); PF_CX: the complex index has keys */
     uint64_t *c4, *c6; /* per path: CIDR prefix lengths present (c4: bit L; c6: 3 words) */
     size_t npaths;
     uint8_t *tflags; /* per type id: 1 when a type key exists */
     size_t ntypes;
     struct kz_ere *re; /* per path with K_RE keys: a Hyperscan database */
     size_t nre;
-    uint64_t **c4f;  /* per (path, prefix length L) with IPv4 CIDR keys: a bitmap over the
-                        top min(L, 24) bits of the network (at most 2 MiB), so a probe of a
-                        length with no nearby network costs one bit test, not a hash miss */
+    uint64_t **c4f;  /* per (path, prefix length L <= 24) with IPv4 CIDR keys: a bitmap over
+                        the top L bits of the network, so a probe of a length with no nearby
+                        network costs one bit test, not a hash miss. Lengths above 24 share the
+                        bitmap of 24 (one 2 MiB table, one cache miss for all of them). */
     size_t nsimple, nmulti, ntype;
     size_t bytes;
     size_t refs; /* generations holding it (writer only) */
 } kz_eseg;
+
+#define KZ_E_SLOT_BITS 27u
+#define KZ_E_SLOT_MASK ((1u << KZ_E_SLOT_BITS) - 1u)
+
+/* The compact value at a. */
+static inline const uint8_t *kz_e_sval(const uint8_t *a, size_t *len)
+{
+    if (a[0] < 0x80) {
+        *len = a[0];
+        return a + 1;
+    }
+    *len = (size_t)(a[0] & 0x7f) << 8 | a[1];
+    return a + 2;
+}
+
+/* A LEB128 number at a (at most 5 bytes); returns what follows it. */
+static inline const uint8_t *kz_e_uvar(const uint8_t *a, uint32_t *v)
+{
+    uint32_t x = 0;
+    unsigned sh = 0;
+    while ((*a & 0x80) && sh < 28) {
+        x |= (uint32_t)(*a++ & 0x7f) << sh;
+        sh += 7;
+    }
+    *v = x | (uint32_t)(*a++ & 0x7f) << sh;
+    return a;
+}
+
+/* First simple slot and tag of hash h. */
+static inline size_t kz_e_spos(const kz_eseg *s, uint64_t h)
+{
+    return (size_t)(((h >> 32) * (uint64_t)s->nsslots) >> 32);
+}
+/* Bits of a simple slot: sbits for the record (as few as the segment's size needs), 4 for
+ * the displacement, the rest (4 for ten million records, 8 for a million) a hash tag. */
+#define KZ_E_DISP_SAT 15u
+static inline uint32_t kz_e_stag(const kz_eseg *s, uint64_t h)
+{
+    return (uint32_t)(h >> 8) & (UINT32_MAX >> (s->sbits + 4));
+}
+
+/* Iteration over the records a simple key may be at (tags match; kz_e_simple_eq decides). */
+typedef struct kz_e_sit {
+    size_t at, dist;
+    uint32_t tag;
+} kz_e_sit;
+
+static inline void kz_e_sbegin(const kz_eseg *s, uint64_t h, kz_e_sit *it)
+{
+    it->at = kz_e_spos(s, h);
+    it->dist = 0;
+    it->tag = kz_e_stag(s, h);
+}
+
+/* The next candidate record, or UINT32_MAX when there are no more. */
+static inline uint32_t kz_e_snext(const kz_eseg *s, kz_e_sit *it)
+{
+    while (it->at < s->nstotal) {
+        uint32_t v = s->sslots[it->at];
+        size_t dist = it->dist;
+        it->at++;
+        it->dist++;
+        if (!v)
+            break;
+        uint32_t d = (v >> s->sbits) & KZ_E_DISP_SAT;
+        if (d < KZ_E_DISP_SAT && d < dist)
+            break; /* its home is after ours: ours are all behind */
+        if ((d == dist || (d == KZ_E_DISP_SAT && dist >= KZ_E_DISP_SAT)) &&
+            v >> (s->sbits + 4) == it->tag)
+            return (v & s->smask) - 1;
+    }
+    it->at = s->nstotal;
+    return UINT32_MAX;
+}
 
 struct kz_engine_gen {
     kz_eseg *base, *delta;
@@ -277,11 +380,51 @@ typedef struct kz_esrc {
     int shape;
     /* complex */
     kz_ecplx *cplx;
+    /* a record of another segment (kz_e_seg_src): its key is read from there */
+    const struct kz_eseg *from;
+    uint32_t from_rec;
 } kz_esrc;
 
 kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, size_t errlen);
 void kz_e_seg_free(kz_eseg *s);
-/* [*lo, *hi) postings of key k, or lo == hi. */
+
+/* The suffix test of kz_e_simple_eq for a value stored in binary form (an address, a hex
+ * string): compares its text. */
+bool kz_e_simple_suffix_eq(uint16_t path, int kind, const uint8_t *v, size_t vl,
+                           const uint8_t *k, size_t kl);
+/* Whether simple record r of s has key k (full format; a K_SUF key also matches the suffix
+ * of a SHAPE_EQ_OR_SUF record). Inline: it is the inner step of every probe. */
+static inline bool kz_e_simple_eq(const kz_eseg *s, uint32_t r, const uint8_t *k, size_t kl)
+{
+    uint32_t ref = s->recs[r].ref, mi;
+    if (ref & KZ_E_REF_CPLX)
+        return false;
+    const uint8_t *a = kz_e_uvar(s->arena + ref, &mi);
+    const kz_emeta *m = &s->meta[mi];
+    uint16_t p;
+    memcpy(&p, k, 2);
+    if (m->path != p)
+        return false;
+    size_t vl;
+    const uint8_t *v = kz_e_sval(a, &vl);
+    if (k[2] == m->kind)
+        return kl == 5 + vl && memcmp(k + 5, v, vl) == 0;
+    if (k[2] != K_SUF || m->shape != SHAPE_EQ_OR_SUF || kl < 6 || k[5] != '.')
+        return false;
+    if (m->kind == K_STR)
+        return kl == 6 + vl && memcmp(k + 6, v, vl) == 0;
+    return kz_e_simple_suffix_eq(p, m->kind, v, vl, k, kl);
+}
+/* Full-format key of simple record r into buf (>= KZ_E_MAX_KEY + 24 bytes); its length. */
+size_t kz_e_seg_key(const kz_eseg *s, size_t r, uint8_t *buf);
+/* Record r's shape (SHAPE_*) or -1 when complex; its complex entry or NULL. */
+int kz_e_seg_shape(const kz_eseg *s, size_t r);
+kz_ecplx *kz_e_seg_cplx(const kz_eseg *s, size_t r);
+int64_t kz_e_seg_modified(const kz_eseg *s, size_t r);
+uint32_t kz_e_seg_ctx(const kz_eseg *s, size_t r);
+/* Record r's name (NULL when none). */
+const char *kz_e_seg_name(const kz_eseg *s, size_t r, size_t *len);
+/* [*lo, *hi) postings of complex key k, or lo == hi. */
 void kz_e_seg_lookup(const kz_eseg *s, const uint8_t *k, size_t klen, size_t *lo, size_t *hi);
 /* Record index of uuid, or -1. */
 long kz_e_seg_find(const kz_eseg *s, const uint8_t uuid[16]);

@@ -17,7 +17,8 @@ uint64_t kz_e_hash(const void *p, size_t n)
 {
     const uint8_t *s = p;
     uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
-    while (n >= 8) {
+    size_t len = n;
+    while (n > 8) {
         uint64_t w;
         memcpy(&w, s, 8);
         h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
@@ -26,7 +27,10 @@ uint64_t kz_e_hash(const void *p, size_t n)
         n -= 8;
     }
     uint64_t w = 0;
-    memcpy(&w, s, n);
+    if (len >= 8) /* the last 8 bytes, overlapping what came before: one load, no loop */
+        memcpy(&w, s + n - 8, 8);
+    else
+        memcpy(&w, s, n);
     h = (h ^ w ^ ((uint64_t)n << 56)) * 0x94d049bb133111ebull;
     h ^= h >> 29;
     h *= 0xbf58476d1ce4e5b9ull;
@@ -54,19 +58,19 @@ size_t kz_e_key_len(const uint8_t *k)
     return 5 + (size_t)l;
 }
 
-static int hexv(int c, int *upper)
+/* Hex digit values: 0..15 for digits and lowercase, 16..21 for uppercase (value + 16), 32
+ * for anything else, so one table lookup classifies a character. */
+static const uint8_t hexval[256] = {
+    ['0'] = 0,       ['1'] = 1,       ['2'] = 2,       ['3'] = 3,       ['4'] = 4,
+    ['5'] = 5,       ['6'] = 6,       ['7'] = 7,       ['8'] = 8,       ['9'] = 9,
+    ['a'] = 10,      ['b'] = 11,      ['c'] = 12,      ['d'] = 13,      ['e'] = 14,
+    ['f'] = 15,      ['A'] = 16 + 10, ['B'] = 16 + 11, ['C'] = 16 + 12, ['D'] = 16 + 13,
+    ['E'] = 16 + 14, ['F'] = 16 + 15,
+};
+
+static bool is_hex_char(unsigned char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f') {
-        *upper |= 1;
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        *upper |= 2;
-        return c - 'A' + 10;
-    }
-    return -1;
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 /* Dotted quad of decimal numbers 0..255 without leading zeros: exactly the strings
@@ -136,15 +140,57 @@ static size_t ip6_format(const uint8_t a[16], char *out)
     return o;
 }
 
+/* Parse groups of lowercase hex and at most one "::" (the shapes ip6_format writes; anything
+ * else fails or fails the round trip below), without inet_pton's copy and dotted tails. */
+static bool ip6_parse(const char *s, size_t len, uint8_t a[16])
+{
+    uint16_t g[8];
+    int ng = 0, gap = -1;
+    size_t i = 0;
+    if (len >= 2 && s[0] == ':' && s[1] == ':') {
+        gap = 0;
+        i = 2;
+    }
+    while (i < len) {
+        unsigned v = 0;
+        size_t st = i;
+        while (i < len && i - st < 4 && hexval[(unsigned char)s[i]] < 16)
+            v = v << 4 | hexval[(unsigned char)s[i++]];
+        if (i == st || ng == 8)
+            return false;
+        g[ng++] = (uint16_t)v;
+        if (i == len)
+            break;
+        if (s[i] != ':')
+            return false;
+        i++;
+        if (i < len && s[i] == ':') {
+            if (gap >= 0)
+                return false;
+            gap = ng;
+            i++;
+        } else if (i == len) {
+            return false;
+        }
+    }
+    if (gap < 0 ? ng != 8 : ng > 7)
+        return false;
+    int o = 0;
+    memset(a, 0, 16);
+    for (int k = 0; k < ng; k++) {
+        if (k == gap)
+            o += 8 - ng;
+        a[2 * o] = (uint8_t)(g[k] >> 8);
+        a[2 * o + 1] = (uint8_t)g[k];
+        o++;
+    }
+    return true;
+}
+
 static bool ip6_canonical(const char *s, size_t len, uint8_t a[16])
 {
-    char t[48], back[48];
-    for (size_t i = 0; i < len; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') || s[i] == ':'))
-            return false;
-    memcpy(t, s, len);
-    t[len] = 0;
-    if (inet_pton(AF_INET6, t, a) != 1)
+    char back[48];
+    if (!ip6_parse(s, len, a))
         return false;
     return ip6_format(a, back) == len && memcmp(back, s, len) == 0;
 }
@@ -157,21 +203,30 @@ size_t kz_e_key_str(uint8_t *buf, uint32_t path, const char *s, size_t len)
     uint8_t a[16];
     if (len >= 7 && len <= 15 && ip4_canonical(s, len, a))
         return kz_e_key_raw(buf, path, K_IP4, a, 4);
-    if (len >= 2 && len <= 39 && memchr(s, ':', len) && ip6_canonical(s, len, a))
+    if (len >= 2 && len <= 39 && is_hex_char((unsigned char)s[0]) + (s[0] == ':') &&
+        memchr(s, ':', len) && ip6_canonical(s, len, a))
         return kz_e_key_raw(buf, path, K_IP6, a, 16);
     /* one-case hex of >= 16 digits */
     if (len >= 16 && len % 2 == 0 && len <= 2 * 64) {
         uint8_t b[64];
-        int cs = 0;
+        unsigned any = 0, lower = 0, upper = 0;
         size_t i = 0;
         for (; i < len; i += 2) {
-            int hi = hexv((unsigned char)s[i], &cs), lo = hexv((unsigned char)s[i + 1], &cs);
-            if (hi < 0 || lo < 0)
+            unsigned hi = hexval[(unsigned char)s[i]], lo = hexval[(unsigned char)s[i + 1]];
+            if (!hi && s[i] != '0')
+                hi = 32;
+            if (!lo && s[i + 1] != '0')
+                lo = 32;
+            any |= hi | lo;
+            if ((hi | lo) & 32)
                 break;
-            b[i / 2] = (uint8_t)(hi << 4 | lo);
+            lower |= (hi >= 10 && hi < 16) | (lo >= 10 && lo < 16);
+            upper |= (hi >> 4) | (lo >> 4);
+            b[i / 2] = (uint8_t)((hi & 15) << 4 | (lo & 15));
         }
+        int cs = (int)(lower ? 1 : 0) | (int)(upper ? 2 : 0);
         /* digits-only strings count as lowercase; a mixed-case string stays text */
-        if (i == len && cs != 3)
+        if (i == len && !(any & 32) && cs != 3)
             return kz_e_key_raw(buf, path, cs == 2 ? K_HEXU : K_HEXL, b, len / 2);
     }
     return kz_e_key_raw(buf, path, K_STR, s, len);
@@ -182,9 +237,20 @@ size_t kz_e_key_text_to(const uint8_t *k, char *out)
     size_t n = kz_e_key_len(k) - 5;
     const uint8_t *d = k + 5;
     switch (k[2]) {
-    case K_IP4: {
-        int w = snprintf(out, 16, "%u.%u.%u.%u", d[0], d[1], d[2], d[3]);
-        return w > 0 ? (size_t)w : 0;
+    case K_IP4: { /* by hand: this runs for every alert on an address */
+        size_t o = 0;
+        for (int i = 0; i < 4; i++) {
+            if (i)
+                out[o++] = '.';
+            unsigned v = d[i];
+            if (v >= 100)
+                out[o++] = (char)('0' + v / 100);
+            if (v >= 10)
+                out[o++] = (char)('0' + v / 10 % 10);
+            out[o++] = (char)('0' + v % 10);
+        }
+        out[o] = 0;
+        return o;
     }
     case K_IP6:
         return ip6_format(d, out);
@@ -257,7 +323,9 @@ bool kz_e_parse_cidr(const char *s, size_t len, int *family, uint8_t addr[16], i
     buf[alen] = 0;
     memset(addr, 0, 16);
     int max;
-    if (inet_pton(AF_INET, buf, addr) == 1) {
+    /* ip4_canonical accepts exactly what inet_pton(AF_INET) does (four decimal parts of at
+     * most 255 without leading zeros), without its call and copy */
+    if (ip4_canonical(buf, alen, addr) || inet_pton(AF_INET, buf, addr) == 1) {
         *family = 4;
         max = 32;
     } else if (inet_pton(AF_INET6, buf, addr) == 1) {

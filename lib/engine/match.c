@@ -37,26 +37,53 @@ static void push(kz_ecands *c, uint32_t seg, uint32_t rec, uint32_t aux)
     c->v[c->n++] = (kz_ecand){seg, rec, aux};
 }
 
+static bool is_dead(const kz_engine_gen *g, uint32_t r)
+{
+    return g->dead && (g->dead[r / 64] >> (r % 64)) & 1;
+}
+
+/* The index-answered records of segment sg whose key is k (hash h). */
+static void probe_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k, size_t kl,
+                         uint64_t h, kz_ecands *c, uint32_t keep)
+{
+    const kz_eseg *s = sg ? g->delta : g->base;
+    if (!s || !s->nsslots)
+        return;
+    uint32_t aux = k[2] == K_SUF                        ? KZ_E_AUX_S_SUFFIX
+                   : k[2] == K_CIDR4 || k[2] == K_CIDR6 ? KZ_E_AUX_S_CIDR
+                                                        : KZ_E_AUX_S_EXACT;
+    aux = (aux | KZ_E_PROOF) & keep;
+    kz_e_sit it;
+    kz_e_sbegin(s, h, &it);
+    for (uint32_t r; (r = kz_e_snext(s, &it)) != UINT32_MAX;)
+        if ((sg || !is_dead(g, r)) && kz_e_simple_eq(s, r, k, kl))
+            push(c, sg, r, aux);
+}
+
 /* proof: whether a KZ_E_PROOF posting found by this probe keeps its proof. segs: bit 0
  * base, bit 1 delta. */
 static void probe_s(const kz_engine_gen *g, const uint8_t *k, size_t kl, kz_ecands *c, bool proof,
                     unsigned segs)
 {
     uint32_t keep = proof ? ~0u : ~KZ_E_PROOF;
-    size_t lo, hi;
-    if (g->base && (segs & 1)) {
-        kz_e_seg_lookup(g->base, k, kl, &lo, &hi);
+    uint16_t path;
+    memcpy(&path, k, 2);
+    uint64_t h = kz_e_hash(k, kl);
+    for (unsigned sg = 0; sg < 2; sg++) {
+        const kz_eseg *s = sg ? g->delta : g->base;
+        if (!s || !(segs & (1u << sg)))
+            continue;
+        probe_simple(g, sg, k, kl, h, c, keep);
+        if (!s->nposts || (k[2] != K_TYPE && (path >= s->npaths || !(s->pflags[path] & PF_CX))))
+            continue;
+        size_t lo, hi;
+        kz_e_seg_lookup(s, k, kl, &lo, &hi);
         for (size_t i = lo; i < hi; i++) {
-            const kz_epost *p = &g->base->posts[i];
-            if (g->dead && (g->dead[p->rec / 64] >> (p->rec % 64)) & 1)
+            const kz_epost *p = &s->posts[i];
+            if (!sg && is_dead(g, p->rec))
                 continue;
-            push(c, 0, p->rec, p->aux & keep);
+            push(c, sg, p->rec, p->aux & keep);
         }
-    }
-    if (g->delta && (segs & 2)) {
-        kz_e_seg_lookup(g->delta, k, kl, &lo, &hi);
-        for (size_t i = lo; i < hi; i++)
-            push(c, 1, g->delta->posts[i].rec, g->delta->posts[i].aux & keep);
     }
 }
 
@@ -80,7 +107,7 @@ static void probe_cidr4(const kz_engine_gen *g, uint32_t p, const uint8_t a[4], 
                 continue;
             int sh = L < 24 ? L : 24;
             size_t idx = sh ? addr >> (32 - sh) : 0;
-            const uint64_t *f = s->c4f[33 * p + (size_t)L];
+            const uint64_t *f = s->c4f[33 * p + (size_t)sh];
             if (!f || !((f[idx / 64] >> (idx % 64)) & 1))
                 continue;
             uint8_t m[5];
@@ -562,9 +589,7 @@ const kz_erec *kz_e_cand_rec(const kz_engine_gen *g, const kz_ecand *c)
 
 const kz_ecplx *kz_e_cand_cplx(const kz_engine_gen *g, const kz_ecand *c)
 {
-    const kz_eseg *s = c->seg ? g->delta : g->base;
-    const kz_erec *r = &s->recs[c->rec];
-    return r->cplx >= KZ_E_SHAPE_BASE ? NULL : s->cplx[r->cplx];
+    return kz_e_seg_cplx(c->seg ? g->delta : g->base, c->rec);
 }
 
 /* "path = 'value'" and "[path = 'value']" into fixed buffers; false when they do not fit. */
@@ -614,14 +639,18 @@ int kz_e_emit(const kz_engine_gen *g, const kz_ecand *c, size_t obs, const size_
     kz_uuid_format(&u, id + 11);
     kz_engine_hit h = {0};
     h.id = id;
-    if (r->name) {
-        uint16_t nl;
-        memcpy(&nl, s->arena + r->name, 2);
-        memcpy(name, s->arena + r->name + 2, nl);
+    size_t nl;
+    const char *nm = kz_e_seg_name(s, c->rec, &nl);
+    if (nm) {
+        memcpy(name, nm, nl);
         name[nl] = 0;
         h.name = name;
     }
-    h.context_json = kz_e_ctx_text(g->eng, r->ctx);
+    h.context_json = kz_e_ctx_text(g->eng, kz_e_seg_ctx(s, c->rec));
+    uint8_t key[KZ_E_MAX_KEY + 32];
+    int shape = kz_e_seg_shape(s, c->rec);
+    if (shape >= 0)
+        kz_e_seg_key(s, c->rec, key);
     h.observation = obs;
     h.binding = binding;
     h.nbinding = nbinding;
@@ -629,18 +658,16 @@ int kz_e_emit(const kz_engine_gen *g, const kz_ecand *c, size_t obs, const size_
     kz_buf_init(&pat);
     kz_buf_init(&fired);
     char sf[600], sp[700];
-    if (r->key != UINT32_MAX && r->cplx == KZ_E_SHAPE_BASE + SHAPE_EQ &&
-        fast_eq_text(g, s->arena + r->key, sf, sizeof sf, sp, sizeof sp)) {
+    if (shape == SHAPE_EQ && fast_eq_text(g, key, sf, sizeof sf, sp, sizeof sp)) {
         /* the common case without allocation: [path = 'value'] */
         h.fired = sf;
         h.pattern = sp;
-    } else if (r->key != UINT32_MAX) {
+    } else if (shape >= 0) {
         /* index-answered shapes: rebuild the canonical text from path and key */
-        const uint8_t *k = s->arena + r->key;
+        const uint8_t *k = key;
         uint16_t p;
         memcpy(&p, k, 2);
         const char *pt = g->eng->paths[p]->text;
-        int shape = (int)(r->cplx - KZ_E_SHAPE_BASE);
         char vb[2 * KZ_E_MAX_KEY + 64];
         size_t vn;
         if (shape == SHAPE_CIDR) {
@@ -687,7 +714,7 @@ int kz_e_emit(const kz_engine_gen *g, const kz_ecand *c, size_t obs, const size_
         h.pattern = pat.data;
         h.fired = fired.data;
     } else {
-        const kz_ecplx *x = s->cplx[r->cplx];
+        const kz_ecplx *x = kz_e_seg_cplx(s, c->rec);
         const kz_eprep *pp = kz_e_prep(x);
         uint32_t k = c->aux & ~KZ_E_PROOF;
         h.fired = pp && k < pp->ncmp ? pp->fired[k] : "[object type]";
@@ -746,41 +773,72 @@ long kz_engine_match_obs(const kz_engine_gen *g, const kz_obs_set *s, size_t i,
     return rc ? rc : hits;
 }
 
-/* Software pipeline over a window of records: the exact-key probes of their string fields
- * go through slot, posting, key and record in dependent steps, each a likely cache miss on a
- * large base; issuing every step for the whole window before the next overlaps them. */
-enum { PF_WIN = 8, PF_MAX = 128 };
+/* Software pipeline over windows of records: the exact-key probes of their string fields go
+ * through slot, record and value in dependent steps, each a likely cache miss on a large base.
+ * Three windows are in flight: while window i is matched, the values of its records are
+ * being fetched, the records of window i + 1 and the slots of window i + 2, so each step's
+ * miss overlaps a whole window of work instead of stalling it. */
+enum { PF_WIN = 16, PF_MAX = 192 };
 
-static void prefetch_window(const kz_engine_gen *g, const kz_engine_record *r, size_t n)
+/* One probe in flight: at is its home slot, then its first candidate record. (The hash
+ * probes of CIDR keys are not staged: they depend on filter bits, and staging them cost more
+ * than it saved.) */
+enum { PW_KEY, PW_DONE };
+typedef struct pfent {
+    size_t at;
+    uint32_t tg;
+    uint8_t kind;
+} pfent;
+
+typedef struct pfwin {
+    size_t m;
+    pfent e[PF_MAX];
+} pfwin;
+
+static const uint64_t *cidr4_word(const kz_eseg *b, uint32_t path, int L, uint32_t addr)
+{
+    const uint64_t *fw = b->c4f[33 * path + (size_t)(L < 24 ? L : 24)];
+    int sh = L < 24 ? L : 24;
+    size_t idx = sh ? addr >> (32 - sh) : 0;
+    return fw ? &fw[idx / 64] : NULL;
+}
+
+static void pf_key(const kz_eseg *b, pfwin *w, const uint8_t *kb, size_t kl, int kind)
+{
+    uint64_t h = kz_e_hash(kb, kl);
+    pfent *x = &w->e[w->m++];
+    x->at = kz_e_spos(b, h);
+    x->tg = kz_e_stag(b, h);
+    x->kind = (uint8_t)kind;
+    __builtin_prefetch(&b->sslots[x->at]);
+}
+
+/* Stage 1: keys, hashes and home slots of the window's probes; prefetch the slots and the
+ * CIDR filter words. */
+static void pf_slots(const kz_engine_gen *g, const kz_engine_record *r, size_t n, pfwin *w)
 {
     const kz_eseg *b = g->base;
-    if (!b || !b->nslots)
+    w->m = 0;
+    if (!b || !b->nsslots)
         return;
-    size_t at[PF_MAX], m = 0;
     uint8_t kb[KZ_E_MAX_KEY + 32];
     for (size_t k = 0; k < n; k++)
-        for (size_t j = 0; j < r[k].nfields && m < PF_MAX; j++) {
+        for (size_t j = 0; j < r[k].nfields && w->m < PF_MAX; j++) {
             const kz_engine_field *f = &r[k].fields[j];
-            if (f->kind != KZ_EF_STR || f->path >= g->npaths || f->len > 256)
+            if (f->kind != KZ_EF_STR || !f->s || f->path >= g->npaths || f->len > 256)
                 continue;
             uint8_t fl = g->pflags[f->path];
             if (fl & PF_EXACT) {
                 size_t kl = kz_e_key_str(kb, f->path, f->s, f->len);
-                if (kl) {
-                    at[m] = kz_e_hash(kb, kl) & (b->nslots - 1);
-                    __builtin_prefetch(&b->slots[at[m]]);
-                    m++;
-                }
+                if (kl)
+                    pf_key(b, w, kb, kl, PW_KEY);
             }
             /* the suffix keys' slots */
             if ((fl & PF_SUF) && f->path < b->npaths && (b->pflags[f->path] & PF_SUF))
-                for (size_t q = 0; q < f->len && m < PF_MAX; q++)
-                    if (f->s[q] == '.') {
-                        size_t kl = kz_e_key_raw(kb, f->path, K_SUF, f->s + q, f->len - q);
-                        at[m] = kz_e_hash(kb, kl) & (b->nslots - 1);
-                        __builtin_prefetch(&b->slots[at[m]]);
-                        m++;
-                    }
+                for (size_t q = 0; q < f->len && w->m < PF_MAX; q++)
+                    if (f->s[q] == '.')
+                        pf_key(b, w, kb, kz_e_key_raw(kb, f->path, K_SUF, f->s + q, f->len - q),
+                               PW_KEY);
             /* the CIDR filter words of every prefix length */
             if ((fl & PF_CIDR4) && b->c4f && f->path < b->npaths && b->c4[f->path]) {
                 int fam, vp;
@@ -788,29 +846,46 @@ static void prefetch_window(const kz_engine_gen *g, const kz_engine_record *r, s
                 if (kz_e_parse_cidr(f->s, f->len, &fam, a, &vp) && fam == 4) {
                     uint32_t addr = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
                                     (uint32_t)a[2] << 8 | a[3];
-                    for (int L = 0; L <= vp; L++) {
-                        const uint64_t *fw = (b->c4[f->path] >> L) & 1
-                                                 ? b->c4f[33 * f->path + (size_t)L]
+                    for (int L = 0; L <= vp && L <= 24; L++) {
+                        const uint64_t *fw = (b->c4[f->path] >> L) & 1 ||
+                                                     (L == 24 && b->c4[f->path] >> 24)
+                                                 ? cidr4_word(b, f->path, L, addr)
                                                  : NULL;
-                        int sh = L < 24 ? L : 24;
-                        size_t idx = sh ? addr >> (32 - sh) : 0;
                         if (fw)
-                            __builtin_prefetch(&fw[idx / 64]);
+                            __builtin_prefetch(fw);
                     }
                 }
             }
         }
-    for (size_t i = 0; i < m; i++) {
-        uint32_t v = b->slots[at[i]];
-        at[i] = v ? (v & ((1u << 27) - 1)) - 1 : SIZE_MAX;
-        if (at[i] != SIZE_MAX)
-            __builtin_prefetch(&b->posts[at[i]]);
+}
+
+/* Stage 2: the first candidate record behind each home slot (most probes end there). */
+static void pf_recs(const kz_engine_gen *g, pfwin *w)
+{
+    const kz_eseg *b = g->base;
+    for (size_t i = 0; i < w->m; i++) {
+        pfent *x = &w->e[i];
+        if (x->kind != PW_KEY)
+            continue;
+        kz_e_sit it = {x->at, 0, x->tg};
+        uint32_t ri = kz_e_snext(b, &it);
+        x->at = ri;
+        if (ri != UINT32_MAX)
+            __builtin_prefetch(&b->recs[ri]);
+        else
+            x->kind = PW_DONE;
     }
-    for (size_t i = 0; i < m; i++)
-        if (at[i] != SIZE_MAX) {
-            __builtin_prefetch(b->arena + b->posts[at[i]].key);
-            __builtin_prefetch(&b->recs[b->posts[at[i]].rec]);
-        }
+}
+
+/* Stage 3: the values of the records found. */
+static void pf_values(const kz_engine_gen *g, pfwin *w)
+{
+    const kz_eseg *b = g->base;
+    for (size_t i = 0; i < w->m; i++) {
+        pfent *x = &w->e[i];
+        if (x->kind == PW_KEY && !(b->recs[x->at].ref & KZ_E_REF_CPLX))
+            __builtin_prefetch(b->arena + b->recs[x->at].ref);
+    }
 }
 
 long kz_engine_match_batch(const kz_engine_gen *g, const kz_engine_record *r, size_t n,
@@ -822,9 +897,24 @@ long kz_engine_match_batch(const kz_engine_gen *g, const kz_engine_record *r, si
     }
     kz_ecands c = {0};
     long hits = 0, rc = 0;
+    pfwin *win = malloc(3 * sizeof *win); /* 9 KiB: kept off the caller's stack */
+    size_t nwin = (n + PF_WIN - 1) / PF_WIN;
+#define WIN_LEN(i) (n - (i) * PF_WIN < PF_WIN ? n - (i) * PF_WIN : PF_WIN)
+    if (win) {
+        for (size_t i = 0; i < 2 && i < nwin; i++)
+            pf_slots(g, r + i * PF_WIN, WIN_LEN(i), &win[i]);
+        if (nwin)
+            pf_recs(g, &win[0]);
+    }
     for (size_t k = 0; k < n && rc == 0; k++) {
-        if (k % PF_WIN == 0)
-            prefetch_window(g, r + k, n - k < PF_WIN ? n - k : PF_WIN);
+        if (win && k % PF_WIN == 0) {
+            size_t i = k / PF_WIN;
+            if (i + 2 < nwin)
+                pf_slots(g, r + (i + 2) * PF_WIN, WIN_LEN(i + 2), &win[(i + 2) % 3]);
+            if (i + 1 < nwin)
+                pf_recs(g, &win[(i + 1) % 3]);
+            pf_values(g, &win[i % 3]);
+        }
         kz_eview v = {0};
         v.r = &r[k];
         rc = kz_e_collect(g, &v, &c, err, errlen);
@@ -832,6 +922,8 @@ long kz_engine_match_batch(const kz_engine_gen *g, const kz_engine_record *r, si
             rc = answer(g, &v, &c, k, fn, ctx, &hits);
         kz_e_view_clear(&v);
     }
+#undef WIN_LEN
+    free(win);
     kz_e_cands_free(&c);
     return rc ? rc : hits;
 }
@@ -842,22 +934,18 @@ long kz_engine_match_record(const kz_engine_gen *g, const kz_engine_record *r,
     return kz_engine_match_batch(g, r, 1, fn, ctx, err, errlen);
 }
 
-static size_t count_simple(const kz_engine_gen *g, const uint8_t *k, size_t kl)
+/* Index-answered [p = 'v'] records of segment sg with key k (hash h). */
+static size_t count_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k, size_t kl,
+                           uint64_t h)
 {
-    size_t n = 0, lo, hi;
-    if (g->base) {
-        kz_e_seg_lookup(g->base, k, kl, &lo, &hi);
-        for (size_t i = lo; i < hi; i++) {
-            uint32_t r = g->base->posts[i].rec;
-            n += g->base->posts[i].aux == (KZ_E_AUX_S_EXACT | KZ_E_PROOF) &&
-                 !(g->dead && (g->dead[r / 64] >> (r % 64)) & 1);
-        }
-    }
-    if (g->delta) {
-        kz_e_seg_lookup(g->delta, k, kl, &lo, &hi);
-        for (size_t i = lo; i < hi; i++)
-            n += g->delta->posts[i].aux == (KZ_E_AUX_S_EXACT | KZ_E_PROOF);
-    }
+    const kz_eseg *s = sg ? g->delta : g->base;
+    if (!s || !s->nsslots)
+        return 0;
+    size_t n = 0;
+    kz_e_sit it;
+    kz_e_sbegin(s, h, &it);
+    for (uint32_t r; (r = kz_e_snext(s, &it)) != UINT32_MAX;)
+        n += (sg || !is_dead(g, r)) && kz_e_simple_eq(s, r, k, kl);
     return n;
 }
 
@@ -867,20 +955,25 @@ size_t kz_engine_lookup_exact(const kz_engine_gen *g, uint32_t path, const char 
         return 0;
     uint8_t kb[KZ_E_MAX_KEY + 32];
     size_t kl = kz_e_key_str(kb, path, val, len);
-    return kl ? count_simple(g, kb, kl) : 0;
+    if (!kl)
+        return 0;
+    uint64_t h = kz_e_hash(kb, kl);
+    return count_simple(g, 0, kb, kl, h) + count_simple(g, 1, kb, kl, h);
 }
 
-/* Prefetch the slot, then the posting, then the key bytes of a window of lookups before
- * doing them: the three dependent cache misses of a probe overlap across the window. */
+/* A window of lookups in stages: key and hash, then home slot, then the record of the first
+ * tag match, then its value; each stage prefetches what the next reads, so the three
+ * dependent cache misses of a probe overlap across the window instead of adding up. */
 void kz_engine_lookup_exact_batch(const kz_engine_gen *g, const uint32_t *paths,
                                   const char *const *vals, const uint32_t *lens, size_t n,
                                   uint32_t *counts)
 {
-    enum { W = 16 };
+    enum { W = 32 };
     uint8_t kb[W][256];
     size_t kl[W], at[W];
     uint64_t h[W];
-    const kz_eseg *b = g ? g->base : NULL;
+    uint32_t rec[W];
+    const kz_eseg *b = g && g->base && g->base->nsslots ? g->base : NULL;
     for (size_t s0 = 0; s0 < n; s0 += W) {
         size_t m = n - s0 < W ? n - s0 : W;
         for (size_t j = 0; j < m; j++) {
@@ -889,27 +982,32 @@ void kz_engine_lookup_exact_batch(const kz_engine_gen *g, const uint32_t *paths,
             if (!g || paths[i] >= g->npaths || !(g->pflags[paths[i]] & PF_EXACT) || lens[i] > 200)
                 continue;
             kl[j] = kz_e_key_str(kb[j], paths[i], vals[i], lens[i]);
+            h[j] = kz_e_hash(kb[j], kl[j]);
             if (kl[j] && b) {
-                h[j] = kz_e_hash(kb[j], kl[j]);
-                at[j] = h[j] & (b->nslots - 1);
-                __builtin_prefetch(&b->slots[at[j]]);
+                at[j] = kz_e_spos(b, h[j]);
+                __builtin_prefetch(&b->sslots[at[j]]);
             }
         }
         if (b) {
             for (size_t j = 0; j < m; j++) {
-                uint32_t v = kl[j] ? b->slots[at[j]] : 0;
-                at[j] = v ? (v & ((1u << 27) - 1)) - 1 : SIZE_MAX;
-                if (at[j] != SIZE_MAX)
-                    __builtin_prefetch(&b->posts[at[j]]);
+                rec[j] = UINT32_MAX;
+                if (!kl[j])
+                    continue;
+                kz_e_sit it;
+                kz_e_sbegin(b, h[j], &it);
+                rec[j] = kz_e_snext(b, &it);
+                if (rec[j] != UINT32_MAX)
+                    __builtin_prefetch(&b->recs[rec[j]]);
             }
             for (size_t j = 0; j < m; j++)
-                if (at[j] != SIZE_MAX)
-                    __builtin_prefetch(b->arena + b->posts[at[j]].key);
+                if (rec[j] != UINT32_MAX && !(b->recs[rec[j]].ref & KZ_E_REF_CPLX))
+                    __builtin_prefetch(b->arena + b->recs[rec[j]].ref);
         }
         for (size_t j = 0; j < m; j++) {
             size_t i = s0 + j;
             if (kl[j])
-                counts[i] = (uint32_t)count_simple(g, kb[j], kl[j]);
+                counts[i] = (uint32_t)(count_simple(g, 0, kb[j], kl[j], h[j]) +
+                                       count_simple(g, 1, kb[j], kl[j], h[j]));
             else
                 counts[i] = g ? (uint32_t)kz_engine_lookup_exact(g, paths[i], vals[i], lens[i]) : 0;
         }
@@ -928,11 +1026,11 @@ size_t kz_engine_lookup_cidr(const kz_engine_gen *g, uint32_t path, const char *
     size_t n = 0;
     for (size_t i = 0; i < c.n; i++) {
         const kz_eseg *s = c.v[i].seg ? g->delta : g->base;
-        const kz_erec *r = &s->recs[c.v[i].rec];
-        if ((c.v[i].aux & ~KZ_E_PROOF) != KZ_E_AUX_S_CIDR || r->cplx != KZ_E_SHAPE_BASE + SHAPE_CIDR)
+        if ((c.v[i].aux & ~KZ_E_PROOF) != KZ_E_AUX_S_CIDR || kz_e_seg_shape(s, c.v[i].rec) != SHAPE_CIDR)
             continue;
         n++;
-        int L = s->arena[r->key + 5];
+        uint8_t kb[KZ_E_MAX_KEY + 32];
+        int L = kz_e_seg_key(s, c.v[i].rec, kb) ? kb[5] : -1;
         if (longest && L > *longest)
             *longest = L;
     }

@@ -33,8 +33,6 @@ static void *big_alloc(size_t n, bool zero)
     return p;
 }
 
-#define SLOT_IDX_BITS 27u
-#define SLOT_IDX_MASK ((1u << SLOT_IDX_BITS) - 1u)
 
 typedef struct arena {
     uint8_t *p;
@@ -111,6 +109,10 @@ void kz_e_seg_free(kz_eseg *s)
             kz_e_cplx_free(s->cplx[i]);
     free(s->cplx);
     free(s->recs);
+    free(s->meta);
+    free(s->cmeta);
+    free(s->names);
+    free(s->sslots);
     free(s->posts);
     free(s->slots);
     free(s->arena);
@@ -126,7 +128,7 @@ void kz_e_seg_free(kz_eseg *s)
     free(s);
 }
 
-static void note_key(kz_eseg *s, const uint8_t *k)
+static void note_key(kz_eseg *s, const uint8_t *k, bool complex)
 {
     uint16_t p;
     memcpy(&p, k, 2);
@@ -137,6 +139,8 @@ static void note_key(kz_eseg *s, const uint8_t *k)
     }
     if (p >= s->npaths)
         return;
+    if (complex)
+        s->pflags[p] |= PF_CX;
     switch (k[2]) {
     case K_INT:
         s->pflags[p] |= PF_INT;
@@ -161,163 +165,110 @@ static void note_key(kz_eseg *s, const uint8_t *k)
     }
 }
 
-kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, size_t errlen)
+/* Build-time dictionary of meta entries: open addressing over indexes into s->meta. */
+typedef struct metamap {
+    uint32_t *slots; /* index + 1 */
+    size_t n, cap;
+} metamap;
+
+static uint64_t meta_hash(const kz_emeta *m)
 {
-    kz_eseg *s = calloc(1, sizeof *s);
-    const kz_esrc **ord = malloc((n ? n : 1) * sizeof *ord);
-    arena a = {0};
-    hp *hps = NULL;
-    size_t capposts = 0;
-    if (!s || !ord)
-        goto oom;
-    s->npaths = atomic_load(&e->npaths);
-    s->pflags = calloc(s->npaths + 1, 1);
-    s->c4 = calloc(s->npaths + 1, sizeof(uint64_t));
-    s->c6 = calloc(3 * (s->npaths + 1), sizeof(uint64_t));
-    s->ntypes = atomic_load(&e->ntypes);
-    s->tflags = calloc(s->ntypes + 1, 1);
-    s->recs = big_alloc(n * sizeof *s->recs, false);
-    if (!s->pflags || !s->c4 || !s->c6 || !s->recs || !s->tflags)
-        goto oom;
-    {
-        /* by uuid: radix on the first 8 bytes, then runs with equal prefixes by the rest */
-        kz_e_kv *kv = malloc((n ? n : 1) * sizeof *kv);
-        if (!kv)
-            goto oom;
-        for (size_t i = 0; i < n; i++)
-            kv[i] = (kz_e_kv){be64(src[i].uuid), i};
-        if (kz_e_radix_sort(kv, n) < 0) {
-            free(kv);
-            goto oom;
-        }
-        for (size_t i = 0; i < n;) {
-            size_t j = i + 1;
-            while (j < n && kv[j].k == kv[i].k)
-                j++;
-            if (j - i > 1) {
-                skey *sk = malloc((j - i) * sizeof *sk);
-                if (!sk) {
-                    free(kv);
-                    goto oom;
-                }
-                for (size_t q = i; q < j; q++)
-                    sk[q - i] = (skey){kv[q].k, be64(src[kv[q].v].uuid + 8), &src[kv[q].v]};
-                qsort(sk, j - i, sizeof *sk, cmp_skey);
-                for (size_t q = i; q < j; q++)
-                    kv[q].v = (uint64_t)(sk[q - i].src - src);
-                free(sk);
+    return kz_e_hash(m, sizeof *m);
+}
+
+static long meta_intern(kz_eseg *s, metamap *mm, size_t *capmeta, const kz_emeta *m)
+{
+    if ((mm->n + 1) * 10 > mm->cap * 7) {
+        size_t nc = mm->cap ? mm->cap * 2 : 64;
+        uint32_t *ns = calloc(nc, sizeof *ns);
+        if (!ns)
+            return -1;
+        for (size_t i = 0; i < mm->cap; i++)
+            if (mm->slots[i]) {
+                size_t at = meta_hash(&s->meta[mm->slots[i] - 1]) & (nc - 1);
+                while (ns[at])
+                    at = (at + 1) & (nc - 1);
+                ns[at] = mm->slots[i];
             }
-            i = j;
-        }
-        for (size_t i = 0; i < n; i++)
-            ord[i] = &src[kv[i].v];
+        free(mm->slots);
+        mm->slots = ns;
+        mm->cap = nc;
+    }
+    size_t at = meta_hash(m) & (mm->cap - 1);
+    while (mm->slots[at]) {
+        if (memcmp(&s->meta[mm->slots[at] - 1], m, sizeof *m) == 0)
+            return (long)mm->slots[at] - 1;
+        at = (at + 1) & (mm->cap - 1);
+    }
+    if (s->nmeta == *capmeta) {
+        size_t nc = *capmeta ? *capmeta * 2 : 16;
+        kz_emeta *v = realloc(s->meta, nc * sizeof *v);
+        if (!v)
+            return -1;
+        s->meta = v;
+        *capmeta = nc;
+    }
+    s->meta[s->nmeta] = *m;
+    mm->slots[at] = (uint32_t)++s->nmeta;
+    mm->n++;
+    return (long)s->nmeta - 1;
+}
+
+/* The full-format key of src into kb (when simple); its length, 0 for complex. */
+static size_t src_key(const kz_esrc *x, uint8_t *kb)
+{
+    if (x->from)
+        return x->shape >= 0 ? kz_e_seg_key(x->from, x->from_rec, kb) : 0;
+    if (!x->key)
+        return 0;
+    size_t kl = kz_e_key_len(x->key);
+    memcpy(kb, x->key, kl);
+    return kl;
+}
+
+/* Order srcs by uuid: radix on the first 8 bytes, then runs with equal prefixes by the rest. */
+static int order_by_uuid(const kz_esrc *src, size_t n, const kz_esrc **ord)
+{
+    kz_e_kv *kv = malloc((n ? n : 1) * sizeof *kv);
+    if (!kv)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        kv[i] = (kz_e_kv){be64(src[i].uuid), i};
+    if (kz_e_radix_sort(kv, n) < 0) {
         free(kv);
+        return -1;
     }
-    uint8_t zero = 0;
-    arena_put(&a, &zero, 1);
-    size_t ncplx = 0, nsuf = 0;
-    for (size_t i = 0; i < n; i++) {
-        ncplx += ord[i]->cplx != NULL;
-        nsuf += ord[i]->key && ord[i]->shape == SHAPE_EQ_OR_SUF;
-    }
-    s->cplx = calloc(ncplx ? ncplx : 1, sizeof *s->cplx);
-    capposts = n + nsuf + ncplx * 4 + 16;
-    s->posts = malloc(capposts * sizeof *s->posts);
-    if (!s->cplx || !s->posts)
-        goto oom;
-    for (size_t i = 0; i < n; i++) {
-        const kz_esrc *x = ord[i];
-        kz_erec *r = &s->recs[i];
-        memcpy(r->uuid, x->uuid, 16);
-        r->modified = x->modified;
-        r->ctx = x->ctx;
-        r->name = 0;
-        if (x->name) {
-            uint16_t nl = (uint16_t)(x->namelen > 65535 ? 65535 : x->namelen);
-            r->name = arena_put(&a, &nl, 2);
-            arena_put(&a, x->name, nl);
-        }
-        r->key = r->cplx = UINT32_MAX;
-        if (x->key) {
-            r->key = arena_put(&a, x->key, kz_e_key_len(x->key));
-            r->cplx = KZ_E_SHAPE_BASE + (uint32_t)x->shape;
-            if (s->nposts + 2 > capposts) {
-                capposts *= 2;
-                kz_epost *q = realloc(s->posts, capposts * sizeof *q);
-                if (!q)
-                    goto oom;
-                s->posts = q;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && kv[j].k == kv[i].k)
+            j++;
+        if (j - i > 1) {
+            skey *sk = malloc((j - i) * sizeof *sk);
+            if (!sk) {
+                free(kv);
+                return -1;
             }
-            uint32_t aux = x->shape == SHAPE_CIDR ? KZ_E_AUX_S_CIDR : KZ_E_AUX_S_EXACT;
-            s->posts[s->nposts++] = (kz_epost){r->key, (uint32_t)i, aux | KZ_E_PROOF};
-            note_key(s, x->key);
-            if (x->shape == SHAPE_EQ_OR_SUF) {
-                /* the suffix key ".x" of the value x */
-                char vb[2 * KZ_E_MAX_KEY + 64];
-                vb[0] = '.';
-                size_t vn = kz_e_key_text_to(x->key, vb + 1);
-                uint8_t kb[KZ_E_MAX_KEY + 32];
-                uint16_t p;
-                memcpy(&p, x->key, 2);
-                size_t kl = kz_e_key_raw(kb, p, K_SUF, vb, vn + 1);
-                s->posts[s->nposts++] =
-                    (kz_epost){arena_put(&a, kb, kl), (uint32_t)i, KZ_E_AUX_S_SUFFIX | KZ_E_PROOF};
-                note_key(s, kb);
-            }
-            s->nsimple++;
-        } else {
-            kz_ecplx *c = x->cplx;
-            r->cplx = (uint32_t)s->ncplx;
-            s->cplx[s->ncplx++] = c;
-            c->refs++;
-            if (c->multi)
-                s->nmulti++;
-            bool only_type = true;
-            for (size_t o = 0; o < c->keys_len;) {
-                uint32_t aux, kl;
-                memcpy(&aux, c->keys + o, 4);
-                memcpy(&kl, c->keys + o + 4, 4);
-                const uint8_t *k = c->keys + o + 8;
-                o += 8 + kl;
-                only_type = only_type && k[2] == K_TYPE;
-                if (s->nposts == capposts) {
-                    capposts *= 2;
-                    kz_epost *q = realloc(s->posts, capposts * sizeof *q);
-                    if (!q)
-                        goto oom;
-                    s->posts = q;
-                }
-                s->posts[s->nposts++] = (kz_epost){arena_put(&a, k, kl), (uint32_t)i, aux};
-                note_key(s, k);
-            }
-            s->ntype += only_type;
+            for (size_t q = i; q < j; q++)
+                sk[q - i] = (skey){kv[q].k, be64(src[kv[q].v].uuid + 8), &src[kv[q].v]};
+            qsort(sk, j - i, sizeof *sk, cmp_skey);
+            for (size_t q = i; q < j; q++)
+                kv[q].v = (uint64_t)(sk[q - i].src - src);
+            free(sk);
         }
-        if (a.bad)
-            goto oom;
+        i = j;
     }
-    s->nrecs = n;
-    s->arena = a.p;
-    if (a.len >= ((size_t)4 << 20)) { /* move the arena to huge pages, trimmed to size */
-        uint8_t *h = big_alloc(a.len, false);
-        if (h) {
-            memcpy(h, a.p, a.len);
-            free(a.p);
-            s->arena = h;
-        }
-    }
-    s->arena_len = a.len;
-    a.p = NULL;
-    if (s->nposts >= SLOT_IDX_MASK) {
-        if (err && errlen)
-            snprintf(err, errlen, "segment too large (%zu postings)", s->nposts);
-        kz_e_seg_free(s);
-        free(ord);
-        return NULL;
-    }
-    /* group postings by key: sort by (hash, original order) then merge equal keys */
-    hps = malloc((s->nposts ? s->nposts : 1) * sizeof *hps);
+    for (size_t i = 0; i < n; i++)
+        ord[i] = &src[kv[i].v];
+    free(kv);
+    return 0;
+}
+
+/* Group the complex postings by key into the power-of-two table. */
+static int build_complex_index(kz_eseg *s)
+{
+    hp *hps = malloc((s->nposts ? s->nposts : 1) * sizeof *hps);
     if (!hps)
-        goto oom;
+        return -1;
     for (size_t i = 0; i < s->nposts; i++) {
         const uint8_t *k = s->arena + s->posts[i].key;
         hps[i].h = kz_e_hash(k, kz_e_key_len(k));
@@ -327,19 +278,18 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
     _Static_assert(sizeof(hp) == sizeof(kz_e_kv), "hp must be laid out as kz_e_kv");
     if (kz_e_radix_sort((kz_e_kv *)(void *)hps, s->nposts) != 0)
         qsort(hps, s->nposts, sizeof *hps, cmp_hp);
-    kz_epost *np = big_alloc(s->nposts * sizeof *np, false);
-    if (!np)
-        goto oom;
-    /* within one hash, distinct keys are rare: gather each key's postings together */
-    size_t out = 0, ngroups = 0;
+    kz_epost *np = malloc((s->nposts ? s->nposts : 1) * sizeof *np);
     uint64_t *gh = malloc((s->nposts ? s->nposts : 1) * sizeof *gh); /* group head hashes */
     uint32_t *gi = malloc((s->nposts ? s->nposts : 1) * sizeof *gi);
-    if (!gh || !gi) {
+    if (!np || !gh || !gi) {
         free(np);
         free(gh);
         free(gi);
-        goto oom;
+        free(hps);
+        return -1;
     }
+    /* within one hash, distinct keys are rare: gather each key's postings together */
+    size_t out = 0, ngroups = 0;
     for (size_t i = 0; i < s->nposts;) {
         size_t j = i;
         while (j < s->nposts && hps[j].h == hps[i].h)
@@ -366,28 +316,246 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
         }
         i = j;
     }
+    free(hps);
     free(s->posts);
     s->posts = np;
-    free(hps);
-    hps = NULL;
     size_t ns = 16;
     while (ns * 7 < ngroups * 10)
         ns *= 2;
     s->nslots = ns;
-    s->slots = big_alloc(ns * sizeof *s->slots, true);
+    s->slots = calloc(ns, sizeof *s->slots);
     if (!s->slots) {
         free(gh);
         free(gi);
-        goto oom;
+        return -1;
     }
     for (size_t g = 0; g < ngroups; g++) {
         size_t at = gh[g] & (ns - 1);
         while (s->slots[at])
             at = (at + 1) & (ns - 1);
-        s->slots[at] = (gi[g] + 1) | (uint32_t)(gh[g] >> 59) << SLOT_IDX_BITS;
+        s->slots[at] = (gi[g] + 1) | (uint32_t)(gh[g] >> 59) << KZ_E_SLOT_BITS;
     }
     free(gh);
     free(gi);
+    return 0;
+}
+
+/* The simple table from (hash, record) pairs: sorted by (home, tag), then each at
+ * max(home, previous + 1): an ordered table built in one sequential pass. */
+static int build_simple_index(kz_eseg *s, kz_e_kv *sh, size_t n)
+{
+    size_t ns = n + n / 4 + 16; /* load <= 0.8 */
+    s->nsslots = ns;
+    s->nskeys = n;
+    s->sbits = 1;
+    while (s->sbits < 27 && ((uint64_t)1 << s->sbits) <= s->nrecs + 1)
+        s->sbits++;
+    s->smask = (uint32_t)(((uint64_t)1 << s->sbits) - 1);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = sh[i].k;
+        sh[i].k = (uint64_t)kz_e_spos(s, h) << 32 | kz_e_stag(s, h);
+    }
+    if (kz_e_radix_sort(sh, n) < 0)
+        return -1;
+    size_t last = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t home = (size_t)(sh[i].k >> 32);
+        last = i && last + 1 > home ? last + 1 : home;
+    }
+    s->nstotal = n ? last + 1 : 0;
+    if (s->nstotal < ns)
+        s->nstotal = ns;
+    s->sslots = big_alloc(s->nstotal * sizeof *s->sslots, true);
+    if (!s->sslots)
+        return -1;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t home = (size_t)(sh[i].k >> 32);
+        at = i && at + 1 > home ? at + 1 : home;
+        size_t d = at - home < KZ_E_DISP_SAT ? at - home : KZ_E_DISP_SAT;
+        s->sslots[at] = (uint32_t)(sh[i].v + 1) | (uint32_t)d << s->sbits |
+                        (uint32_t)sh[i].k << (s->sbits + 4);
+    }
+    return 0;
+}
+
+kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, size_t errlen)
+{
+    kz_eseg *s = calloc(1, sizeof *s);
+    const kz_esrc **ord = malloc((n ? n : 1) * sizeof *ord);
+    arena a = {0};
+    metamap mm = {0};
+    kz_e_kv *sh = NULL;
+    size_t nsh = 0, capsh = 0, capposts = 0, capmeta = 0, capnames = 0;
+    if (!s || !ord)
+        goto oom;
+    if (n >= KZ_E_SLOT_MASK) {
+        if (err && errlen)
+            snprintf(err, errlen, "segment too large (%zu indicators)", n);
+        free(ord);
+        kz_e_seg_free(s);
+        return NULL;
+    }
+    s->npaths = atomic_load(&e->npaths);
+    s->pflags = calloc(s->npaths + 1, 1);
+    s->c4 = calloc(s->npaths + 1, sizeof(uint64_t));
+    s->c6 = calloc(3 * (s->npaths + 1), sizeof(uint64_t));
+    s->ntypes = atomic_load(&e->ntypes);
+    s->tflags = calloc(s->ntypes + 1, 1);
+    s->recs = big_alloc(n * sizeof *s->recs, false);
+    if (!s->pflags || !s->c4 || !s->c6 || !s->recs || !s->tflags || order_by_uuid(src, n, ord) < 0)
+        goto oom;
+    uint8_t zero = 0;
+    arena_put(&a, &zero, 1);
+    size_t ncplx = 0, nsuf = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool simple = ord[i]->from ? ord[i]->shape >= 0 : ord[i]->key != NULL;
+        ncplx += !simple;
+        nsuf += simple && ord[i]->shape == SHAPE_EQ_OR_SUF;
+    }
+    s->cplx = calloc(ncplx ? ncplx : 1, sizeof *s->cplx);
+    s->cmeta = calloc(ncplx ? ncplx : 1, sizeof *s->cmeta);
+    capsh = n - ncplx + nsuf + 1;
+    sh = malloc(capsh * sizeof *sh);
+    capposts = ncplx * 4 + 16;
+    s->posts = malloc(capposts * sizeof *s->posts);
+    if (!s->cplx || !s->cmeta || !s->posts || !sh)
+        goto oom;
+    for (size_t i = 0; i < n; i++) {
+        const kz_esrc *x = ord[i];
+        kz_erec *r = &s->recs[i];
+        memcpy(r->uuid, x->uuid, 16);
+        if (x->name) {
+            if (s->nnames + 2 > capnames) {
+                size_t nc = capnames ? capnames * 2 : 64;
+                uint32_t *v = realloc(s->names, nc * sizeof *v);
+                if (!v)
+                    goto oom;
+                s->names = v;
+                capnames = nc;
+            }
+            uint16_t nl = (uint16_t)(x->namelen > 65535 ? 65535 : x->namelen);
+            s->names[s->nnames++] = (uint32_t)i;
+            s->names[s->nnames++] = arena_put(&a, &nl, 2);
+            arena_put(&a, x->name, nl);
+        }
+        uint8_t kb[KZ_E_MAX_KEY + 32];
+        size_t kl = src_key(x, kb);
+        kz_emeta m;
+        memset(&m, 0, sizeof m); /* hashed and compared as bytes: padding too */
+        m.modified = x->modified;
+        m.ctx = x->ctx;
+        uint16_t p = 0;
+        if (kl) {
+            memcpy(&p, kb, 2);
+            m.path = p;
+            m.kind = kb[2];
+            m.shape = (uint8_t)x->shape;
+        } else {
+            m.path = UINT16_MAX;
+            m.shape = KZ_E_COMPLEX;
+        }
+        long mi = meta_intern(s, &mm, &capmeta, &m);
+        if (mi < 0)
+            goto oom;
+        if (kl) {
+            uint8_t vb[8];
+            size_t vn = 0;
+            for (uint32_t v = (uint32_t)mi; ; v >>= 7) {
+                vb[vn++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+                if (v < 0x80)
+                    break;
+            }
+            size_t vl = kl - 5;
+            if (vl < 0x80) {
+                vb[vn++] = (uint8_t)vl;
+            } else {
+                vb[vn++] = (uint8_t)(0x80 | vl >> 8);
+                vb[vn++] = (uint8_t)vl;
+            }
+            r->ref = arena_put(&a, vb, vn);
+            arena_put(&a, kb + 5, vl);
+            if (r->ref & KZ_E_REF_CPLX) {
+                if (err && errlen)
+                    snprintf(err, errlen, "segment too large (over 2 GB of values)");
+                goto fail;
+            }
+            sh[nsh++] = (kz_e_kv){kz_e_hash(kb, kl), i};
+            note_key(s, kb, false);
+            if (x->shape == SHAPE_EQ_OR_SUF) {
+                /* the suffix key ".x" of the value x: a second slot for the same record */
+                char tb[2 * KZ_E_MAX_KEY + 64];
+                tb[0] = '.';
+                size_t tn = kz_e_key_text_to(kb, tb + 1);
+                uint8_t sb[KZ_E_MAX_KEY + 32];
+                size_t sl = kz_e_key_raw(sb, p, K_SUF, tb, tn + 1);
+                if (sl) {
+                    sh[nsh++] = (kz_e_kv){kz_e_hash(sb, sl), i};
+                    note_key(s, sb, false);
+                }
+            }
+            s->nsimple++;
+        } else {
+            kz_ecplx *c = x->cplx;
+            r->ref = KZ_E_REF_CPLX | (uint32_t)s->ncplx;
+            s->cmeta[s->ncplx] = (uint32_t)mi;
+            s->cplx[s->ncplx++] = c;
+            c->refs++;
+            if (c->multi)
+                s->nmulti++;
+            bool only_type = true;
+            for (size_t o = 0; o < c->keys_len;) {
+                uint32_t aux, ckl;
+                memcpy(&aux, c->keys + o, 4);
+                memcpy(&ckl, c->keys + o + 4, 4);
+                const uint8_t *k = c->keys + o + 8;
+                o += 8 + ckl;
+                only_type = only_type && k[2] == K_TYPE;
+                if (s->nposts == capposts) {
+                    capposts *= 2;
+                    kz_epost *q = realloc(s->posts, capposts * sizeof *q);
+                    if (!q)
+                        goto oom;
+                    s->posts = q;
+                }
+                s->posts[s->nposts++] = (kz_epost){arena_put(&a, k, ckl), (uint32_t)i, aux};
+                note_key(s, k, true);
+            }
+            s->ntype += only_type;
+        }
+        if (a.bad)
+            goto oom;
+    }
+    free(mm.slots);
+    mm.slots = NULL;
+    s->nrecs = n;
+    s->arena = a.p;
+    if (a.len >= ((size_t)4 << 20)) { /* move the arena to huge pages, trimmed to size */
+        uint8_t *h = big_alloc(a.len, false);
+        if (h) {
+            memcpy(h, a.p, a.len);
+            free(a.p);
+            s->arena = h;
+        }
+    } else if (a.len) {
+        uint8_t *h = realloc(a.p, a.len); /* trim the doubling slack */
+        if (h)
+            s->arena = h;
+    }
+    s->arena_len = a.len;
+    a.p = NULL;
+    if (s->nposts >= KZ_E_SLOT_MASK) {
+        if (err && errlen)
+            snprintf(err, errlen, "segment too large (%zu postings)", s->nposts);
+        free(sh);
+        free(ord);
+        kz_e_seg_free(s);
+        return NULL;
+    }
+    if (build_complex_index(s) < 0 || build_simple_index(s, sh, nsh) < 0)
+        goto oom;
+    free(sh);
+    sh = NULL;
     if (kz_e_seg_build_re(s) < 0)
         goto oom;
     /* IPv4 CIDR filters */
@@ -399,35 +567,48 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
         if (!s->c4f)
             goto oom;
         for (size_t p = 0; p < s->npaths; p++)
-            for (int L = 0; L <= 32; L++)
-                if ((s->c4[p] >> L) & 1) {
+            for (int L = 0; L <= 32; L++) {
+                size_t fi = 33 * p + (size_t)(L < 24 ? L : 24);
+                if (((s->c4[p] >> L) & 1) && !s->c4f[fi]) {
                     size_t bits = (size_t)1 << (L < 24 ? L : 24);
-                    s->c4f[33 * p + (size_t)L] = calloc((bits + 63) / 64, 8);
-                    if (!s->c4f[33 * p + (size_t)L])
+                    s->c4f[fi] = calloc((bits + 63) / 64, 8);
+                    if (!s->c4f[fi])
                         goto oom;
                     s->bytes += (bits + 63) / 64 * 8;
                 }
-        for (size_t i = 0; i < s->nposts; i++) {
-            const uint8_t *k = s->arena + s->posts[i].key;
+            }
+        uint8_t kb[KZ_E_MAX_KEY + 32];
+        for (size_t i = 0; i < s->nposts + s->nrecs; i++) {
+            const uint8_t *k;
+            if (i < s->nposts) {
+                k = s->arena + s->posts[i].key;
+            } else {
+                if (kz_e_seg_shape(s, i - s->nposts) != SHAPE_CIDR || !kz_e_seg_key(s, i - s->nposts, kb))
+                    continue;
+                k = kb;
+            }
             if (k[2] != K_CIDR4)
                 continue;
             uint16_t p;
             memcpy(&p, k, 2);
             int L = k[5];
             uint32_t na = (uint32_t)k[6] << 24 | (uint32_t)k[7] << 16 | (uint32_t)k[8] << 8 | k[9];
-            int sh = L < 24 ? L : 24;
-            size_t idx = sh ? na >> (32 - sh) : 0;
-            s->c4f[33 * p + (size_t)L][idx / 64] |= 1ull << (idx % 64);
+            int shf = L < 24 ? L : 24;
+            size_t idx = shf ? na >> (32 - shf) : 0;
+            s->c4f[33 * p + (size_t)shf][idx / 64] |= 1ull << (idx % 64);
         }
     }
-    s->bytes += sizeof *s + s->nrecs * sizeof *s->recs + s->nposts * sizeof *s->posts +
-               s->nslots * 4 + s->arena_len + s->ncplx * sizeof(void *) + s->npaths * 33;
+    s->bytes += sizeof *s + s->nrecs * sizeof *s->recs + s->nmeta * sizeof *s->meta + s->ncplx * 4 +
+                s->nnames * 4 + s->nstotal * 4 + s->nposts * sizeof *s->posts + s->nslots * 4 +
+                s->arena_len + s->ncplx * sizeof(void *) + s->npaths * 33;
     free(ord);
     return s;
 oom:
     if (err && errlen)
         snprintf(err, errlen, "out of memory building an index segment");
-    free(hps);
+fail:
+    free(sh);
+    free(mm.slots);
     free(a.p);
     free(ord);
     kz_e_seg_free(s);
@@ -437,7 +618,7 @@ oom:
 void kz_e_seg_lookup(const kz_eseg *s, const uint8_t *k, size_t klen, size_t *lo, size_t *hi)
 {
     *lo = *hi = 0;
-    if (!s || !s->nslots)
+    if (!s || !s->nslots || !s->nposts)
         return;
     uint64_t h = kz_e_hash(k, klen);
     uint32_t tag = (uint32_t)(h >> 59);
@@ -446,8 +627,8 @@ void kz_e_seg_lookup(const kz_eseg *s, const uint8_t *k, size_t klen, size_t *lo
         uint32_t v = s->slots[at];
         if (!v)
             return;
-        if (v >> SLOT_IDX_BITS == tag) {
-            size_t ei = (v & SLOT_IDX_MASK) - 1;
+        if (v >> KZ_E_SLOT_BITS == tag) {
+            size_t ei = (v & KZ_E_SLOT_MASK) - 1;
             uint32_t ko = s->posts[ei].key;
             const uint8_t *kk = s->arena + ko;
             if (kz_e_key_len(kk) == klen && memcmp(kk, k, klen) == 0) {
@@ -461,6 +642,84 @@ void kz_e_seg_lookup(const kz_eseg *s, const uint8_t *k, size_t klen, size_t *lo
         }
         at = (at + 1) & (s->nslots - 1);
     }
+}
+
+bool kz_e_simple_suffix_eq(uint16_t path, int kind, const uint8_t *v, size_t vl,
+                           const uint8_t *k, size_t kl)
+{
+    uint8_t kb[KZ_E_MAX_KEY + 32];
+    char tb[2 * KZ_E_MAX_KEY + 64];
+    if (!kz_e_key_raw(kb, path, kind, v, vl))
+        return false;
+    size_t tn = kz_e_key_text_to(kb, tb);
+    return kl == 6 + tn && memcmp(k + 6, tb, tn) == 0;
+}
+
+static const kz_emeta *rec_meta(const kz_eseg *s, size_t r, const uint8_t **after)
+{
+    uint32_t ref = s->recs[r].ref, mi;
+    if (ref & KZ_E_REF_CPLX) {
+        *after = NULL;
+        return &s->meta[s->cmeta[ref & ~KZ_E_REF_CPLX]];
+    }
+    *after = kz_e_uvar(s->arena + ref, &mi);
+    return &s->meta[mi];
+}
+
+size_t kz_e_seg_key(const kz_eseg *s, size_t r, uint8_t *buf)
+{
+    const uint8_t *a;
+    const kz_emeta *m = rec_meta(s, r, &a);
+    if (!a)
+        return 0;
+    size_t vl;
+    const uint8_t *v = kz_e_sval(a, &vl);
+    return kz_e_key_raw(buf, m->path, m->kind, v, vl);
+}
+
+int kz_e_seg_shape(const kz_eseg *s, size_t r)
+{
+    const uint8_t *a;
+    uint8_t sh = rec_meta(s, r, &a)->shape;
+    return sh == KZ_E_COMPLEX ? -1 : sh;
+}
+
+kz_ecplx *kz_e_seg_cplx(const kz_eseg *s, size_t r)
+{
+    uint32_t ref = s->recs[r].ref;
+    return ref & KZ_E_REF_CPLX ? s->cplx[ref & ~KZ_E_REF_CPLX] : NULL;
+}
+
+int64_t kz_e_seg_modified(const kz_eseg *s, size_t r)
+{
+    const uint8_t *a;
+    return rec_meta(s, r, &a)->modified;
+}
+
+uint32_t kz_e_seg_ctx(const kz_eseg *s, size_t r)
+{
+    const uint8_t *a;
+    return rec_meta(s, r, &a)->ctx;
+}
+
+const char *kz_e_seg_name(const kz_eseg *s, size_t r, size_t *len)
+{
+    size_t a = 0, z = s->nnames / 2;
+    while (a < z) {
+        size_t m = (a + z) / 2;
+        if (s->names[2 * m] == r) {
+            uint16_t nl;
+            memcpy(&nl, s->arena + s->names[2 * m + 1], 2);
+            *len = nl;
+            return (const char *)s->arena + s->names[2 * m + 1] + 2;
+        }
+        if (s->names[2 * m] < r)
+            a = m + 1;
+        else
+            z = m;
+    }
+    *len = 0;
+    return NULL;
 }
 
 long kz_e_seg_find(const kz_eseg *s, const uint8_t uuid[16])
@@ -485,17 +744,12 @@ void kz_e_seg_src(const kz_eseg *s, size_t r, kz_esrc *src)
 {
     const kz_erec *x = &s->recs[r];
     memcpy(src->uuid, x->uuid, 16);
-    src->modified = x->modified;
-    src->ctx = x->ctx;
-    src->name = NULL;
-    src->namelen = 0;
-    if (x->name) {
-        uint16_t nl;
-        memcpy(&nl, s->arena + x->name, 2);
-        src->name = (const char *)s->arena + x->name + 2;
-        src->namelen = nl;
-    }
-    src->key = x->key != UINT32_MAX ? s->arena + x->key : NULL;
-    src->shape = x->cplx >= KZ_E_SHAPE_BASE ? (int)(x->cplx - KZ_E_SHAPE_BASE) : -1;
-    src->cplx = x->cplx < KZ_E_SHAPE_BASE ? s->cplx[x->cplx] : NULL;
+    src->modified = kz_e_seg_modified(s, r);
+    src->ctx = kz_e_seg_ctx(s, r);
+    src->name = kz_e_seg_name(s, r, &src->namelen);
+    src->key = NULL;
+    src->shape = kz_e_seg_shape(s, r);
+    src->cplx = kz_e_seg_cplx(s, r);
+    src->from = s;
+    src->from_rec = (uint32_t)r;
 }
