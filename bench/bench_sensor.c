@@ -11,7 +11,8 @@
  *   bench_sensor 1000000 /tmp/b/ind.json /tmp/b/tel
  *
  * Rates are per core: work over the CPU time of this (single) thread, median of 5 passes;
- * wall-clock rates in brackets. Not a test: it checks nothing but that hits were found.
+ * wall-clock rates in brackets. KZ_BENCH_STAGE=decode|map|nostream stops the path early;
+ * KZ_BENCH_ONLY=zeek|eve|pcap runs one input (both for profiling). Not a test: it checks nothing but that hits were found.
  */
 #include "bench_util.h"
 #include <kizuna/engine.h>
@@ -329,10 +330,15 @@ int main(int argc, char **argv)
            : stage == 1 ? "decode -> map (KZ_BENCH_STAGE=map)"
            : stage == 3 ? "decode -> map -> kz_engine_match_record (no stream) -> alert"
                         : "decode -> map -> match -> alert/sighting");
-    bench_text("zeek-tsv", z, 5, false, &p);
-    bench_text("eve", &ev, 1, true, &p);
+    /* KZ_BENCH_ONLY=zeek, eve or pcap runs one input (for profiling) */
+    const char *only = getenv("KZ_BENCH_ONLY");
+    if (!only || strcmp(only, "zeek") == 0)
+        bench_text("zeek-tsv", z, 5, false, &p);
+    if (!only || strcmp(only, "eve") == 0)
+        bench_text("eve", &ev, 1, true, &p);
     snprintf(path, sizeof path, "%s/traffic.pcap", dir);
-    bench_pcap(path, &p);
+    if (!only || strcmp(only, "pcap") == 0)
+        bench_pcap(path, &p);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("peak RSS: %.0f MB (engine + inputs held in memory); now %.0f MB\n",

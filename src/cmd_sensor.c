@@ -16,7 +16,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,7 +42,11 @@ void cmd_sensor_usage(void)
         "  --org IDENTITY-ID        the sensor's organisation (where_sighted_refs)\n"
         "  --sightings-collection ID  post sightings there (needs --hub and --org)\n"
         "  --bucket SECONDS         sighting aggregation bucket (default 3600)\n"
+        "  --sighting-observed-data each sighting also carries an observed-data (and its\n"
+        "                           SCOs) of the first record that hit in its bucket\n"
         "  --alerts PATH|-|syslog   where alerts go (default -: stdout)\n"
+        "  --syslog-socket PATH     with --alerts syslog: the local syslog socket (default\n"
+        "                           /dev/log); each alert is one RFC 3164 message, daemon.warning\n"
         "  --once                   read every input to its end and exit (default: follow\n"
         "                           like tail -F)\n"
         "  --sensor-name NAME       the `sensor` field of alerts (default: host name)\n"
@@ -66,8 +71,18 @@ void cmd_sensor_usage(void)
 typedef struct hit_ctx {
     sensor *s;
     const kz_tel_record *r;
+    const kz_engine_record *er;
     int kind;
 } hit_ctx;
+
+/* The evidence of a bucket's first hit; NULL (a sighting without it) when the record holds
+ * nothing STIX 2.1 can carry. */
+static json_t *observed_of_hit(void *ctx)
+{
+    hit_ctx *h = ctx;
+    char err[256];
+    return kz_sensor_observed_objects(h->s->engine, h->er, h->r, err, sizeof err);
+}
 
 /* {"related":[{"input":..,"line"|"packet":..},..]} for the observations of a binding other
  * than the current one (those still in the ring). */
@@ -96,10 +111,106 @@ static json_t *related(sensor *s, int kind, const kz_engine_hit *hit)
     return o;
 }
 
+/* ---- --alerts syslog ------------------------------------------------------------------
+ * Written to the local syslog socket directly rather than through syslog(3): the socket is an
+ * option (a test or a container can point it anywhere), failures are counted instead of
+ * silent, and a daemon that restarts is reconnected to. The message has the form syslog(3)
+ * sends to /dev/log, which the local daemons (rsyslog, syslog-ng, journald) parse:
+ * "<28>Mmm dd hh:mm:ss kizuna-sensor[PID]: ALERT-JSON" (facility daemon, severity warning;
+ * the host name is added by the daemon). */
+
+#define SYSLOG_PRI 28 /* LOG_DAEMON (3) * 8 + LOG_WARNING (4) */
+
+static void syslog_close(sensor *s)
+{
+    if (s->syslog_fd >= 0)
+        close(s->syslog_fd);
+    s->syslog_fd = -1;
+}
+
+static int syslog_connect(sensor *s, char *err, size_t errlen)
+{
+    syslog_close(s);
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    if (strlen(s->syslog_socket) >= sizeof sa.sun_path) {
+        snprintf(err, errlen, "the socket path is too long");
+        return -1;
+    }
+    strcpy(sa.sun_path, s->syslog_socket);
+    int types[2] = {SOCK_DGRAM, SOCK_STREAM};
+    for (int i = 0; i < 2; i++) {
+        int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            break;
+        /* a stalled daemon must not hold the record path for long */
+        struct timeval tv = {1, 0};
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+            s->syslog_fd = fd;
+            s->syslog_stream = types[i] == SOCK_STREAM;
+            return 0;
+        }
+        int e = errno;
+        close(fd);
+        errno = e;
+        if (e != EPROTOTYPE) /* a stream socket answers a datagram connect with EPROTOTYPE */
+            break;
+    }
+    snprintf(err, errlen, "%s", strerror(errno));
+    return -1;
+}
+
+static void syslog_send(sensor *s, const char *line, size_t len)
+{
+    kz_buf *b = &s->syslog_msg;
+    kz_buf_reset(b);
+    char head[96], ts[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(ts, sizeof ts, "%b %e %H:%M:%S", &tm);
+    int hn = snprintf(head, sizeof head, "<%d>%s kizuna-sensor[%ld]: ", SYSLOG_PRI, ts,
+                      (long)getpid());
+    /* the NUL ends a message on a stream socket; a datagram is its own end */
+    if (kz_buf_append(b, head, (size_t)hn) < 0 || kz_buf_append(b, line, len) < 0 ||
+        kz_buf_append(b, "", 1) < 0) {
+        s->syslog_dropped++;
+        return;
+    }
+    char err[128] = "";
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (s->syslog_fd < 0) {
+            int64_t t = kz_time_now_us();
+            if (t < s->syslog_retry_us)
+                break;
+            s->syslog_retry_us = t + 1000000; /* at most one attempt a second */
+            if (syslog_connect(s, err, sizeof err) < 0)
+                break;
+        }
+        size_t n = s->syslog_stream ? b->len : b->len - 1;
+        if (send(s->syslog_fd, b->data, n, MSG_NOSIGNAL) == (ssize_t)n)
+            return;
+        snprintf(err, sizeof err, "%s", strerror(errno));
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EMSGSIZE)
+            break; /* the daemon is stalled, or the alert is too big: reconnecting won't help */
+        syslog_close(s); /* the daemon restarted: its socket is a new one */
+        s->syslog_retry_us = 0;
+    }
+    s->syslog_dropped++;
+    if (!s->syslog_warned && !s->quiet) {
+        s->syslog_warned = true;
+        fprintf(stderr, "kizuna sensor: cannot send alerts to syslog at %s%s%s; they are "
+                        "dropped until it answers\n",
+                s->syslog_socket, err[0] ? ": " : "", err);
+    }
+}
+
 static void write_alert(sensor *s, const char *line, size_t len)
 {
     if (!s->alerts) {
-        syslog(LOG_WARNING, "%s", line);
+        syslog_send(s, line, len);
         return;
     }
     fwrite(line, 1, len, s->alerts);
@@ -117,8 +228,9 @@ static int on_hit(void *ctx, const kz_engine_hit *hit)
     json_decref(extra);
     s->alerts_n++;
     if (s->sight)
-        kz_sensor_sightings_add(s->sight, hit->id,
-                                h->r->has_ts ? h->r->ts_us : kz_time_now_us());
+        kz_sensor_sightings_add_observed(s->sight, hit->id,
+                                         h->r->has_ts ? h->r->ts_us : kz_time_now_us(),
+                                         s->observed ? observed_of_hit : NULL, h);
     return 0;
 }
 
@@ -135,6 +247,13 @@ void sensor_on_record(void *ctx, const kz_tel_record *r)
         return;
     }
     s->records++;
+    /* a live capture is decoded by the packet decoder, which names its records pcap */
+    kz_tel_record live;
+    if (threaded && r->input != KZ_TEL_IN_IFACE) {
+        live = *r;
+        live.input = KZ_TEL_IN_IFACE;
+        r = &live;
+    }
     /* the first dated record sets the clock; later it only moves forward, by a minute at
      * least (advancing walks every pending indicator) */
     if (s->clock_records && (r->has_ts ? s->clock == 0 || r->ts_us > s->clock + 60000000
@@ -148,7 +267,7 @@ void sensor_on_record(void *ctx, const kz_tel_record *r)
     kz_engine_record er;
     int64_t now = r->has_ts ? 0 : kz_time_now_us();
     if (kz_sensor_map_record(s->map, r, now, &er)) {
-        hit_ctx h = {s, r, (int)in->kind};
+        hit_ctx h = {s, r, &er, (int)in->kind};
         char err[256];
         if (s->ring[in->kind])
             s->ring[in->kind][s->fed[in->kind] % RING] =
@@ -238,7 +357,8 @@ static int one_opt(sensor *s, opts *o, const char *a, const char *v)
     static const char *const with_value[] = {
         "--input", "--indicators", "--hub", "--collection", "--state", "--org",
         "--sightings-collection", "--bucket", "--alerts", "--sensor-name", "--poll", "--flush",
-        "--max-reports", "--clock", "--user", "--password-file", "--token-file", "--cacert", NULL};
+        "--max-reports", "--clock", "--user", "--password-file", "--token-file", "--cacert",
+        "--syslog-socket", NULL};
     bool needs = false;
     for (size_t i = 0; with_value[i]; i++)
         if (strcmp(a, with_value[i]) == 0)
@@ -254,6 +374,8 @@ static int one_opt(sensor *s, opts *o, const char *a, const char *v)
         s->insecure = true;
     else if (strcmp(a, "--quiet") == 0)
         s->quiet = true;
+    else if (strcmp(a, "--sighting-observed-data") == 0)
+        s->observed = true;
     else if (strcmp(a, "--password") == 0 || strcmp(a, "--token") == 0) {
         fprintf(stderr, "kizuna sensor: secrets are never taken on the command line (ps shows "
                         "them); use $KIZUNA_PASSWORD/$KIZUNA_TOKEN or --password-file/"
@@ -293,6 +415,8 @@ static int one_opt(sensor *s, opts *o, const char *a, const char *v)
         s->sightings_collection = v;
     else if (strcmp(a, "--alerts") == 0)
         s->alerts_path = v;
+    else if (strcmp(a, "--syslog-socket") == 0)
+        s->syslog_socket = v;
     else if (strcmp(a, "--sensor-name") == 0)
         s->sensor_name = v;
     else if (strcmp(a, "--user") == 0)
@@ -358,7 +482,7 @@ static int read_config(sensor *s, opts *o, const char *path)
         }
         snprintf(opt, kl + 3, "--%s", k);
         bool flag = strcmp(opt, "--once") == 0 || strcmp(opt, "--insecure") == 0 ||
-                    strcmp(opt, "--quiet") == 0;
+                    strcmp(opt, "--quiet") == 0 || strcmp(opt, "--sighting-observed-data") == 0;
         if (flag && val && (strcmp(val, "false") == 0 || strcmp(val, "no") == 0 ||
                             strcmp(val, "0") == 0)) {
             free(opt);
@@ -436,6 +560,9 @@ static void summary(sensor *s)
     fprintf(stderr, "kizuna sensor: %llu records, %llu alerts, %llu malformed\n",
             (unsigned long long)s->records, (unsigned long long)s->alerts_n,
             (unsigned long long)s->malformed);
+    if (s->syslog_dropped)
+        fprintf(stderr, "kizuna sensor: %llu alerts could not be sent to syslog at %s\n",
+                (unsigned long long)s->syslog_dropped, s->syslog_socket);
     for (size_t i = 0; i < s->nin; i++) {
         if (s->in[i].rate_suppressed)
             fprintf(stderr, "kizuna sensor: %s: %llu more malformed reports suppressed\n",
@@ -468,6 +595,8 @@ int cmd_sensor(int argc, char **argv)
     s->max_reports = 10;
     s->alerts_path = "-";
     s->state_dir = "kizuna-sensor-state";
+    s->syslog_fd = -1;
+    kz_buf_init(&s->syslog_msg);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             cmd_sensor_usage();
@@ -503,6 +632,15 @@ int cmd_sensor(int argc, char **argv)
     }
     if (s->sightings_collection && !s->org) {
         fprintf(stderr, "kizuna sensor: --sightings-collection needs --org IDENTITY-ID\n");
+        return 2;
+    }
+    if (s->observed && !s->sightings_collection) {
+        fprintf(stderr, "kizuna sensor: --sighting-observed-data goes with "
+                        "--sightings-collection\n");
+        return 2;
+    }
+    if (s->syslog_socket && strcmp(s->alerts_path, "syslog") != 0) {
+        fprintf(stderr, "kizuna sensor: --syslog-socket goes with --alerts syslog\n");
         return 2;
     }
     if (s->org && strncmp(s->org, "identity--", 10) != 0) {
@@ -556,7 +694,15 @@ int cmd_sensor(int argc, char **argv)
         s->alerts = stdout;
         s->alerts_is_stdout = true;
     } else if (strcmp(s->alerts_path, "syslog") == 0) {
-        openlog("kizuna-sensor", LOG_PID, LOG_DAEMON);
+        if (!s->syslog_socket)
+            s->syslog_socket = "/dev/log";
+        /* like syslog(3), a missing daemon is not fatal: alerts are counted as dropped, and
+         * the socket is tried again (at most once a second) */
+        if (syslog_connect(s, err, sizeof err) < 0 && !s->quiet) {
+            s->syslog_warned = true;
+            fprintf(stderr, "kizuna sensor: cannot reach syslog at %s: %s; alerts are dropped "
+                            "until it answers\n", s->syslog_socket, err);
+        }
     } else if (!(s->alerts = fopen(s->alerts_path, "a"))) {
         fprintf(stderr, "kizuna sensor: cannot write %s: %s\n", s->alerts_path,
                 strerror(errno));
@@ -689,6 +835,8 @@ int cmd_sensor(int argc, char **argv)
     for (size_t i = 0; i < s->nin; i++)
         sensor_iface_join(&s->in[i]);
     for (size_t i = 0; i < s->nin; i++)
+        sensor_input_finish(&s->in[i]);
+    for (size_t i = 0; i < s->nin; i++)
         if (s->in[i].failed && s->in[i].kind != KZ_TEL_IN_IFACE) {
             fprintf(stderr, "kizuna sensor: %s could not be read to its end\n", s->in[i].path);
             if (s->once)
@@ -717,8 +865,8 @@ out:
     kz_buf_free(&s->line);
     if (s->alerts && !s->alerts_is_stdout)
         fclose(s->alerts);
-    if (!s->alerts)
-        closelog();
+    syslog_close(s);
+    kz_buf_free(&s->syslog_msg);
     pthread_mutex_destroy(&s->lock);
     for (size_t i = 0; i < o.nowned; i++)
         free(o.owned[i]);

@@ -25,18 +25,20 @@ typedef struct sensor_input {
     kz_tel_zeek *zeek;
     kz_tel_eve *eve;
     kz_tel_pcap *pcap;
-    /* tail state (plain text files) */
+    kz_sensor_capfile *capf; /* a followed capture: packets split from the bytes as they come */
+    /* tail state (plain text files, and captures in follow mode) */
     int fd;
     dev_t dev;
     ino_t ino;
     off_t off;
     char *buf;
     size_t len, cap;
-    bool skipping;   /* inside a line longer than the limit */
+    bool skipping;   /* inside a line longer than the limit; a capture: corrupt, ignored
+                        until the path names a new file or the file shrinks */
     bool done;       /* --once: read to the end (or failed) */
     bool failed;
     bool missing_reported;
-    uint64_t lines;
+    uint64_t lines;  /* lines, or packets of a capture */
     uint64_t skip_until; /* restart in follow mode: lines already handled, decoded (for the
                             Zeek headers) but not matched again */
     /* malformed reports to stderr, bounded per second */
@@ -46,6 +48,7 @@ typedef struct sensor_input {
     uint64_t long_lines;
     pthread_t thread; /* iface */
     bool has_thread;
+    struct pcap *live; /* iface: opened by the main thread, which also wakes and closes it */
 } sensor_input;
 
 struct sensor {
@@ -61,6 +64,7 @@ struct sensor {
     long bucket_s;
     long poll_s, flush_s;
     bool once, quiet;
+    bool observed; /* --sighting-observed-data: each sighting carries its first hit's record */
     bool state_given; /* --state on the command line: follow mode keeps read positions */
     bool clock_records; /* validity windows follow record time (retro-hunts), not the wall */
     int64_t clock;      /* the engine's clock, last advanced to */
@@ -79,6 +83,14 @@ struct sensor {
     uint64_t fed[5];
     FILE *alerts;
     bool alerts_is_stdout;
+    /* --alerts syslog: our own AF_UNIX client of the local syslog socket */
+    const char *syslog_socket;
+    int syslog_fd;
+    bool syslog_stream;       /* the socket is SOCK_STREAM: messages end in NUL */
+    int64_t syslog_retry_us;  /* no reconnect attempt before this (wall clock) */
+    uint64_t syslog_dropped;  /* alerts that reached no syslog */
+    bool syslog_warned;
+    kz_buf syslog_msg;
     kz_sensor_sightings *sight;
     kz_taxii_client *client;
     kz_taxii_outbox *outbox;
@@ -103,6 +115,9 @@ int sensor_input_open(sensor *s, sensor_input *in, char *err, size_t errlen);
 /* Read what is available; returns bytes consumed (0: nothing new), -1 on a hard error. */
 long sensor_input_poll(sensor_input *in);
 void sensor_input_close(sensor_input *in);
+/* A clean stop: what a followed capture's decoder still holds (flows, pending handshakes)
+ * becomes records now. */
+void sensor_input_finish(sensor_input *in);
 const kz_tel_stats *sensor_input_stats(const sensor_input *in);
 int sensor_iface_start(sensor_input *in, char *err, size_t errlen);
 void sensor_iface_join(sensor_input *in);

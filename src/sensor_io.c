@@ -6,8 +6,11 @@
  * writer caught mid-line is never decoded half; when the path names a new file (other inode)
  * or the file shrank, what was complete in the old one has been read, and a fresh decoder
  * starts at line 1 of the new one (Zeek headers differ between files). Lines longer than
- * 1 MiB are skipped and counted. Not done: pcap files are not followed as they grow (a
- * capture being written is read as far as it goes when the sensor starts).
+ * 1 MiB are skipped and counted. A capture file in follow mode goes the same way, with a
+ * packet in place of a line: a packet is decoded once its whole record has arrived
+ * (kz_sensor_capfile), and the decoder of the old file is flushed (its flows become records)
+ * before the new file starts at packet 1. With --once a capture is read whole by libpcap.
+ * Not done: gzip'd captures are not read.
  */
 #include "sensor_int.h"
 
@@ -25,6 +28,13 @@
 
 static void new_decoder(sensor_input *in)
 {
+    if (in->kind == KZ_TEL_IN_PCAP) {
+        kz_tel_pcap_free(in->pcap);
+        kz_sensor_capfile_free(in->capf);
+        in->pcap = kz_tel_pcap_new(in->path, &in->sink, NULL);
+        in->capf = kz_sensor_capfile_new();
+        return;
+    }
     kz_tel_zeek_free(in->zeek);
     kz_tel_eve_free(in->eve);
     in->zeek = NULL;
@@ -56,7 +66,7 @@ static bool is_gzip(int fd)
 static void report_io(sensor_input *in, const char *msg)
 {
     kz_tel_malformed m = {in->path, 0, KZ_TEL_R_IO, msg};
-    sensor_on_malformed(in->s, &m);
+    sensor_on_malformed(in, &m);
 }
 
 /* Open the file the path names now (tail -F: it may not exist yet). */
@@ -89,7 +99,7 @@ int sensor_input_open(sensor *s, sensor_input *in, char *err, size_t errlen)
     in->sink.record = sensor_on_record;
     in->sink.malformed = sensor_on_malformed;
     in->sink.ctx = in;
-    if (in->kind == KZ_TEL_IN_PCAP || in->kind == KZ_TEL_IN_IFACE) {
+    if (in->kind == KZ_TEL_IN_IFACE || (in->kind == KZ_TEL_IN_PCAP && s->once)) {
         in->pcap = kz_tel_pcap_new(in->path, &in->sink, NULL);
         if (!in->pcap) {
             snprintf(err, errlen, "out of memory");
@@ -98,7 +108,7 @@ int sensor_input_open(sensor *s, sensor_input *in, char *err, size_t errlen)
         return 0;
     }
     new_decoder(in);
-    if (!in->zeek && !in->eve) {
+    if (!in->zeek && !in->eve && !(in->pcap && in->capf)) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -117,9 +127,11 @@ void sensor_input_close(sensor_input *in)
     kz_tel_zeek_free(in->zeek);
     kz_tel_eve_free(in->eve);
     kz_tel_pcap_free(in->pcap);
+    kz_sensor_capfile_free(in->capf);
     in->zeek = NULL;
     in->eve = NULL;
     in->pcap = NULL;
+    in->capf = NULL;
     free(in->buf);
     in->buf = NULL;
     free(in->path);
@@ -163,12 +175,65 @@ static void drain(sensor_input *in)
         in->long_lines++;
         if (!in->skipping) {
             kz_tel_malformed m = {in->path, in->lines + 1, KZ_TEL_R_LINE_TOO_LONG, msg};
-            sensor_on_malformed(in->s, &m);
+            sensor_on_malformed(in, &m);
             in->lines++;
         }
         in->skipping = true;
         in->len = 0;
     }
+}
+
+static void on_packet(void *ctx, int linktype, const uint8_t *data, uint32_t caplen,
+                      uint32_t wirelen, int64_t ts_us)
+{
+    sensor_input *in = ctx;
+    in->lines++;
+    kz_tel_pcap_packet(in->pcap, linktype, data, caplen, wirelen, ts_us);
+}
+
+/* A followed capture: decode every packet whose record is complete; keep the rest. */
+static void drain_capture(sensor_input *in)
+{
+    if (in->skipping || !in->capf || !in->pcap) {
+        in->len = 0;
+        return;
+    }
+    char err[128];
+    long used = kz_sensor_capfile_feed(in->capf, (const uint8_t *)in->buf, in->len, on_packet, in,
+                                       err, sizeof err);
+    if (used < 0) {
+        /* nothing after a corrupt record can be trusted: wait for a new file */
+        kz_tel_malformed m = {in->path, in->lines + 1, KZ_TEL_R_IO, err};
+        sensor_on_malformed(in, &m);
+        in->skipping = true;
+        in->len = 0;
+        return;
+    }
+    memmove(in->buf, in->buf + used, in->len - (size_t)used);
+    in->len -= (size_t)used;
+}
+
+/* The file at hand is finished (rotated away, truncated, or the sensor stops). */
+static void end_file(sensor_input *in)
+{
+    if (in->kind == KZ_TEL_IN_PCAP) {
+        if (in->len && !in->skipping) {
+            kz_tel_malformed m = {in->path, in->lines + 1, KZ_TEL_R_IO,
+                                  "the capture ends in the middle of a packet"};
+            sensor_on_malformed(in, &m);
+        }
+        if (in->pcap)
+            kz_tel_pcap_flush(in->pcap);
+    } else if (in->len && !in->skipping) {
+        feed_line(in, in->buf, in->len); /* the writer's last line, without its newline */
+    }
+    in->len = 0;
+}
+
+void sensor_input_finish(sensor_input *in)
+{
+    if (in->kind == KZ_TEL_IN_PCAP && in->capf && in->pcap)
+        kz_tel_pcap_flush(in->pcap);
 }
 
 static long read_available(sensor_input *in)
@@ -196,7 +261,10 @@ static long read_available(sensor_input *in)
         in->len += (size_t)n;
         in->off += n;
         total += n;
-        drain(in);
+        if (in->kind == KZ_TEL_IN_PCAP)
+            drain_capture(in);
+        else
+            drain(in);
         if (sensor_stop)
             break;
     }
@@ -209,7 +277,7 @@ static long poll_text(sensor_input *in)
         if (tail_open(in) < 0)
             return 0;
     }
-    if (is_gzip(in->fd)) {
+    if (in->kind != KZ_TEL_IN_PCAP && is_gzip(in->fd)) {
         /* compressed logs are archives: read once, whole, through zlib */
         if (in->done)
             return 0;
@@ -236,13 +304,15 @@ static long poll_text(sensor_input *in)
     if (stat(in->path, &st) == 0) {
         if (st.st_ino != in->ino || st.st_dev != in->dev) {
             got += read_available(in); /* what the writer added before rotating */
-            if (in->len)
-                feed_line(in, in->buf, in->len);
+            end_file(in);
             close(in->fd);
             in->fd = -1;
             if (tail_open(in) == 0)
                 got += read_available(in) + 1;
         } else if (st.st_size < in->off) {
+            in->len = 0; /* a partial record of the old content is not the new file's */
+            end_file(in);
+            in->skipping = false;
             lseek(in->fd, 0, SEEK_SET);
             in->off = 0;
             in->len = 0;
@@ -259,7 +329,7 @@ long sensor_input_poll(sensor_input *in)
 {
     if (in->kind == KZ_TEL_IN_IFACE)
         return 0;
-    if (in->kind == KZ_TEL_IN_PCAP) {
+    if (in->kind == KZ_TEL_IN_PCAP && in->s->once) {
         if (in->done)
             return 0;
         char err[256];
@@ -273,23 +343,61 @@ long sensor_input_poll(sensor_input *in)
     return poll_text(in);
 }
 
+/* The capture loop of an interface, in its own thread. The handle is opened and closed by
+ * the main thread: it can then wake this thread at a stop (pcap_breakloop), which a read
+ * timeout alone does not do on Linux when no packet arrives (TPACKET_V3 only times out on
+ * a block that holds a packet). */
 static void *iface_main(void *arg)
 {
     sensor_input *in = arg;
-    char err[256];
-    if (kz_tel_pcap_live(in->pcap, in->path, &sensor_stop_b, 0, err, sizeof err) < 0) {
-        report_io(in, err);
-        in->failed = true;
+    pcap_t *h = in->live;
+    int lt = pcap_datalink(h);
+    while (!sensor_stop_b) {
+        struct pcap_pkthdr *hdr;
+        const u_char *data;
+        int r = pcap_next_ex(h, &hdr, &data);
+        if (r == 1) {
+            in->lines++;
+            kz_tel_pcap_packet(in->pcap, lt, data, hdr->caplen, hdr->len,
+                               (int64_t)hdr->ts.tv_sec * 1000000 + hdr->ts.tv_usec);
+        } else if (r == PCAP_ERROR_BREAK) {
+            break;
+        } else if (r < 0) {
+            report_io(in, pcap_geterr(h));
+            in->failed = true;
+            break;
+        }
     }
+    kz_tel_pcap_flush(in->pcap);
     in->done = true;
     return NULL;
 }
 
 int sensor_iface_start(sensor_input *in, char *err, size_t errlen)
 {
+    char eb[PCAP_ERRBUF_SIZE];
+    eb[0] = 0;
+    pcap_t *h = pcap_create(in->path, eb);
+    if (!h) {
+        snprintf(err, errlen, "cannot capture on %s: %s", in->path, eb);
+        return -1;
+    }
+    pcap_set_snaplen(h, 65535);
+    pcap_set_promisc(h, 1);
+    pcap_set_timeout(h, 200);
+    int a = pcap_activate(h);
+    if (a < 0) {
+        snprintf(err, errlen, "cannot capture on %s: %s", in->path,
+                 a == PCAP_ERROR ? pcap_geterr(h) : pcap_statustostr(a));
+        pcap_close(h);
+        return -1;
+    }
+    in->live = h;
     int rc = pthread_create(&in->thread, NULL, iface_main, in);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start a capture thread: %s", strerror(rc));
+        pcap_close(h);
+        in->live = NULL;
         return -1;
     }
     in->has_thread = true;
@@ -298,9 +406,14 @@ int sensor_iface_start(sensor_input *in, char *err, size_t errlen)
 
 void sensor_iface_join(sensor_input *in)
 {
-    if (in->has_thread)
+    if (in->has_thread) {
+        pcap_breakloop(in->live); /* wakes a read blocked without traffic */
         pthread_join(in->thread, NULL);
+    }
     in->has_thread = false;
+    if (in->live)
+        pcap_close(in->live);
+    in->live = NULL;
 }
 
 /* STATE/positions: one line per text input, "dev ino lines path", replaced atomically. */
@@ -316,7 +429,7 @@ int sensor_positions_save(sensor *s)
         return -1;
     for (size_t i = 0; i < s->nin; i++) {
         const sensor_input *in = &s->in[i];
-        if (in->fd < 0 || in->kind >= KZ_TEL_IN_PCAP || strchr(in->path, '\n'))
+        if (in->fd < 0 || in->kind == KZ_TEL_IN_IFACE || strchr(in->path, '\n'))
             continue;
         fprintf(f, "%llu\t%llu\t%llu\t%s\n", (unsigned long long)in->dev,
                 (unsigned long long)in->ino, (unsigned long long)in->lines, in->path);

@@ -7,7 +7,9 @@
  *  - alerts: one hit on one record becomes one JSON line shaped like Suricata's EVE `alert`;
  *  - sightings: hits aggregated per indicator and time bucket into STIX sightings whose id and
  *    modified depend only on (indicator, bucket, organisation, sensor), so a re-post is an
- *    exact duplicate.
+ *    exact duplicate; optionally with the observed-data (and SCOs) of a bucket's first hit;
+ *  - capture files read as a stream: pcap/pcapng split into packets from bytes that arrive in
+ *    pieces, for following a capture that is being written.
  *
  * Ownership: a map's output record and its strings live in the map until the next
  * kz_sensor_map_record call. json_t results are new references.
@@ -60,8 +62,18 @@ void kz_sensor_sightings_free(kz_sensor_sightings *s);
  * counted in the earliest bucket still open, so a closed sighting is never rebuilt with other
  * content. Returns 0 or -1 (out of memory). */
 int kz_sensor_sightings_add(kz_sensor_sightings *s, const char *indicator_id, int64_t ts_us);
+/* Like kz_sensor_sightings_add; when this hit opens a bucket, obs(ctx) is called once and
+ * the array it returns (new reference, as kz_sensor_observed_objects makes: an observed-data
+ * without id, created, modified and creator, then its SCOs; NULL: none) is kept as the
+ * bucket's evidence. Its sighting then names that observed-data in observed_data_refs. */
+typedef json_t *(*kz_sensor_obs_fn)(void *ctx);
+int kz_sensor_sightings_add_observed(kz_sensor_sightings *s, const char *indicator_id,
+                                     int64_t ts_us, kz_sensor_obs_fn obs, void *ctx);
 /* Close the buckets that end at or before until_us (INT64_MAX: all) and return them as a JSON
- * array of sightings, sorted by id (possibly empty), or NULL when out of memory. */
+ * array of sightings, sorted by id (possibly empty), or NULL when out of memory. Buckets with
+ * evidence put their SCOs (each id once) and observed-data objects before the sightings:
+ * the observed-data id is UUIDv5(namespace, sighting id), its created = modified = the
+ * sighting's, created_by_ref the org, so a re-post is an exact duplicate too. */
 json_t *kz_sensor_sightings_close(kz_sensor_sightings *s, int64_t until_us);
 /* Buckets open now, and hits counted so far. */
 size_t kz_sensor_sightings_open(const kz_sensor_sightings *s);
@@ -70,5 +82,33 @@ uint64_t kz_sensor_sightings_hits(const kz_sensor_sightings *s);
  * and sensor name; out needs 48 bytes. Returns 0 or -1. */
 int kz_sensor_sighting_id(const char *indicator_id, int64_t bucket_start_us, const char *org,
                           const char *sensor, char *out);
+
+/* ---- observed data --------------------------------------------------------------------- */
+
+/* The STIX 2.1 objects of one hit record (er as kz_sensor_map_record made it from r): an
+ * array whose first element is an observed-data (type, spec_version, first/last_observed,
+ * number_observed, object_refs; no id, created, modified) and the rest its SCOs, with
+ * deterministic ids and references rewritten to them. Custom types and what STIX 2.1 could
+ * not accept are left out. NULL with err when nothing is left or out of memory. */
+json_t *kz_sensor_observed_objects(const kz_engine *e, const kz_engine_record *er,
+                                   const kz_tel_record *r, char *err, size_t errlen);
+
+/* ---- capture files read as a stream (following a capture being written) ---------------- */
+
+typedef struct kz_sensor_capfile kz_sensor_capfile;
+/* One packet: linktype as in the file (LINKTYPE_ value), ts_us 0 when the block has none. */
+typedef void (*kz_sensor_capfile_fn)(void *ctx, int linktype, const uint8_t *data,
+                                     uint32_t caplen, uint32_t wirelen, int64_t ts_us);
+
+/* A reader for one pcap or pcapng file, from its first byte. NULL when out of memory. */
+kz_sensor_capfile *kz_sensor_capfile_new(void);
+void kz_sensor_capfile_free(kz_sensor_capfile *c);
+/* Hand every complete packet in buf[0..len) to fn and return the bytes used (the caller keeps
+ * the rest and calls again with it and what arrived since). -1 with err when the stream is
+ * not a capture or is corrupt; every later call fails too. */
+long kz_sensor_capfile_feed(kz_sensor_capfile *c, const uint8_t *buf, size_t len,
+                            kz_sensor_capfile_fn fn, void *ctx, char *err, size_t errlen);
+/* Packets handed on so far. */
+uint64_t kz_sensor_capfile_packets(const kz_sensor_capfile *c);
 
 #endif

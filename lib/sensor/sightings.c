@@ -6,8 +6,10 @@
  * and a re-post after a restart is an exact duplicate (a success at the hub, never counted
  * twice). A bucket is emitted once: hits that arrive for a bucket already closed are counted
  * in the earliest bucket still open (the watermark), never in a second version of a closed
- * one. Not done here: delivery (the outbox) and wall-clock decisions (the caller passes
- * `until`).
+ * one. A bucket may keep the objects of its first hit (observed-data and SCOs, built by the
+ * caller once, when the bucket opens); its observed-data id is derived from the sighting id,
+ * so it is as deterministic as the sighting. Not done here: delivery (the outbox) and
+ * wall-clock decisions (the caller passes `until`).
  */
 #include <kizuna/sensor.h>
 
@@ -23,6 +25,7 @@ typedef struct bucket {
     char *indicator;
     int64_t start, first, last;
     uint64_t count;
+    json_t *obs; /* [observed-data, SCO...] of the first hit, or NULL */
 } bucket;
 
 struct kz_sensor_sightings {
@@ -55,8 +58,10 @@ void kz_sensor_sightings_free(kz_sensor_sightings *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->n; i++)
+    for (size_t i = 0; i < s->n; i++) {
         free(s->b[i].indicator);
+        json_decref(s->b[i].obs);
+    }
     free(s->b);
     free(s->org);
     free(s->sensor);
@@ -82,6 +87,12 @@ static int64_t floor_div(int64_t a, int64_t b)
 /* Open buckets are few (one per indicator hit in the last bucket or two): a linear scan from
  * the newest end finds the usual case at once. */
 int kz_sensor_sightings_add(kz_sensor_sightings *s, const char *indicator_id, int64_t ts_us)
+{
+    return kz_sensor_sightings_add_observed(s, indicator_id, ts_us, NULL, NULL);
+}
+
+int kz_sensor_sightings_add_observed(kz_sensor_sightings *s, const char *indicator_id,
+                                     int64_t ts_us, kz_sensor_obs_fn obs, void *ctx)
 {
     int64_t start = floor_div(ts_us, s->bucket_us) * s->bucket_us;
     if (s->have_watermark && start < s->watermark)
@@ -109,7 +120,7 @@ int kz_sensor_sightings_add(kz_sensor_sightings *s, const char *indicator_id, in
     char *id = strdup(indicator_id);
     if (!id)
         return -1;
-    s->b[s->n++] = (bucket){id, start, ts_us, ts_us, 1};
+    s->b[s->n++] = (bucket){id, start, ts_us, ts_us, 1, obs ? obs(ctx) : NULL};
     s->hits++;
     return 0;
 }
@@ -126,6 +137,18 @@ int kz_sensor_sighting_id(const char *indicator_id, int64_t bucket_start_us, con
         return -1;
     memcpy(out, "sighting--", 10);
     kz_uuid_format(&u, out + 10);
+    return 0;
+}
+
+/* observed-data--UUIDv5(namespace, sighting id): one per sighting, as stable as it */
+static int observed_id(const char *sighting_id, char *out)
+{
+    kz_uuid ns, u;
+    if (kz_uuid_parse(NS, &ns) < 0 ||
+        kz_uuid_v5(&ns, sighting_id, strlen(sighting_id), &u) < 0)
+        return -1;
+    memcpy(out, "observed-data--", 15);
+    kz_uuid_format(&u, out + 15);
     return 0;
 }
 
@@ -155,7 +178,47 @@ static json_t *sighting(const kz_sensor_sightings *s, const bucket *b)
     json_t *w = json_array();
     json_array_append_new(w, json_string(s->org));
     json_object_set_new(o, "where_sighted_refs", w);
+    if (b->obs) {
+        char od[64];
+        if (observed_id(id, od) < 0) {
+            json_decref(o);
+            return NULL;
+        }
+        json_t *r = json_array();
+        json_array_append_new(r, json_string(od));
+        json_object_set_new(o, "observed_data_refs", r);
+    }
     return o;
+}
+
+/* The bucket's observed-data, completed (id, created, modified, creator), and its SCOs are
+ * appended to scos / ods; an SCO already there (its id in seen) is not added twice. */
+static int evidence(const kz_sensor_sightings *s, const bucket *b, json_t *scos, json_t *ods,
+                    json_t *seen)
+{
+    char sid[48], od[64], t[40];
+    if (kz_sensor_sighting_id(b->indicator, b->start, s->org, s->sensor, sid) < 0 ||
+        observed_id(sid, od) < 0)
+        return -1;
+    json_t *o = json_deep_copy(json_array_get(b->obs, 0));
+    if (!o)
+        return -1;
+    kz_time_format(b->start + s->bucket_us, 3, t, sizeof t);
+    json_object_set_new(o, "id", json_string(od));
+    json_object_set_new(o, "created_by_ref", json_string(s->org));
+    json_object_set_new(o, "created", json_string(t));
+    json_object_set_new(o, "modified", json_string(t));
+    if (json_array_append_new(ods, o) < 0)
+        return -1;
+    for (size_t i = 1; i < json_array_size(b->obs); i++) {
+        json_t *sco = json_array_get(b->obs, i);
+        const char *id = json_string_value(json_object_get(sco, "id"));
+        if (!id || json_object_get(seen, id))
+            continue;
+        if (json_object_set_new(seen, id, json_true()) < 0 || json_array_append(scos, sco) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static int by_id(const void *a, const void *b)
@@ -173,7 +236,12 @@ json_t *kz_sensor_sightings_close(kz_sensor_sightings *s, int64_t until_us)
     size_t keep = 0, nout = 0;
     int64_t closed_end = INT64_MIN;
     json_t **tmp = s->n ? calloc(s->n, sizeof *tmp) : NULL;
-    if (s->n && !tmp) {
+    json_t *scos = json_array(), *ods = json_array(), *seen = json_object();
+    if ((s->n && !tmp) || !scos || !ods || !seen) {
+        free(tmp);
+        json_decref(seen);
+        json_decref(scos);
+        json_decref(ods);
         json_decref(arr);
         return NULL;
     }
@@ -182,10 +250,13 @@ json_t *kz_sensor_sightings_close(kz_sensor_sightings *s, int64_t until_us)
         const bucket *b = &s->b[i];
         if (until_us != INT64_MAX && b->start + s->bucket_us > until_us)
             continue;
-        if (!(tmp[nout++] = sighting(s, b))) {
+        if (!(tmp[nout++] = sighting(s, b)) || (b->obs && evidence(s, b, scos, ods, seen) < 0)) {
             for (size_t j = 0; j < nout; j++)
                 json_decref(tmp[j]);
             free(tmp);
+            json_decref(seen);
+            json_decref(scos);
+            json_decref(ods);
             json_decref(arr);
             return NULL;
         }
@@ -196,6 +267,7 @@ json_t *kz_sensor_sightings_close(kz_sensor_sightings *s, int64_t until_us)
             if (b->start + s->bucket_us > closed_end)
                 closed_end = b->start + s->bucket_us;
             free(b->indicator);
+            json_decref(b->obs);
         } else {
             s->b[keep++] = *b;
         }
@@ -209,6 +281,12 @@ json_t *kz_sensor_sightings_close(kz_sensor_sightings *s, int64_t until_us)
     }
     if (nout)
         qsort(tmp, nout, sizeof *tmp, by_id);
+    /* what the sightings refer to comes first */
+    json_array_extend(arr, scos);
+    json_array_extend(arr, ods);
+    json_decref(scos);
+    json_decref(ods);
+    json_decref(seen);
     for (size_t j = 0; j < nout; j++)
         json_array_append_new(arr, tmp[j]);
     free(tmp);

@@ -104,3 +104,108 @@ def compare(key_path, alerts):
     if extra:
         problems.append("%d alerts not in the answer key, e.g. %r" % (len(extra), extra[:5]))
     return problems
+
+
+# ---- hand-made captures and indicators (sensor_follow.py, sensor_iface.py, ...) ------------
+import signal  # noqa: E402
+import struct  # noqa: E402
+import time  # noqa: E402
+
+
+def dns_query(name, qid=0x1234):
+    """The bytes of a DNS query (type A) for name."""
+    q = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
+    return struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + q + struct.pack("!HH", 1, 1)
+
+
+def _csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def udp_packet(payload, src="192.0.2.10", dst="192.0.2.53", sport=40000, dport=53):
+    """An Ethernet + IPv4 + UDP frame carrying payload (documentation addresses)."""
+    s = bytes(int(x) for x in src.split("."))
+    d = bytes(int(x) for x in dst.split("."))
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0, s, d)
+    ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
+    return b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x08\x00" + ip + udp
+
+
+def pcap_header(linktype=1):
+    return struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype)
+
+
+def pcap_record(frame, ts=None):
+    ts = time.time() if ts is None else ts
+    return struct.pack("<IIII", int(ts), int((ts % 1) * 1e6), len(frame), len(frame)) + frame
+
+
+def _block(btype, body):
+    body += b"\0" * (-len(body) % 4)
+    n = 12 + len(body)
+    return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+
+
+def pcapng_header(linktype=1):
+    """A section header and one interface (microsecond timestamps)."""
+    shb = _block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    return shb + _block(1, struct.pack("<HHI", linktype, 0, 65535))
+
+
+def pcapng_packet(frame, ts=None):
+    us = int((time.time() if ts is None else ts) * 1e6)
+    return _block(6, struct.pack("<IIIII", 0, us >> 32, us & 0xFFFFFFFF, len(frame), len(frame))
+                  + frame)
+
+
+def domain_indicators(path, domains):
+    """A bundle of one `[domain-name:value = 'D']` indicator per domain; returns their ids."""
+    objs, ids = [], {}
+    for i, dname in enumerate(domains):
+        iid = "indicator--0000%04d-0000-4000-8000-%012d" % (i, i)
+        ids[dname] = iid
+        objs.append({"type": "indicator", "spec_version": "2.1", "id": iid,
+                     "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+                     "name": "test domain %s" % dname,
+                     "pattern": "[domain-name:value = '%s']" % dname, "pattern_type": "stix",
+                     "valid_from": "2020-01-01T00:00:00Z"})
+    with open(path, "w") as f:
+        json.dump({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-0000000000aa",
+                   "objects": objs}, f)
+    return ids
+
+
+def wait_for(fn, limit=15, step=0.1):
+    """fn's first true value within limit seconds, else None."""
+    end = time.time() + limit
+    while True:
+        v = fn()
+        if v or time.time() >= end:
+            return v or None
+        time.sleep(step)
+
+
+def jsonl_if_exists(path):
+    """The complete lines of a JSON lines file that a running sensor may be writing (a line
+    not finished yet is left for the next look); [] when it does not exist yet."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        text = f.read()
+    return read_jsonl(text[:text.rfind("\n") + 1], True)
+
+
+def stop(proc, timeout=15):
+    """SIGTERM, then the process's stderr (killed if it does not stop in time)."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.communicate(timeout=timeout)[1] or ""
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return "(killed after %d s) " % timeout + (proc.communicate()[1] or "")
