@@ -51,8 +51,10 @@ static void seg_info(kz_engine_gen *g, const kz_eseg *s)
         for (int k = 0; k < 3; k++)
             g->c6[3 * p + k] |= s->c6[3 * p + k];
     }
-    for (size_t t = 0; t < s->ntypes && t < g->ntypes; t++)
+    for (size_t t = 0; t < s->ntypes && t < g->ntypes; t++) {
         g->tflags[t] |= s->tflags[t];
+        g->any_tkeys |= s->tflags[t];
+    }
 }
 
 static kz_engine_gen *gen_new(kz_engine *e, kz_eseg *base, kz_eseg *delta, uint64_t *dead,

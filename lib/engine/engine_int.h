@@ -68,6 +68,9 @@ typedef struct kz_epath {
      * keys): indexed like a simple path, its value read on the referenced object. Never a
      * proof (the reference walk can raise errors): always confirmed by the evaluator. */
     bool ref1;
+    /* rec_ok: a record field may set it (only key steps, not "type", no reference before
+     * the last step); ref_last: one step ending in _ref (a record REF field's path) */
+    bool rec_ok, ref_last;
     size_t nsteps;
     char **steps;
     char *text; /* "type:step.'quoted'" */
@@ -261,6 +264,7 @@ struct kz_engine_gen {
     uint64_t *c4, *c6;
     size_t npaths;
     uint8_t *tflags; /* per type id: some segment has a type key for it */
+    bool any_tkeys;  /* some type has */
     uint32_t *tp_start; /* per type id: [tp_start[t], tp_start[t+1]) into tp_paths */
     uint32_t *tp_paths;
     size_t ntypes;

@@ -102,9 +102,9 @@ static void probe_cidr4(const kz_engine_gen *g, uint32_t p, const uint8_t a[4], 
         const kz_eseg *s = sg ? g->delta : g->base;
         if (!s || p >= s->npaths || !s->c4[p] || !s->c4f)
             continue;
-        for (int L = 0; L <= vp; L++) {
-            if (!((s->c4[p] >> L) & 1))
-                continue;
+        uint64_t lens = s->c4[p] & (vp >= 63 ? ~0ull : (2ull << vp) - 1); /* lengths <= vp */
+        for (; lens; lens &= lens - 1) {
+            int L = __builtin_ctzll(lens);
             int sh = L < 24 ? L : 24;
             size_t idx = sh ? addr >> (32 - sh) : 0;
             const uint64_t *f = s->c4f[33 * p + (size_t)sh];
@@ -261,15 +261,25 @@ static void probe_string(const kz_engine_gen *g, uint32_t p, const char *s, size
     if (!f)
         return;
     uint8_t kb[KZ_E_MAX_KEY + 32];
+    bool ip4 = false; /* kb holds the value's K_IP4 key: a plain address, parsed once */
     if (f & PF_EXACT) {
         size_t kl = kz_e_key_str(kb, p, s, len);
         if (kl)
             probe(g, kb, kl, c);
+        ip4 = kl && kb[2] == K_IP4;
     }
     if (f & (PF_CIDR4 | PF_CIDR6)) {
         int fam = 0, vp = 0;
         uint8_t a[16];
-        bool ok = kz_e_parse_cidr(s, len, &fam, a, &vp);
+        bool ok;
+        if (ip4) { /* kz_e_parse_cidr would give the same: family 4, prefix 32 */
+            memcpy(a, kb + 5, 4);
+            fam = 4;
+            vp = 32;
+            ok = true;
+        } else {
+            ok = kz_e_parse_cidr(s, len, &fam, a, &vp);
+        }
         if (ok && fam == 4) {
             probe_cidr4(g, p, a, vp, c, kb, cidr_proof);
         } else if (ok && fam == 6) {
@@ -403,11 +413,8 @@ static void probe_rec_refs(const kz_engine_gen *g, const kz_engine_record *r, kz
     for (size_t j = 0; j < r->nfields; j++) {
         const kz_engine_field *f = &r->fields[j];
         const kz_epath *q = e->paths[f->path];
-        if (q->nsteps != 1 || q->type >= g->ntypes ||
+        if (!q->ref_last || q->type >= g->ntypes ||
             g->tp_start[q->type] == g->tp_start[q->type + 1])
-            continue;
-        size_t ql = strlen(q->steps[0]);
-        if (ql < 4 || memcmp(q->steps[0] + ql - 4, "_ref", 4) != 0)
             continue;
         long t = rec_ref_target(r, f);
         if (t < 0)
@@ -506,7 +513,7 @@ int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err,
         const kz_engine_record *r = v->r;
         if (kz_e_record_check(e, r, err, errlen) < 0)
             return -1;
-        for (size_t j = 0; j < r->ntypes; j++) {
+        for (size_t j = 0; j < r->ntypes && g->any_tkeys; j++) {
             bool dup = false;
             for (size_t k = 0; k < j && !dup; k++)
                 dup = strcmp(r->types[k], r->types[j]) == 0;
@@ -846,7 +853,9 @@ static void pf_slots(const kz_engine_gen *g, const kz_engine_record *r, size_t n
                 if (kz_e_parse_cidr(f->s, f->len, &fam, a, &vp) && fam == 4) {
                     uint32_t addr = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
                                     (uint32_t)a[2] << 8 | a[3];
-                    for (int L = 0; L <= vp && L <= 24; L++) {
+                    /* (bitmaps of up to 2^18 bits stay in cache; prefetching them only
+                     * fills the miss queue) */
+                    for (int L = 19; L <= vp && L <= 24; L++) {
                         const uint64_t *fw = (b->c4[f->path] >> L) & 1 ||
                                                      (L == 24 && b->c4[f->path] >> 24)
                                                  ? cidr4_word(b, f->path, L, addr)
@@ -883,8 +892,11 @@ static void pf_values(const kz_engine_gen *g, pfwin *w)
     const kz_eseg *b = g->base;
     for (size_t i = 0; i < w->m; i++) {
         pfent *x = &w->e[i];
-        if (x->kind == PW_KEY && !(b->recs[x->at].ref & KZ_E_REF_CPLX))
-            __builtin_prefetch(b->arena + b->recs[x->at].ref);
+        if (x->kind == PW_KEY && !(b->recs[x->at].ref & KZ_E_REF_CPLX)) {
+            const uint8_t *a = b->arena + b->recs[x->at].ref;
+            __builtin_prefetch(a);
+            __builtin_prefetch(a + 48); /* a URL or a digest may cross into the next line */
+        }
     }
 }
 
@@ -961,57 +973,103 @@ size_t kz_engine_lookup_exact(const kz_engine_gen *g, uint32_t path, const char 
     return count_simple(g, 0, kb, kl, h) + count_simple(g, 1, kb, kl, h);
 }
 
-/* A window of lookups in stages: key and hash, then home slot, then the record of the first
- * tag match, then its value; each stage prefetches what the next reads, so the three
- * dependent cache misses of a probe overlap across the window instead of adding up. */
+/* Lookups in a four-stage software pipeline over windows of LW: key and hash (prefetch the
+ * home slot), first candidate record (prefetch it), its value (prefetch it), then the count.
+ * Window i + 3 starts while window i finishes, so each stage's cache miss has three windows
+ * of work to hide behind instead of stalling its own. */
+enum { LW = 16 };
+typedef struct lwin {
+    size_t n;
+    uint8_t kb[LW][208];
+    size_t kl[LW];
+    uint64_t h[LW];
+    uint32_t rec[LW];
+} lwin;
+
+static void lw_keys(const kz_engine_gen *g, const kz_eseg *b, lwin *w, const uint32_t *paths,
+                    const char *const *vals, const uint32_t *lens, size_t n)
+{
+    w->n = n;
+    for (size_t j = 0; j < n; j++) {
+        w->kl[j] = 0;
+        if (paths[j] >= g->npaths || !(g->pflags[paths[j]] & PF_EXACT) || lens[j] > 200)
+            continue;
+        w->kl[j] = kz_e_key_str(w->kb[j], paths[j], vals[j], lens[j]);
+        w->h[j] = kz_e_hash(w->kb[j], w->kl[j]);
+        if (w->kl[j] && b)
+            __builtin_prefetch(&b->sslots[kz_e_spos(b, w->h[j])]);
+    }
+}
+
+static void lw_recs(const kz_eseg *b, lwin *w)
+{
+    for (size_t j = 0; j < w->n; j++) {
+        w->rec[j] = UINT32_MAX;
+        if (!w->kl[j] || !b)
+            continue;
+        kz_e_sit it;
+        kz_e_sbegin(b, w->h[j], &it);
+        w->rec[j] = kz_e_snext(b, &it);
+        if (w->rec[j] != UINT32_MAX)
+            __builtin_prefetch(&b->recs[w->rec[j]]);
+    }
+}
+
+static void lw_values(const kz_eseg *b, const lwin *w)
+{
+    for (size_t j = 0; j < w->n; j++)
+        if (w->rec[j] != UINT32_MAX && !(b->recs[w->rec[j]].ref & KZ_E_REF_CPLX)) {
+            const uint8_t *a = b->arena + b->recs[w->rec[j]].ref;
+            __builtin_prefetch(a);
+            __builtin_prefetch(a + 48); /* a URL or a digest may cross into the next line */
+        }
+}
+
 void kz_engine_lookup_exact_batch(const kz_engine_gen *g, const uint32_t *paths,
                                   const char *const *vals, const uint32_t *lens, size_t n,
                                   uint32_t *counts)
 {
-    enum { W = 32 };
-    uint8_t kb[W][256];
-    size_t kl[W], at[W];
-    uint64_t h[W];
-    uint32_t rec[W];
-    const kz_eseg *b = g && g->base && g->base->nsslots ? g->base : NULL;
-    for (size_t s0 = 0; s0 < n; s0 += W) {
-        size_t m = n - s0 < W ? n - s0 : W;
-        for (size_t j = 0; j < m; j++) {
-            size_t i = s0 + j;
-            kl[j] = 0;
-            if (!g || paths[i] >= g->npaths || !(g->pflags[paths[i]] & PF_EXACT) || lens[i] > 200)
-                continue;
-            kl[j] = kz_e_key_str(kb[j], paths[i], vals[i], lens[i]);
-            h[j] = kz_e_hash(kb[j], kl[j]);
-            if (kl[j] && b) {
-                at[j] = kz_e_spos(b, h[j]);
-                __builtin_prefetch(&b->sslots[at[j]]);
-            }
-        }
-        if (b) {
-            for (size_t j = 0; j < m; j++) {
-                rec[j] = UINT32_MAX;
-                if (!kl[j])
-                    continue;
-                kz_e_sit it;
-                kz_e_sbegin(b, h[j], &it);
-                rec[j] = kz_e_snext(b, &it);
-                if (rec[j] != UINT32_MAX)
-                    __builtin_prefetch(&b->recs[rec[j]]);
-            }
-            for (size_t j = 0; j < m; j++)
-                if (rec[j] != UINT32_MAX && !(b->recs[rec[j]].ref & KZ_E_REF_CPLX))
-                    __builtin_prefetch(b->arena + b->recs[rec[j]].ref);
-        }
-        for (size_t j = 0; j < m; j++) {
-            size_t i = s0 + j;
-            if (kl[j])
-                counts[i] = (uint32_t)(count_simple(g, 0, kb[j], kl[j], h[j]) +
-                                       count_simple(g, 1, kb[j], kl[j], h[j]));
+    if (!g) {
+        memset(counts, 0, n * sizeof *counts);
+        return;
+    }
+    const kz_eseg *b = g->base && g->base->nsslots ? g->base : NULL;
+    lwin *w = malloc(4 * sizeof *w);
+    if (!w) { /* no pipeline: one at a time */
+        for (size_t i = 0; i < n; i++)
+            counts[i] = (uint32_t)kz_engine_lookup_exact(g, paths[i], vals[i], lens[i]);
+        return;
+    }
+    size_t nw = (n + LW - 1) / LW;
+#define LW_AT(i) ((i) * LW)
+#define LW_LEN(i) (n - LW_AT(i) < LW ? n - LW_AT(i) : LW)
+    for (size_t i = 0; i < 3 && i < nw; i++)
+        lw_keys(g, b, &w[i], paths + LW_AT(i), vals + LW_AT(i), lens + LW_AT(i), LW_LEN(i));
+    for (size_t i = 0; i < 2 && i < nw; i++)
+        lw_recs(b, &w[i]);
+    if (nw && b)
+        lw_values(b, &w[0]);
+    for (size_t i = 0; i < nw; i++) {
+        if (i + 3 < nw)
+            lw_keys(g, b, &w[(i + 3) % 4], paths + LW_AT(i + 3), vals + LW_AT(i + 3),
+                    lens + LW_AT(i + 3), LW_LEN(i + 3));
+        if (i + 2 < nw)
+            lw_recs(b, &w[(i + 2) % 4]);
+        if (i + 1 < nw && b)
+            lw_values(b, &w[(i + 1) % 4]);
+        const lwin *x = &w[i % 4];
+        for (size_t j = 0; j < x->n; j++) {
+            size_t at = LW_AT(i) + j;
+            if (x->kl[j])
+                counts[at] = (uint32_t)(count_simple(g, 0, x->kb[j], x->kl[j], x->h[j]) +
+                                        count_simple(g, 1, x->kb[j], x->kl[j], x->h[j]));
             else
-                counts[i] = g ? (uint32_t)kz_engine_lookup_exact(g, paths[i], vals[i], lens[i]) : 0;
+                counts[at] = (uint32_t)kz_engine_lookup_exact(g, paths[at], vals[at], lens[at]);
         }
     }
+#undef LW_AT
+#undef LW_LEN
+    free(w);
 }
 
 size_t kz_engine_lookup_cidr(const kz_engine_gen *g, uint32_t path, const char *val, size_t len,

@@ -31,12 +31,6 @@ static bool utf8_ok(const char *s, size_t len)
     return true;
 }
 
-static bool ends(const char *s, const char *suf)
-{
-    size_t n = strlen(s), k = strlen(suf);
-    return n >= k && strcmp(s + n - k, suf) == 0;
-}
-
 int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, char *err, size_t errlen)
 {
     if (!r || r->ntypes > KZ_ENGINE_MAX_OBJECTS || (r->nfields && !r->fields) ||
@@ -57,21 +51,16 @@ int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, char *err, 
             return -1;
         }
         const kz_epath *p = e->paths[f->path];
-        if (strcmp(e->types[p->type], r->types[f->obj]) != 0) {
+        const char *pt = e->types[p->type];
+        if (pt != r->types[f->obj] && strcmp(pt, r->types[f->obj]) != 0) {
             snprintf(err, errlen, "field %zu: path %s on an object of type %s", j, p->text,
                      r->types[f->obj]);
             return -1;
         }
-        if (!p->nsteps || !p->steps[0] || strcmp(p->steps[0], "type") == 0) {
+        if (!p->rec_ok) {
             snprintf(err, errlen, "field %zu: path %s cannot be set by a record", j, p->text);
             return -1;
         }
-        for (size_t s = 0; s < p->nsteps; s++)
-            if (!p->steps[s] || (s + 1 < p->nsteps && (ends(p->steps[s], "_ref") ||
-                                                      ends(p->steps[s], "_refs")))) {
-                snprintf(err, errlen, "field %zu: path %s cannot be set by a record", j, p->text);
-                return -1;
-            }
         if ((f->kind == KZ_EF_STR && ((!f->s && f->len) || !utf8_ok(f->s, f->len))) ||
             (f->kind == KZ_EF_REF && (f->i < 0 || (uint64_t)f->i >= r->ntypes))) {
             snprintf(err, errlen, "field %zu: invalid value", j);
@@ -83,6 +72,8 @@ int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, char *err, 
                 continue;
             const kz_epath *q = e->paths[g->path];
             size_t n = p->nsteps < q->nsteps ? p->nsteps : q->nsteps, s = 0;
+            if (g->path == f->path)
+                s = n;
             while (s < n && strcmp(p->steps[s], q->steps[s]) == 0)
                 s++;
             if (s == n) {

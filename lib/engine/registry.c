@@ -167,6 +167,14 @@ long kz_e_path_from_ast(kz_engine *e, const kz_pat_path *pp, bool add)
                 p->ref1 = k && !ends(k, "_ref") && !ends(k, "_refs") && !ends(k, "_hex") &&
                           !ends(k, "_bin");
             }
+            p->rec_ok = ok && pp->nsteps && pp->steps[0].kind == KZ_STEP_KEY &&
+                        strcmp(pp->steps[0].key, "type") != 0;
+            for (size_t i = 0; p->rec_ok && i < pp->nsteps; i++)
+                p->rec_ok = pp->steps[i].kind == KZ_STEP_KEY &&
+                            (i + 1 == pp->nsteps ||
+                             (!ends(pp->steps[i].key, "_ref") && !ends(pp->steps[i].key, "_refs")));
+            p->ref_last = ok && pp->nsteps == 1 && pp->steps[0].kind == KZ_STEP_KEY &&
+                          ends(pp->steps[0].key, "_ref");
             if (!ok) {
                 free_path(p);
                 p = NULL;

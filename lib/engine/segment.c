@@ -17,11 +17,11 @@
 #include <string.h>
 
 /* Large index arrays are read at random: with 4 KiB pages nearly every probe of a 10M set
- * also misses the TLB. Arrays of 4 MiB and more are 2 MiB-aligned and advised as huge pages
+ * also misses the TLB. Arrays of 1 MiB and more are 2 MiB-aligned and advised as huge pages
  * (transparent huge pages in "madvise" mode, Debian's default); elsewhere it is a no-op. */
 static void *big_alloc(size_t n, bool zero)
 {
-    if (n < ((size_t)4 << 20))
+    if (n < ((size_t)1 << 20))
         return zero ? calloc(1, n ? n : 1) : malloc(n ? n : 1);
     void *p = NULL;
     size_t rounded = (n + ((size_t)2 << 20) - 1) & ~(((size_t)2 << 20) - 1);
@@ -571,7 +571,7 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
                 size_t fi = 33 * p + (size_t)(L < 24 ? L : 24);
                 if (((s->c4[p] >> L) & 1) && !s->c4f[fi]) {
                     size_t bits = (size_t)1 << (L < 24 ? L : 24);
-                    s->c4f[fi] = calloc((bits + 63) / 64, 8);
+                    s->c4f[fi] = big_alloc((bits + 63) / 64 * 8, true);
                     if (!s->c4f[fi])
                         goto oom;
                     s->bytes += (bits + 63) / 64 * 8;
