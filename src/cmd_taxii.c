@@ -412,6 +412,19 @@ static int print_dead(void *ctx, const char *id, const char *version, const char
     return r;
 }
 
+/* Each refusal, unmatched status entry and unconfirmed object of a flush, on stderr, in the
+ * form `post` uses for refusals. */
+static void on_flush_event(void *ctx, kz_taxii_flush_event ev, const char *id,
+                           const char *version, const char *message)
+{
+    (void)ctx;
+    const char *what = ev == KZ_TAXII_FLUSH_REFUSED     ? "refused"
+                       : ev == KZ_TAXII_FLUSH_UNMATCHED ? "unmatched status entry"
+                                                        : "unconfirmed";
+    fprintf(stderr, "%s: %s %s: %s\n", what, id[0] ? id : "(no id)",
+            version[0] ? version : "(no version)", message ? message : "");
+}
+
 static int do_outbox(const topts *o)
 {
     const char *act = o->npos > 1 ? o->pos[1] : "";
@@ -451,15 +464,21 @@ static int do_outbox(const topts *o)
             printf("queued %zu objects\n", json_array_size(objs));
         }
     } else if (flush) {
-        kz_taxii_flush_opts fo = {(size_t)batch, wait * 1000};
+        kz_taxii_flush_opts fo = {.batch = (size_t)batch,
+                                  .wait_ms = wait * 1000,
+                                  .notify = on_flush_event};
         kz_taxii_flush_report rep;
         int rc = kz_taxii_outbox_flush(ob, c, NULL, o->collection, &fo, &rep, &err);
         printf("delivered %zu, refused %zu, waiting %zu (%zu envelopes)\n", rep.delivered,
                rep.rejected, rep.remaining, rep.envelopes);
+        if (rep.unmatched || rep.unconfirmed)
+            printf("status entries matching no queued object %zu, objects the status did not "
+                   "mention %zu\n",
+                   rep.unmatched, rep.unconfirmed);
         if (rc < 0) {
             fprintf(stderr, "kizuna taxii: %s\n", err.message);
             status = 1;
-        } else if (rep.rejected || rep.remaining) {
+        } else if (rep.rejected || rep.remaining || rep.unmatched) {
             status = 3;
         }
     } else if (stat) {

@@ -7,8 +7,10 @@
  * kernel) before the client saves the cursor past its page, so a restart without the hub loads
  * everything the cursor claims; duplicates in the file are harmless (the engine keeps the
  * newest version of an id). Sightings are enqueued (durable) before any delivery attempt, and
- * only the outbox removes them, after the hub listed them as stored. Not done: compaction of
- * indicators.jsonl (it grows with every version pulled).
+ * only the outbox removes them, after the hub listed them as stored. What the hub refuses is
+ * dead-lettered by the outbox and said on stderr with the hub's reason (the first
+ * FLUSH_SHOWN per flush, then a count), as are status entries the outbox could not match.
+ * Not done: compaction of indicators.jsonl (it grows with every version pulled).
  */
 #include "sensor_int.h"
 
@@ -287,25 +289,65 @@ long sensor_hub_pull(sensor *s)
     return loaded;
 }
 
+#define FLUSH_SHOWN 20
+
+typedef struct flush_ctx {
+    size_t shown, hidden;
+} flush_ctx;
+
+static void on_flush_event(void *ctx, kz_taxii_flush_event ev, const char *id,
+                           const char *version, const char *message)
+{
+    flush_ctx *f = ctx;
+    if (f->shown >= FLUSH_SHOWN) {
+        f->hidden++;
+        return;
+    }
+    f->shown++;
+    if (ev == KZ_TAXII_FLUSH_REFUSED)
+        fprintf(stderr, "kizuna sensor: the hub refused %s (version %s): %s\n", id, version,
+                message);
+    else if (ev == KZ_TAXII_FLUSH_UNMATCHED)
+        fprintf(stderr, "kizuna sensor: the hub's status names %s (version %s), which was not "
+                "sent: %s\n", id[0] ? id : "(no id)", version[0] ? version : "(none)", message);
+    else
+        fprintf(stderr, "kizuna sensor: no verdict from the hub on %s (version %s): %s\n", id,
+                version, message);
+}
+
 int sensor_outbox_flush(sensor *s, bool final)
 {
     if (!s->outbox || !s->client)
         return 0;
-    kz_taxii_flush_opts fo = {0};
-    fo.wait_ms = 10000;
+    flush_ctx fc = {0, 0};
+    kz_taxii_flush_opts fo = {.wait_ms = 10000, .notify = on_flush_event, .notify_ctx = &fc};
     kz_taxii_flush_report rep = {0};
     kz_taxii_error err;
     int rc = kz_taxii_outbox_flush(s->outbox, s->client, NULL, s->sightings_collection, &fo,
                                    &rep, &err);
+    if (fc.hidden)
+        fprintf(stderr, "kizuna sensor: ... and %zu more such reports\n", fc.hidden);
+    if (rep.rejected) {
+        char name[200];
+        safe_name(name, sizeof name, "outbox-", s->sightings_collection);
+        fprintf(stderr,
+                "kizuna sensor: %zu objects refused by the hub are kept as dead letters: "
+                "kizuna taxii outbox dead --outbox %s/%s.sqlite\n",
+                rep.rejected, s->state_dir, name);
+    }
     if (rc < 0)
         fprintf(stderr,
                 "kizuna sensor: sightings not delivered (%s); %zu stay queued in %s for the "
                 "next run\n",
                 err.message, rep.remaining, s->state_dir);
-    else if (!s->quiet && (rep.delivered || rep.rejected || final))
+    else if (!s->quiet && (rep.delivered || rep.rejected || rep.unmatched || rep.unconfirmed ||
+                           final))
         fprintf(stderr,
-                "kizuna sensor: sightings delivered %zu, rejected %zu, still queued %zu\n",
-                rep.delivered, rep.rejected, rep.remaining);
+                "kizuna sensor: sightings delivered %zu, rejected %zu, still queued %zu%s\n",
+                rep.delivered, rep.rejected, rep.remaining,
+                rep.unmatched || rep.unconfirmed ? " (the hub's status did not account for "
+                                                   "every object: see above)"
+                                                 : "");
     return rc;
 }
 

@@ -149,6 +149,20 @@ int kz_taxii_get_status(kz_taxii_client *c, const char *root, const char *status
                         kz_taxii_status *st);
 void kz_taxii_status_free(kz_taxii_status *st);
 
+/* ---- versions -------------------------------------------------------------------------- */
+
+/* The version kizuna's hub gives STIX objects with neither `modified` nor `created` (SCOs):
+ * TAXII 2.1 leaves it to the server ("a value consistent to the server"). */
+#define KZ_TAXII_UNVERSIONED "1970-01-01T00:00:00.000Z"
+
+/* The version a TAXII 2.1 server files obj under and names in its status resource: the
+ * `modified` string, else `created`, else KZ_TAXII_UNVERSIONED. Borrowed from obj. */
+const char *kz_taxii_object_version(const json_t *obj);
+/* Whether obj has a version of its own (a string `modified` or `created`). For one that has
+ * not, another server's status may name it under any consistent value, so the outbox matches
+ * its verdicts by id alone. */
+bool kz_taxii_object_versioned(const json_t *obj);
+
 /* ---- the pull cursor -------------------------------------------------------------------- */
 
 /* Load the cursor `name` ([A-Za-z0-9._-], 1..128 chars) from state_dir into out.
@@ -177,6 +191,11 @@ int kz_taxii_pull(kz_taxii_client *c, const char *root, const char *collection,
  * the status resource lists it among the successes; objects the server rejects (listed in
  * failures, or a 400/413/422 for that object alone) move to a dead-letter table with the
  * reason. Anything else (hub down, 5xx, 401/403/404, timeout, pending status) keeps them.
+ * Status entries are matched to queued objects by id and version (kz_taxii_object_version,
+ * compared as instants); an object without `modified` and `created` is matched by id alone,
+ * since its version is the server's choice. An entry that names no object of the envelope,
+ * and an object that a complete status does not mention (it stays queued), are counted and
+ * passed to the flush's notify callback, never ignored.
  *
  * Delivery is at least once: if the process dies after the hub accepted an envelope but
  * before the outbox recorded it, the next flush posts the same objects again. A TAXII hub
@@ -200,16 +219,34 @@ int kz_taxii_outbox_enqueue(kz_taxii_outbox *ob, json_t *objects, kz_taxii_error
 /* Objects waiting and objects dead-lettered. */
 int kz_taxii_outbox_count(kz_taxii_outbox *ob, size_t *pending, size_t *dead, kz_taxii_error *err);
 
+/* What a flush tells its notify callback about, one object or status entry at a time. */
+typedef enum {
+    KZ_TAXII_FLUSH_REFUSED,     /* the server refused the object: it is now a dead letter */
+    KZ_TAXII_FLUSH_UNMATCHED,   /* a status entry names no waiting object of the envelope */
+    KZ_TAXII_FLUSH_UNCONFIRMED, /* a complete status does not mention the object: it stays
+                                   queued for the next flush */
+} kz_taxii_flush_event;
+
+/* id and version as the object was queued (REFUSED, UNCONFIRMED) or as the status entry gave
+ * them (UNMATCHED; "" when absent); message: the server's reason, or what went wrong. All
+ * borrowed for the call. REFUSED is called once the dead letter is durable. */
+typedef void (*kz_taxii_flush_fn)(void *ctx, kz_taxii_flush_event ev, const char *id,
+                                  const char *version, const char *message);
+
 typedef struct kz_taxii_flush_opts {
-    size_t batch; /* objects per envelope; 0: 500 */
-    long wait_ms; /* status polling per envelope; 0: 60 s */
+    size_t batch;             /* objects per envelope; 0: 500 */
+    long wait_ms;             /* status polling per envelope; 0: 60 s */
+    kz_taxii_flush_fn notify; /* may be NULL */
+    void *notify_ctx;
 } kz_taxii_flush_opts;
 
 typedef struct kz_taxii_flush_report {
-    size_t delivered; /* removed: the hub stored them (or already had them) */
-    size_t rejected;  /* moved to the dead letters */
-    size_t remaining; /* still waiting after this flush */
-    size_t envelopes; /* POSTs sent */
+    size_t delivered;   /* removed: the hub stored them (or already had them) */
+    size_t rejected;    /* moved to the dead letters */
+    size_t remaining;   /* still waiting after this flush */
+    size_t envelopes;   /* POSTs sent */
+    size_t unmatched;   /* status entries that named no waiting object of their envelope */
+    size_t unconfirmed; /* objects a complete status did not mention (kept queued) */
 } kz_taxii_flush_report;
 
 /* Deliver what was waiting when the call started, oldest first (objects enqueued meanwhile

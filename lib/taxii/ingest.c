@@ -8,13 +8,17 @@
  * success (the spec says a duplicate must not be an error); the same id and version with other
  * content is a failure. The status resource is complete when the 202 leaves, and is stored
  * for later GETs only after the objects are durable, so a 202 never promises what a crash can
- * take back.
+ * take back. Every verdict, success or failure, names the object by its id and by the version
+ * it is (or would be) filed under (kz_taxii_object_version: modified, else created, else the
+ * fixed SCO version), decided before validation, so that a client can match a refusal of an
+ * SCO or a marking-definition back to what it sent.
  */
 #include "taxii_int.h"
 
 #include <jansson.h>
 #include <kizuna/json.h>
 #include <kizuna/stix.h>
+#include <kizuna/taxii_client.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,21 +107,18 @@ void kz_taxii_srv_add_objects(kz_taxii_server *srv, const kz_principal *who,
             continue;
         }
         it->id = str_prop(o, "id");
-        it->version = str_prop(o, "modified");
-        if (!it->version)
-            it->version = str_prop(o, "created");
+        /* TAXII 2.1 status `version`: modified, else created, else a value consistent to
+         * the server; SCOs get one fixed version (section 3.4.1), also when refused. */
+        it->version = kz_taxii_object_version(o);
         kz_diags_clear(&d);
         if (kz_stix_validate_object(o, &opts, &d) > 0 || !it->id || !str_prop(o, "type")) {
             it->message = d.errors ? first_error(&d) : strdup("missing id or type");
             continue;
         }
-        /* Unversioned objects (SCOs) get one fixed version, consistent across requests as
-         * section 3.4.1 asks. */
-        if (!it->version)
-            it->version = "1970-01-01T00:00:00.000Z";
         kz_time t;
         if (kz_time_parse(it->version, &t, NULL, 0) < 0) {
-            it->message = strdup("/modified: not a timestamp");
+            it->message = strdup(str_prop(o, "modified") ? "/modified: not a timestamp"
+                                                         : "/created: not a timestamp");
             continue;
         }
         char *ser = kz_stix_serialize(o, true);

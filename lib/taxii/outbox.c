@@ -9,8 +9,12 @@
  * only in the same transaction that records the server's verdict on it (delete for a
  * success, move to dead for a refusal), and only after that verdict was received. So a crash
  * at any point loses nothing and at worst posts an object twice, which a TAXII server takes
- * as the same version (see taxii_client.h on stable ids). Not here: the HTTP exchange
- * (client*.c); retrying on a timer (the caller decides when to flush).
+ * as the same version (see taxii_client.h on stable ids). Rows are keyed by the version the
+ * server files the object under (kz_taxii_object_version), which is also how its status
+ * names them; a verdict that cannot be tied to a row, and a row a complete status leaves
+ * out, are reported to the caller (counted, and through the notify callback), never
+ * dropped in silence. Not here: the HTTP exchange (client*.c); retrying on a timer (the
+ * caller decides when to flush).
  */
 #include "client_int.h"
 
@@ -74,16 +78,6 @@ void kz_taxii_outbox_close(kz_taxii_outbox *ob)
     free(ob);
 }
 
-/* The version a TAXII server files an object under (section 3.4.1 of TAXII 2.1 and what
- * the kizuna hub does): modified, else created, else one fixed version for SCOs. */
-static const char *version_of(json_t *o)
-{
-    const char *v = json_string_value(json_object_get(o, "modified"));
-    if (!v)
-        v = json_string_value(json_object_get(o, "created"));
-    return v ? v : "1970-01-01T00:00:00.000Z";
-}
-
 int kz_taxii_outbox_enqueue(kz_taxii_outbox *ob, json_t *objects, kz_taxii_error *err)
 {
     size_t n = json_is_array(objects) ? json_array_size(objects) : 1;
@@ -117,7 +111,7 @@ int kz_taxii_outbox_enqueue(kz_taxii_outbox *ob, json_t *objects, kz_taxii_error
         }
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, json_string_value(json_object_get(o, "id")), -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, version_of(o), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, kz_taxii_object_version(o), -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, js, -1, free);
         sqlite3_bind_int64(st, 4, now);
         rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
@@ -171,6 +165,8 @@ typedef struct row {
     int64_t seq;
     char *id, *version, *json, *reason;
     row_fate fate;
+    bool versionless; /* neither modified nor created: the server picks its version */
+    bool mentioned;   /* some status entry named it (pendings included) */
 } row;
 
 static void rows_free(row *rows, size_t n)
@@ -234,8 +230,38 @@ static bool same_version(const char *a, const char *b)
            kz_time_cmp(&ta, &tb) == 0;
 }
 
-/* Mark the rows named in a status list (successes or failures) with fate. */
-static void apply_status(row *rows, size_t n, json_t *list, row_fate fate)
+static void notify(const kz_taxii_flush_opts *o, kz_taxii_flush_event ev, const char *id,
+                   const char *version, const char *message)
+{
+    if (o && o->notify)
+        o->notify(o->notify_ctx, ev, id ? id : "", version ? version : "", message);
+}
+
+/* The waiting row a status entry names: same id and version (as instants); failing that,
+ * the only waiting row with that id when its version is the server's choice (no modified
+ * or created) or the entry gives none. NULL when no row fits. */
+static row *match_row(row *rows, size_t n, const char *id, const char *v)
+{
+    row *only = NULL;
+    size_t same_id = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (rows[k].fate != ROW_WAIT || strcmp(rows[k].id, id) != 0)
+            continue;
+        if (v && *v && same_version(rows[k].version, v))
+            return &rows[k];
+        same_id++;
+        only = &rows[k];
+    }
+    if (same_id == 1 && (only->versionless || !v || !*v))
+        return only;
+    return NULL;
+}
+
+/* Apply one status list (successes, failures, pendings) to the rows: fate ROW_DONE or
+ * ROW_DEAD, or ROW_WAIT for pendings (only marked as mentioned). Entries that name no
+ * waiting row are counted and reported. */
+static void apply_status(row *rows, size_t n, json_t *list, const char *name, row_fate fate,
+                         const kz_taxii_flush_opts *o, kz_taxii_flush_report *rep)
 {
     size_t i;
     json_t *d;
@@ -244,23 +270,29 @@ static void apply_status(row *rows, size_t n, json_t *list, row_fate fate)
         const char *id = json_string_value(json_object_get(d, "id"));
         const char *v = json_string_value(json_object_get(d, "version"));
         const char *msg = json_string_value(json_object_get(d, "message"));
-        if (!id)
+        row *r = id ? match_row(rows, n, id, v) : NULL;
+        if (!r) {
+            char why[1200];
+            snprintf(why, sizeof why,
+                     "the status lists it in %s%s%s, but no object of the "
+                     "envelope waits with this id and version",
+                     name, msg ? ": " : "", msg ? msg : "");
+            rep->unmatched++;
+            notify(o, KZ_TAXII_FLUSH_UNMATCHED, id, v, why);
             continue;
-        for (size_t k = 0; k < n; k++) {
-            if (rows[k].fate != ROW_WAIT || strcmp(rows[k].id, id) != 0 ||
-                (v && !same_version(rows[k].version, v)))
-                continue;
-            rows[k].fate = fate;
-            if (fate == ROW_DEAD)
-                rows[k].reason = strdup(msg ? msg : "refused by the server (no reason given)");
-            break;
         }
+        r->mentioned = true;
+        if (fate == ROW_WAIT)
+            continue;
+        r->fate = fate;
+        if (fate == ROW_DEAD)
+            r->reason = strdup(msg && *msg ? msg : "refused by the server (no reason given)");
     }
 }
 
 /* Record the verdicts of one envelope in one transaction. */
-static int settle(kz_taxii_outbox *ob, row *rows, size_t n, kz_taxii_flush_report *rep,
-                  kz_taxii_error *err)
+static int settle(kz_taxii_outbox *ob, row *rows, size_t n, const kz_taxii_flush_opts *o,
+                  kz_taxii_flush_report *rep, kz_taxii_error *err)
 {
     sqlite3_stmt *del = NULL, *ins = NULL;
     if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
@@ -308,6 +340,10 @@ static int settle(kz_taxii_outbox *ob, row *rows, size_t n, kz_taxii_flush_repor
     }
     rep->delivered += done;
     rep->rejected += dead;
+    for (size_t k = 0; k < n; k++)
+        if (rows[k].fate == ROW_DEAD)
+            notify(o, KZ_TAXII_FLUSH_REFUSED, rows[k].id, rows[k].version,
+                   rows[k].reason ? rows[k].reason : "refused");
     return 0;
 }
 
@@ -356,6 +392,7 @@ int kz_taxii_outbox_flush(kz_taxii_outbox *ob, kz_taxii_client *c, const char *r
                 rows[k].reason = strdup("the queued JSON cannot be read back");
                 continue;
             }
+            rows[k].versionless = !kz_taxii_object_versioned(o);
             json_array_append_new(arr, o);
         }
         kz_taxii_status st;
@@ -371,15 +408,29 @@ int kz_taxii_outbox_flush(kz_taxii_outbox *ob, kz_taxii_client *c, const char *r
         const kz_taxii_error *ce = kz_taxii_client_error(c);
         if (rc == 0) {
             json_t *succ = json_object_get(st.doc, "successes");
-            apply_status(rows, n, succ, ROW_DONE);
-            apply_status(rows, n, json_object_get(st.doc, "failures"), ROW_DEAD);
+            bool complete = strcmp(st.status, "complete") == 0;
+            apply_status(rows, n, succ, "successes", ROW_DONE, opts, rep);
+            apply_status(rows, n, json_object_get(st.doc, "failures"), "failures", ROW_DEAD, opts,
+                         rep);
+            apply_status(rows, n, json_object_get(st.doc, "pendings"), "pendings", ROW_WAIT, opts,
+                         rep);
             /* TAXII makes the per-object lists optional: a complete status whose counts say
              * every object of this envelope succeeded is enough without them. */
-            if (json_array_size(succ) == 0 && strcmp(st.status, "complete") == 0 && st.total == n &&
-                st.success == n)
+            if (json_array_size(succ) == 0 && complete && st.total == n && st.success == n)
                 for (size_t k = 0; k < n; k++)
                     if (rows[k].fate == ROW_WAIT)
                         rows[k].fate = ROW_DONE;
+            /* A finished request that says nothing about an object: its fate is unknown, so
+             * it stays queued (the next flush asks again), and the caller hears of it. */
+            for (size_t k = 0; complete && k < n; k++)
+                if (rows[k].fate == ROW_WAIT) {
+                    rep->unconfirmed++;
+                    notify(opts, KZ_TAXII_FLUSH_UNCONFIRMED, rows[k].id, rows[k].version,
+                           rows[k].mentioned ? "the complete status lists it only as pending; "
+                                               "it stays queued"
+                                             : "the complete status does not mention it; it "
+                                               "stays queued");
+                }
         } else if (envelope_refused(ce) && n > 1) {
             /* Find the culprit: a too-large envelope is halved; a refused one is resent one
              * object at a time up to its last row. */
@@ -403,7 +454,7 @@ int kz_taxii_outbox_flush(kz_taxii_outbox *ob, kz_taxii_client *c, const char *r
             result = -1;
             break;
         }
-        if (settle(ob, rows, n, rep, err) < 0) {
+        if (settle(ob, rows, n, opts, rep, err) < 0) {
             rows_free(rows, n);
             result = -1;
             break;
