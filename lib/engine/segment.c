@@ -229,6 +229,16 @@ static size_t src_key(const kz_esrc *x, uint8_t *kb)
 /* Order srcs by uuid: radix on the first 8 bytes, then runs with equal prefixes by the rest. */
 static int order_by_uuid(const kz_esrc *src, size_t n, const kz_esrc **ord)
 {
+    /* a first load arrives sorted (the writer applies operations in uuid order): check in
+     * one pass before paying for a sort and its buffers */
+    size_t k = 1;
+    while (k < n && memcmp(src[k - 1].uuid, src[k].uuid, 16) < 0)
+        k++;
+    if (k >= n) {
+        for (size_t i = 0; i < n; i++)
+            ord[i] = &src[i];
+        return 0;
+    }
     kz_e_kv *kv = malloc((n ? n : 1) * sizeof *kv);
     if (!kv)
         return -1;
@@ -405,6 +415,19 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
     s->recs = big_alloc(n * sizeof *s->recs, false);
     if (!s->pflags || !s->c4 || !s->c6 || !s->recs || !s->tflags || order_by_uuid(src, n, ord) < 0)
         goto oom;
+    /* most keys are short (an address, a domain, a digest): reserve for 28 bytes per record
+     * up front, advised as huge pages before first touch, so a large build neither copies a
+     * growing arena nor moves it afterwards (the tail is trimmed in place at the end) */
+    a.cap = n * 28 + 4096;
+    a.p = malloc(a.cap);
+    if (!a.p)
+        goto oom;
+    if (a.cap >= ((size_t)8 << 20)) {
+        uintptr_t lo = ((uintptr_t)a.p + ((uintptr_t)2 << 20) - 1) & ~(((uintptr_t)2 << 20) - 1);
+        uintptr_t hi = ((uintptr_t)a.p + a.cap) & ~(((uintptr_t)2 << 20) - 1);
+        if (hi > lo)
+            madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+    }
     uint8_t zero = 0;
     arena_put(&a, &zero, 1);
     size_t ncplx = 0, nsuf = 0;
@@ -422,6 +445,10 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
     if (!s->cplx || !s->cmeta || !s->posts || !sh)
         goto oom;
     for (size_t i = 0; i < n; i++) {
+        if (i + 16 < n)
+            __builtin_prefetch(ord[i + 16]);
+        if (i + 8 < n && ord[i + 8]->key) /* sources are in uuid order, their keys are not */
+            __builtin_prefetch(ord[i + 8]->key);
         const kz_esrc *x = ord[i];
         kz_erec *r = &s->recs[i];
         memcpy(r->uuid, x->uuid, 16);
@@ -530,15 +557,8 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
     mm.slots = NULL;
     s->nrecs = n;
     s->arena = a.p;
-    if (a.len >= ((size_t)4 << 20)) { /* move the arena to huge pages, trimmed to size */
-        uint8_t *h = big_alloc(a.len, false);
-        if (h) {
-            memcpy(h, a.p, a.len);
-            free(a.p);
-            s->arena = h;
-        }
-    } else if (a.len) {
-        uint8_t *h = realloc(a.p, a.len); /* trim the doubling slack */
+    if (a.len && a.len < a.cap) {
+        uint8_t *h = realloc(a.p, a.len); /* trim the slack (in place for a large block) */
         if (h)
             s->arena = h;
     }

@@ -9,7 +9,7 @@
  * as STIX 2.1 (properties a 2.1 object requires are added from the record: the protocols of
  * network-traffic, is_multipart of email-message; what cannot be made valid is left out:
  * custom x- objects, a network-traffic without addresses, an HTTP request extension without
- * its method or target); the same record always gives the same bytes, so a re-post is an
+ * its method or target, any SCO that does not validate); the same record always gives the same bytes, so a re-post is an
  * exact duplicate. Not done here: the observed-data's id, created/modified and creator (the
  * sightings table sets them per bucket).
  */
@@ -160,6 +160,16 @@ json_t *kz_sensor_observed_objects(const kz_engine *e, const kz_engine_record *e
             if (kz_stix_sco_id(o, id, sizeof id) < 0)
                 continue;
             json_object_set_new(o, "id", json_string(id));
+            /* a value the record holds may still not be a valid SCO (a DNS TXT answer is
+             * not a domain name): left out, so the hub never refuses the evidence and the
+             * references to it are dropped with it */
+            kz_diags d;
+            kz_diags_init(&d);
+            kz_stix_opts vo = {.version = KZ_STIX_21, .check_sco_ids = false, .interop = false};
+            size_t nerr = kz_stix_validate_object(o, &vo, &d);
+            kz_diags_free(&d);
+            if (nerr)
+                continue;
             json_object_set_new(ids, key, json_string(id));
             bool seen = false; /* the same value twice in one record is one object */
             size_t i;
