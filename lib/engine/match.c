@@ -599,35 +599,94 @@ const kz_ecplx *kz_e_cand_cplx(const kz_engine_gen *g, const kz_ecand *c)
     return kz_e_seg_cplx(c->seg ? g->delta : g->base, c->rec);
 }
 
-/* "path = 'value'" and "[path = 'value']" into fixed buffers; false when they do not fit. */
-static bool fast_eq_text(const kz_engine_gen *g, const uint8_t *k, char *f, size_t fl, char *pt,
-                         size_t pl)
+static size_t put_quoted(char *o, const char *v, size_t n)
+{
+    size_t k = 0;
+    o[k++] = '\'';
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == '\'' || v[i] == '\\')
+            o[k++] = '\\';
+        o[k++] = v[i];
+    }
+    o[k++] = '\'';
+    return k;
+}
+
+/* The comparison that fired and the canonical pattern of an index-answered indicator, into
+ * fixed buffers (f >= 800, pt >= 1600 bytes) without allocation: this runs for every hit.
+ * false when path or value are too long for them (the caller then builds them on the heap). */
+static bool fast_simple_text(const kz_engine_gen *g, const uint8_t *k, int shape, bool suffix,
+                             char *f, char *pt)
 {
     uint16_t p;
     memcpy(&p, k, 2);
     const char *path = g->eng->paths[p]->text;
-    size_t n = strlen(path), vlen = kz_e_key_len(k) - 5;
-    if (vlen > 250 || n > 250 || 2 * (k[2] == K_HEXL || k[2] == K_HEXU ? 2 * vlen : vlen) + n + 8 > fl ||
-        fl + 2 > pl)
+    size_t n = strlen(path);
+    char vb[2 * KZ_E_MAX_KEY + 64];
+    size_t vn;
+    if (kz_e_key_len(k) - 5 > 250 || n > 250)
         return false;
-    char vb[2 * 256 + 64];
-    size_t vn = kz_e_key_text_to(k, vb);
+    if (shape == SHAPE_CIDR) {
+        if (k[2] != K_CIDR4 && k[2] != K_CIDR6)
+            return false;
+        uint8_t kk[32];
+        kz_e_key_raw(kk, p, k[2] == K_CIDR4 ? K_IP4 : K_IP6, k + 6, k[2] == K_CIDR4 ? 4 : 16);
+        vn = kz_e_key_text_to(kk, vb);
+        unsigned L = k[5];
+        vb[vn++] = '/';
+        if (L >= 100)
+            vb[vn++] = (char)('0' + L / 100);
+        if (L >= 10)
+            vb[vn++] = (char)('0' + L / 10 % 10);
+        vb[vn++] = (char)('0' + L % 10);
+    } else {
+        vn = kz_e_key_text_to(k, vb);
+    }
+    if (vn > 250)
+        return false;
+    /* fired */
     size_t o = 0;
     memcpy(f, path, n);
     o = n;
-    memcpy(f + o, " = '", 4);
-    o += 4;
-    for (size_t i = 0; i < vn; i++) {
-        if (vb[i] == '\'' || vb[i] == '\\')
-            f[o++] = '\\';
-        f[o++] = vb[i];
+    const char *op = shape == SHAPE_CIDR ? " ISSUBSET " : suffix ? " LIKE " : " = ";
+    memcpy(f + o, op, strlen(op));
+    o += strlen(op);
+    if (suffix) {
+        char sb[256 + 4];
+        sb[0] = '%';
+        sb[1] = '.';
+        memcpy(sb + 2, vb, vn);
+        o += put_quoted(f + o, sb, vn + 2);
+    } else {
+        o += put_quoted(f + o, vb, vn);
     }
-    f[o++] = '\'';
     f[o] = 0;
-    pt[0] = '[';
-    memcpy(pt + 1, f, o);
-    pt[o + 1] = ']';
-    pt[o + 2] = 0;
+    /* pattern */
+    size_t q = 0;
+    pt[q++] = '[';
+    if (shape == SHAPE_EQ_OR_SUF) {
+        memcpy(pt + q, path, n);
+        q += n;
+        memcpy(pt + q, " = ", 3);
+        q += 3;
+        q += put_quoted(pt + q, vb, vn);
+        memcpy(pt + q, " OR ", 4);
+        q += 4;
+        memcpy(pt + q, path, n);
+        q += n;
+        memcpy(pt + q, " LIKE ", 6);
+        q += 6;
+        char sb[256 + 4];
+        sb[0] = '%';
+        sb[1] = '.';
+        memcpy(sb + 2, vb, vn);
+        q += put_quoted(pt + q, sb, vn + 2);
+    } else {
+        memcpy(pt + q, f, o);
+        q += o;
+    }
+    pt[q++] = ']';
+    pt[q] = 0;
     return true;
 }
 
@@ -664,9 +723,10 @@ int kz_e_emit(const kz_engine_gen *g, const kz_ecand *c, size_t obs, const size_
     kz_buf pat, fired;
     kz_buf_init(&pat);
     kz_buf_init(&fired);
-    char sf[600], sp[700];
-    if (shape == SHAPE_EQ && fast_eq_text(g, key, sf, sizeof sf, sp, sizeof sp)) {
-        /* the common case without allocation: [path = 'value'] */
+    char sf[800], sp[1600];
+    if (shape >= 0 && fast_simple_text(g, key, shape,
+                                       (c->aux & ~KZ_E_PROOF) == KZ_E_AUX_S_SUFFIX, sf, sp)) {
+        /* the common case, without allocation */
         h.fired = sf;
         h.pattern = sp;
     } else if (shape >= 0) {
@@ -782,10 +842,11 @@ long kz_engine_match_obs(const kz_engine_gen *g, const kz_obs_set *s, size_t i,
 
 /* Software pipeline over windows of records: the exact-key probes of their string fields go
  * through slot, record and value in dependent steps, each a likely cache miss on a large base.
- * Three windows are in flight: while window i is matched, the values of its records are
- * being fetched, the records of window i + 1 and the slots of window i + 2, so each step's
- * miss overlaps a whole window of work instead of stalling it. */
-enum { PF_WIN = 16, PF_MAX = 192 };
+ * Four windows are in flight: while window i is matched, the values of window i + 1 are being
+ * fetched, the records of window i + 2 and the slots of window i + 3, so each step's miss
+ * overlaps a window of work instead of stalling it. Small windows spread the prefetches
+ * (a burst of a hundred overflows the core's miss queue and most are dropped). */
+enum { PF_WIN = 2, PF_MAX = 192 };
 
 /* One probe in flight: at is its home slot, then its first candidate record. (The hash
  * probes of CIDR keys are not staged: they depend on filter bits, and staging them cost more
@@ -909,23 +970,26 @@ long kz_engine_match_batch(const kz_engine_gen *g, const kz_engine_record *r, si
     }
     kz_ecands c = {0};
     long hits = 0, rc = 0;
-    pfwin *win = malloc(3 * sizeof *win); /* 9 KiB: kept off the caller's stack */
+    pfwin *win = malloc(4 * sizeof *win); /* 12 KiB: kept off the caller's stack */
     size_t nwin = (n + PF_WIN - 1) / PF_WIN;
 #define WIN_LEN(i) (n - (i) * PF_WIN < PF_WIN ? n - (i) * PF_WIN : PF_WIN)
     if (win) {
-        for (size_t i = 0; i < 2 && i < nwin; i++)
+        for (size_t i = 0; i < 3 && i < nwin; i++)
             pf_slots(g, r + i * PF_WIN, WIN_LEN(i), &win[i]);
+        for (size_t i = 0; i < 2 && i < nwin; i++)
+            pf_recs(g, &win[i]);
         if (nwin)
-            pf_recs(g, &win[0]);
+            pf_values(g, &win[0]);
     }
     for (size_t k = 0; k < n && rc == 0; k++) {
         if (win && k % PF_WIN == 0) {
             size_t i = k / PF_WIN;
+            if (i + 3 < nwin)
+                pf_slots(g, r + (i + 3) * PF_WIN, WIN_LEN(i + 3), &win[(i + 3) % 4]);
             if (i + 2 < nwin)
-                pf_slots(g, r + (i + 2) * PF_WIN, WIN_LEN(i + 2), &win[(i + 2) % 3]);
+                pf_recs(g, &win[(i + 2) % 4]);
             if (i + 1 < nwin)
-                pf_recs(g, &win[(i + 1) % 3]);
-            pf_values(g, &win[i % 3]);
+                pf_values(g, &win[(i + 1) % 4]);
         }
         kz_eview v = {0};
         v.r = &r[k];

@@ -18,6 +18,7 @@
 typedef struct hits {
     char ids[256][64];
     char fired[256][256];
+    char pattern[256][256];
     char ctx[256][512];
     char name[256][64];
     size_t bind[256][16];
@@ -31,6 +32,7 @@ static int on_hit(void *ctx, const kz_engine_hit *h)
     if (x->n < 256) {
         snprintf(x->ids[x->n], sizeof x->ids[0], "%s", h->id);
         snprintf(x->fired[x->n], sizeof x->fired[0], "%s", h->fired ? h->fired : "");
+        snprintf(x->pattern[x->n], sizeof x->pattern[0], "%s", h->pattern ? h->pattern : "");
         snprintf(x->ctx[x->n], sizeof x->ctx[0], "%s", h->context_json ? h->context_json : "");
         snprintf(x->name[x->n], sizeof x->name[0], "%s", h->name ? h->name : "");
         x->nbind[x->n] = h->nbinding < 16 ? h->nbinding : 16;
@@ -179,7 +181,16 @@ static void test_basic_hits_and_context(void)
     KT_CHECK(k1 >= 0 && strstr(x.ctx[k1], "\"confidence\":70") && strstr(x.ctx[k1], "delivery") &&
              strstr(x.ctx[k1], "identity--1111") && strstr(x.ctx[k1], "marking-definition--f88d"));
     long k2 = hit_index(&x, idn(2));
-    KT_CHECK(k2 >= 0 && strstr(x.fired[k2], "ISSUBSET '10.0.0.0/8'"));
+    KT_CHECK(k2 >= 0 && strcmp(x.fired[k2], "ipv4-addr:value ISSUBSET '10.0.0.0/8'") == 0);
+    KT_CHECK(k2 >= 0 && strcmp(x.pattern[k2], "[ipv4-addr:value ISSUBSET '10.0.0.0/8']") == 0);
+    KT_CHECK(strcmp(x.pattern[k1], "[ipv4-addr:value = '10.0.0.1']") == 0);
+    /* the index answers shapes without the pattern's text: it is rebuilt exactly */
+    long k3 = hit_index(&x, idn(3));
+    KT_CHECK_MSG(k3 >= 0 && strcmp(x.fired[k3], "domain-name:value LIKE '%.example.org'") == 0,
+                 "%s", k3 >= 0 ? x.fired[k3] : "-");
+    KT_CHECK(k3 >= 0 &&
+             strcmp(x.pattern[k3], "[domain-name:value = 'example.org' OR domain-name:value LIKE "
+                                   "'%.example.org']") == 0);
     /* observation 2 has number_observed 2: the two-expression pattern matches it alone */
     KT_CHECK(match1(e, s, 1, &x) == 6);
     KT_CHECK(has(&x, idn(4)) && has(&x, idn(6)));
