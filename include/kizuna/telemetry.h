@@ -230,10 +230,17 @@ void kz_tel_pcap_packet(kz_tel_pcap *p, int linktype, const uint8_t *data, uint3
 void kz_tel_pcap_flush(kz_tel_pcap *p);
 /* Read a pcap or pcapng file to the end, then flush. -1 when it cannot be opened/read. */
 int kz_tel_pcap_file(kz_tel_pcap *p, const char *path, char *err, size_t errlen);
-/* Capture from a live interface until *stop becomes true or max_packets (0: no limit) have
- * been seen. -1 when the interface cannot be opened (no such device, no permission). */
+/* Capture from a live interface until *stop becomes true (stop may be NULL), max_packets
+ * (0: no limit) have been seen, or kz_tel_pcap_live_stop is called; then flush. *stop is
+ * looked at between reads, and a read waits at most about 200 ms even when no packet
+ * arrives. -1 when the interface cannot be opened (no such device, no permission). */
 int kz_tel_pcap_live(kz_tel_pcap *p, const char *iface, const volatile bool *stop,
                      uint64_t max_packets, char *err, size_t errlen);
+/* Make kz_tel_pcap_live on p return as soon as it can: a read waiting for packets is woken
+ * at once (pcap_breakloop). Safe from any thread, but not from a signal handler (set *stop
+ * there). A stop that comes before the capture has started ends it as soon as it starts;
+ * each stop ends one capture. */
+void kz_tel_pcap_live_stop(kz_tel_pcap *p);
 const kz_tel_stats *kz_tel_pcap_stats(const kz_tel_pcap *p);
 
 /* ---- helpers the decoders use, public for the sensor and the tests -------------------- */
@@ -244,6 +251,12 @@ bool kz_tel_str_eq(kz_tel_str s, const char *lit);
 int kz_tel_addr_parse(const char *s, size_t n, kz_tel_addr *a);
 /* Format an address (buf of at least 46 bytes). */
 const char *kz_tel_addr_format(const kz_tel_addr *a, char *buf, size_t len);
+/* The same text as kz_tel_addr_format (inet_ntop's), without a size check: buf holds at
+ * least KZ_TEL_ADDR_TEXT_MAX bytes. Returns the length (0 for family 0). */
+#define KZ_TEL_ADDR_TEXT_MAX 46
+size_t kz_tel_addr_text(const kz_tel_addr *a, char *buf);
+/* The same for 4 (family 4) or 16 (family 6) address bytes. */
+size_t kz_tel_ip_text(int family, const uint8_t *b, char *buf);
 
 /*
  * TLS ClientHello / ServerHello fingerprints from a handshake message (starting at the

@@ -11,7 +11,6 @@
  */
 #include "pkt_internal.h"
 
-#include <arpa/inet.h>
 #include <string.h>
 
 #define MAX_JUMPS 32
@@ -205,8 +204,7 @@ int kz_tel_dns_message(const uint8_t *m, size_t n, kz_tel_record *r, kz_tel_dns_
             if (o.used)
                 o.used++;
             char *dst = o.p + o.used;
-            inet_ntop(type == 1 ? AF_INET : AF_INET6, m + rd, dst, 46);
-            size_t l = strlen(dst);
+            size_t l = kz_tel_ip_text(type == 1 ? 4 : 6, m + rd, dst);
             o.used += l;
             add_answer(r, (kz_tel_str){dst, (uint32_t)l});
         } else {

@@ -17,6 +17,9 @@
 #include "tel_internal.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define MAX_DEPTH 32
 #define PATH_MAX_LEN 192
@@ -28,6 +31,7 @@ typedef struct scan {
     void *ctx;
     char path[PATH_MAX_LEN];
     size_t plen;
+    uint64_t phash; /* kz_tel_jmap_hash of path[0..plen) */
     int err; /* 0, -1 syntax, -2 too deep */
 } scan;
 
@@ -83,25 +87,47 @@ static char *put_utf8(char *o, unsigned cp)
     return o;
 }
 
-/* c->p just after an opening quote: find the closing one with memchr (a quote preceded by
- * an odd run of backslashes is escaped). Sets *q to it and *esc when a backslash occurs. */
+/* The first '"' or '\\' in [p, end), or end. Strings are short and usually free of
+ * escapes: one pass looking for both beats a memchr for the quote and another for a
+ * backslash. */
+static char *quote_or_bs(char *p, char *end)
+{
+#if defined(__SSE2__)
+    const __m128i qq = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(v, qq), _mm_cmpeq_epi8(v, bs)));
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
+    while (p < end && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
+
+/* c->p just after an opening quote: find the closing one (a backslash escapes the byte
+ * after it, so a quote preceded by an odd run of backslashes is escaped). Sets *q to it and
+ * *esc when a backslash occurs. */
 static int string_end(scan *c, char **q, bool *esc)
 {
-    char *start = c->p, *from = c->p;
+    char *p = c->p;
+    bool e = false;
     for (;;) {
-        char *x = memchr(from, '"', (size_t)(c->end - from));
-        if (!x)
+        p = quote_or_bs(p, c->end);
+        if (p >= c->end)
             return -1;
-        char *b = x;
-        while (b > start && b[-1] == '\\')
-            b--;
-        if (((x - b) & 1) == 0) {
-            *q = x;
-            size_t len = x > start ? (size_t)(x - start) : 0;
-            *esc = len && memchr(start, '\\', len) != NULL;
+        if (*p == '"') {
+            *q = p;
+            *esc = e;
             return 0;
         }
-        from = x + 1;
+        e = true;
+        if (c->end - p < 2)
+            return -1;
+        p += 2;
     }
 }
 
@@ -256,6 +282,7 @@ static int object(scan *c, int depth, int inherit)
         return 0;
     }
     size_t saved = c->plen;
+    uint64_t saved_hash = c->phash;
     for (;;) {
         ws(c);
         if (c->p >= c->end || *c->p != '"')
@@ -273,8 +300,11 @@ static int object(scan *c, int depth, int inherit)
                 c->path[c->plen++] = '.';
             memcpy(c->path + c->plen, k, kn);
             c->plen += kn;
+            /* an empty path text is continued without a dot, as the text is */
+            c->phash = kz_tel_jmap_hash_in(saved ? saved_hash : KZ_TEL_JMAP_HASH0, k, kn,
+                                           (size_t)(c->end - k));
             if (!inherit)
-                id = kz_tel_jmap_get(c->m, c->path, c->plen, &pfx);
+                id = kz_tel_jmap_get_h(c->m, c->path, c->plen, c->phash, &pfx);
         } else if (!inherit) {
             id = 0;
             pfx = false;
@@ -287,6 +317,7 @@ static int object(scan *c, int depth, int inherit)
         if (value(c, depth + 1, id, pfx))
             return -1;
         c->plen = saved;
+        c->phash = saved_hash;
         ws(c);
         if (c->p >= c->end)
             return -1;
@@ -399,7 +430,15 @@ static int value(scan *c, int depth, int id, bool descend)
 int kz_tel_json_walk(char *s, size_t n, const kz_tel_jmap *m, kz_tel_json_fn fn, void *ctx,
                      size_t *errpos)
 {
-    scan c = {.s = s, .end = s + n, .p = s, .m = m, .fn = fn, .ctx = ctx};
+    scan c; /* field by field: an initialiser would clear the path buffer on every line */
+    c.s = c.p = s;
+    c.end = s + n;
+    c.m = m;
+    c.fn = fn;
+    c.ctx = ctx;
+    c.plen = 0;
+    c.phash = KZ_TEL_JMAP_HASH0;
+    c.err = 0;
     ws(&c);
     if (c.p >= c.end || *c.p != '{' || object(&c, 1, 0)) {
         if (errpos)
@@ -415,19 +454,12 @@ int kz_tel_json_walk(char *s, size_t n, const kz_tel_jmap *m, kz_tel_json_fn fn,
     return 0;
 }
 
-static uint32_t path_hash(const char *s, size_t n)
+static int slot_of(const kz_tel_jmap *m, const char *path, size_t n, uint64_t hash64)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
-}
-
-static int slot_of(const kz_tel_jmap *m, const char *path, size_t n)
-{
-    uint32_t h = path_hash(path, n) & (KZ_TEL_JMAP_SLOTS - 1);
+    uint32_t hash = (uint32_t)(hash64 >> 32);
+    uint32_t h = hash & (KZ_TEL_JMAP_SLOTS - 1);
     while (m->key[h]) {
-        if (m->len[h] == n && memcmp(m->key[h], path, n) == 0)
+        if (m->hash[h] == hash && m->len[h] == n && memcmp(m->key[h], path, n) == 0)
             return (int)h;
         h = (h + 1) & (KZ_TEL_JMAP_SLOTS - 1);
     }
@@ -448,10 +480,12 @@ void kz_tel_jmap_init(kz_tel_jmap *m, const kz_tel_jmap_entry *e, size_t n)
                 continue;
             if (used + 1 >= KZ_TEL_JMAP_SLOTS / 2)
                 return; /* keep the table at most half full */
-            int s = slot_of(m, e[i].path, cut);
+            uint64_t hash = kz_tel_jmap_hash(KZ_TEL_JMAP_HASH0, e[i].path, cut);
+            int s = slot_of(m, e[i].path, cut, hash);
             if (s < 0) {
                 s = -s - 1;
                 m->key[s] = e[i].path;
+                m->hash[s] = (uint32_t)(hash >> 32);
                 m->len[s] = (uint8_t)cut;
                 used++;
             }
@@ -463,9 +497,10 @@ void kz_tel_jmap_init(kz_tel_jmap *m, const kz_tel_jmap_entry *e, size_t n)
     }
 }
 
-int kz_tel_jmap_get(const kz_tel_jmap *m, const char *path, size_t n, bool *prefix)
+int kz_tel_jmap_get_h(const kz_tel_jmap *m, const char *path, size_t n, uint64_t hash,
+                      bool *prefix)
 {
-    int s = n <= 255 ? slot_of(m, path, n) : -1;
+    int s = n <= 255 ? slot_of(m, path, n, hash) : -1;
     if (s < 0) {
         if (prefix)
             *prefix = false;
@@ -474,4 +509,9 @@ int kz_tel_jmap_get(const kz_tel_jmap *m, const char *path, size_t n, bool *pref
     if (prefix)
         *prefix = m->prefix[s];
     return m->id[s];
+}
+
+int kz_tel_jmap_get(const kz_tel_jmap *m, const char *path, size_t n, bool *prefix)
+{
+    return kz_tel_jmap_get_h(m, path, n, kz_tel_jmap_hash(KZ_TEL_JMAP_HASH0, path, n), prefix);
 }

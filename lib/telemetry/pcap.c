@@ -12,15 +12,23 @@
  * is decoded as far as it goes, later ones carry no ports and are skipped. TCP is not
  * reassembled either, with one exception: a ClientHello longer than its segment is joined
  * with the following in-order segments (bounded slots), since fingerprints need all of it.
+ * Live capture reads without blocking and waits in its own poll() on the capture socket
+ * and a wake pipe, so that *stop is seen on a quiet interface and kz_tel_pcap_live_stop
+ * ends a capture from another thread at once.
  * Not done: tunnels (GRE, VXLAN, Teredo), TCP stream reassembly, QUIC beyond the client's
  * Initial packets.
  */
 #include "pkt_internal.h"
 
+#include <fcntl.h>
 #include <pcap/pcap.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SCRATCH 8192
 
@@ -67,6 +75,13 @@ struct kz_tel_pcap {
     pkt qpkt;            /* the 5-tuple and time of qcur's first packet */
     uint64_t qpktno;
     bool qpending;
+    /* live capture: the open handle and a pipe whose write wakes the wait for packets
+     * (kz_tel_pcap_live_stop); live_mu orders the stop against the open and the close */
+    kz_tel_tls_cache tls_cache;
+    pthread_mutex_t live_mu;
+    pcap_t *live;
+    int wake[2];
+    atomic_bool live_stop;
 };
 
 
@@ -122,6 +137,9 @@ kz_tel_pcap *kz_tel_pcap_new(const char *input_name, const kz_tel_sink *sink,
     }
     if (sink)
         p->sink = *sink;
+    pthread_mutex_init(&p->live_mu, NULL);
+    p->wake[0] = p->wake[1] = -1;
+    atomic_init(&p->live_stop, false);
     p->in_kind = KZ_TEL_IN_PCAP;
     if (opts)
         p->opts = *opts;
@@ -144,6 +162,7 @@ void kz_tel_pcap_free(kz_tel_pcap *p)
     if (!p)
         return;
     kz_tel_flowtab_free(&p->flows);
+    pthread_mutex_destroy(&p->live_mu);
     free(p->name);
     free(p);
 }
@@ -295,7 +314,8 @@ static void tls(kz_tel_pcap *p, const pkt *k, const uint8_t *d, size_t n)
     size_t rl = (size_t)d[3] << 8 | d[4];
     size_t avail = n - 5 < rl ? n - 5 : rl;
     bool partial = false;
-    int rc = kz_tel_tls_hello(d + 5, avail, false, r, p->scratch, sizeof p->scratch, &partial);
+    int rc = kz_tel_tls_hello_c(d + 5, avail, false, r, p->scratch, sizeof p->scratch,
+                                &partial, &p->tls_cache);
     if (rc < 0) {
         bad(p, KZ_TEL_R_TLS_MALFORMED, "TLS hello");
         return;
@@ -319,8 +339,8 @@ static void quic_emit(kz_tel_pcap *p)
     p->pktno = p->qpktno;
     kz_tel_record *r = app_record(p, &p->qpkt, "quic", KZ_TEL_TLS);
     bool partial = false;
-    int rc = kz_tel_tls_hello(p->qcur.buf, have, true, r, p->scratch, sizeof p->scratch,
-                              &partial);
+    int rc = kz_tel_tls_hello_c(p->qcur.buf, have, true, r, p->scratch, sizeof p->scratch,
+                                &partial, &p->tls_cache);
     if (rc < 0)
         bad(p, KZ_TEL_R_TLS_MALFORMED, "QUIC ClientHello");
     else if (rc == 1) {
@@ -604,6 +624,24 @@ void kz_tel_pcap_packet(kz_tel_pcap *p, int linktype, const uint8_t *d, uint32_t
     }
 }
 
+/* A live handle is non-blocking: wait here for packets, a stop (the wake pipe), or 200 ms,
+ * whichever comes first. libpcap's own blocking read waits in poll() with no end while no
+ * packet arrives on Linux, whatever the timeout, so *stop would never be looked at. */
+static void live_wait(kz_tel_pcap *p, pcap_t *h)
+{
+    struct pollfd fds[2] = {{.fd = pcap_get_selectable_fd(h), .events = POLLIN},
+                            {.fd = p->wake[0], .events = POLLIN}};
+    int ms = 200;
+    const struct timeval *req = pcap_get_required_select_timeout(h);
+    if (req && req->tv_sec == 0 && req->tv_usec / 1000 < ms)
+        ms = (int)(req->tv_usec / 1000) + 1;
+    if (fds[0].fd < 0) { /* no selectable descriptor: sleep in small steps */
+        (void)poll(&fds[1], 1, 20);
+        return;
+    }
+    (void)poll(fds, 2, ms);
+}
+
 static int run(kz_tel_pcap *p, pcap_t *h, const volatile bool *stop, uint64_t max, char *err,
                size_t errlen, bool live)
 {
@@ -612,6 +650,8 @@ static int run(kz_tel_pcap *p, pcap_t *h, const volatile bool *stop, uint64_t ma
     int rc = 0;
     for (;;) {
         if (stop && *stop)
+            break;
+        if (live && atomic_load(&p->live_stop))
             break;
         if (max && seen >= max)
             break;
@@ -623,7 +663,8 @@ static int run(kz_tel_pcap *p, pcap_t *h, const volatile bool *stop, uint64_t ma
             int64_t ts = (int64_t)hdr->ts.tv_sec * 1000000 + hdr->ts.tv_usec;
             kz_tel_pcap_packet(p, lt, data, hdr->caplen, hdr->len, ts);
         } else if (r == 0) {
-            continue; /* live timeout: look at *stop again */
+            if (live)
+                live_wait(p, h); /* nothing yet: wait a little, then look at *stop again */
         } else if (r == PCAP_ERROR_BREAK) {
             break;
         } else {
@@ -670,7 +711,7 @@ int kz_tel_pcap_live(kz_tel_pcap *p, const char *iface, const volatile bool *sto
     }
     pcap_set_snaplen(h, 65535);
     pcap_set_promisc(h, 1);
-    pcap_set_timeout(h, 200);
+    pcap_set_timeout(h, 200); /* packets wait in the ring at most this long */
     int a = pcap_activate(h);
     if (a < 0) {
         if (err)
@@ -679,9 +720,40 @@ int kz_tel_pcap_live(kz_tel_pcap *p, const char *iface, const volatile bool *sto
         pcap_close(h);
         return -1;
     }
+    /* non-blocking reads, and our own wait (live_wait) that a stop or 200 ms ends */
+    if (pcap_setnonblock(h, 1, eb) != 0 || pipe(p->wake) != 0) {
+        if (err)
+            snprintf(err, errlen, "%s: %s", iface, eb[0] ? eb : "cannot make a wake pipe");
+        pcap_close(h);
+        return -1;
+    }
+    (void)fcntl(p->wake[0], F_SETFL, O_NONBLOCK);
+    (void)fcntl(p->wake[1], F_SETFL, O_NONBLOCK);
+    pthread_mutex_lock(&p->live_mu);
+    p->live = h;
+    pthread_mutex_unlock(&p->live_mu);
     p->in_kind = KZ_TEL_IN_IFACE;
     int rc = run(p, h, stop, max_packets, err, errlen, true);
     p->in_kind = KZ_TEL_IN_PCAP;
+    pthread_mutex_lock(&p->live_mu);
+    p->live = NULL;
+    close(p->wake[0]);
+    close(p->wake[1]);
+    p->wake[0] = p->wake[1] = -1;
+    pthread_mutex_unlock(&p->live_mu);
+    atomic_store(&p->live_stop, false); /* the stop is spent: a later capture runs again */
     pcap_close(h);
     return rc;
+}
+
+void kz_tel_pcap_live_stop(kz_tel_pcap *p)
+{
+    atomic_store(&p->live_stop, true);
+    pthread_mutex_lock(&p->live_mu);
+    if (p->live) {
+        char c = 1;
+        ssize_t w = write(p->wake[1], &c, 1); /* full pipe: a wake is pending anyway */
+        (void)w;
+    }
+    pthread_mutex_unlock(&p->live_mu);
 }

@@ -22,6 +22,31 @@ typedef struct kz_tel_dns_extra {
 int kz_tel_dns_message(const uint8_t *m, size_t n, kz_tel_record *r, kz_tel_dns_extra *extra,
                        char *scratch, size_t cap, kz_tel_reason *why);
 
+/* Fingerprints of recent hellos: the same client software sends the same lists again and
+ * again, so the JA3/JA3S text and its MD5 and the JA4 are kept, keyed by every input they
+ * are made from (compared in full, never by hash alone), and copied on a repeat instead of
+ * being formatted and hashed again. */
+#define KZ_TEL_TLS_CACHE 16
+#define KZ_TEL_TLS_KEY_MAX 768
+#define KZ_TEL_TLS_STR_MAX 1024
+typedef struct kz_tel_tls_memo {
+    bool used, has_md5, has_ja4;
+    uint32_t hash;
+    uint16_t klen, slen;
+    size_t scratch_len; /* outcomes may depend on the room in scratch */
+    uint8_t key[KZ_TEL_TLS_KEY_MAX];
+    char str[KZ_TEL_TLS_STR_MAX];
+    char md5[32];
+    char ja4[36];
+} kz_tel_tls_memo;
+typedef struct kz_tel_tls_cache {
+    kz_tel_tls_memo e[KZ_TEL_TLS_CACHE];
+} kz_tel_tls_cache;
+
+/* kz_tel_tls_hello with a cache (NULL: none); the result is the same either way. */
+int kz_tel_tls_hello_c(const uint8_t *hs, size_t len, bool quic, kz_tel_record *r,
+                       char *scratch, size_t scratch_len, bool *partial, kz_tel_tls_cache *c);
+
 /* If payload starts with an HTTP/1.x request line, fill method, URI, Host, User-Agent and
  * Referer (pointing into payload) and return 1; else 0. */
 int kz_tel_http_request(const uint8_t *p, size_t n, kz_tel_record *r);

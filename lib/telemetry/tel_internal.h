@@ -8,6 +8,8 @@
 #include <kizuna/core.h>
 #include <kizuna/telemetry.h>
 
+#include <string.h>
+
 /* Count a malformed unit and tell the sink. */
 void kz_tel_report(const kz_tel_sink *sink, kz_tel_stats *st, const char *input, uint64_t pos,
                    kz_tel_reason r, const char *fmt, ...) KZ_PRINTF(6, 7);
@@ -43,6 +45,7 @@ typedef struct kz_tel_jmap_entry {
 #define KZ_TEL_JMAP_SLOTS 1024
 typedef struct kz_tel_jmap {
     const char *key[KZ_TEL_JMAP_SLOTS]; /* NULL: empty slot */
+    uint32_t hash[KZ_TEL_JMAP_SLOTS];   /* high half of kz_tel_jmap_hash: most misses end here */
     uint8_t len[KZ_TEL_JMAP_SLOTS];
     int16_t id[KZ_TEL_JMAP_SLOTS];    /* 0 for a pure prefix */
     bool prefix[KZ_TEL_JMAP_SLOTS];   /* some mapped path continues below this one */
@@ -52,6 +55,76 @@ void kz_tel_jmap_init(kz_tel_jmap *m, const kz_tel_jmap_entry *e, size_t n);
 /* Field id for path, 0 when not mapped; *prefix (may be NULL) tells whether mapped paths
  * continue below it. */
 int kz_tel_jmap_get(const kz_tel_jmap *m, const char *path, size_t n, bool *prefix);
+
+/* The path hash, built one dot-separated component at a time, eight bytes per multiply:
+ * the hash of "a.b" is the hash of "a" continued over "b", so the scanner hashes only each
+ * new key, never the whole path again. A key that itself holds dots ("a.b" as one key) is
+ * split the same way, so it hashes as the dotted path text it makes, as before. */
+#define KZ_TEL_JMAP_HASH0 0x243f6a8885a308d3ull
+#define KZ_TEL_JMAP_K 0x9e3779b97f4a7c15ull
+/* avail: bytes readable from s (>= n); with 8 of them past the last whole word, the tail is
+ * read as one masked word instead of byte by byte. */
+static inline uint64_t kz_tel_jmap_piece(uint64_t h, const char *s, size_t n, size_t avail,
+                                         uint64_t *dots)
+{
+    h = (h ^ (n + 0x100)) * KZ_TEL_JMAP_K;
+    size_t i = 0;
+    uint64_t d = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t x = w ^ 0x2e2e2e2e2e2e2e2eull; /* a zero byte where w has a '.' */
+        d |= (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
+        h = (h ^ w) * KZ_TEL_JMAP_K;
+    }
+    if (i < n) {
+        uint64_t w = 0;
+        if (i + 8 <= avail) {
+            memcpy(&w, s + i, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            w &= ~0ull >> (8 * (8 - (n - i)));
+#else
+            w &= ~0ull << (8 * (8 - (n - i)));
+            w = __builtin_bswap64(w); /* the same value as the byte loop below */
+#endif
+            /* masked-off bytes are 0, never '.' */
+            uint64_t x = w ^ 0x2e2e2e2e2e2e2e2eull;
+            d |= (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
+        } else {
+            for (size_t j = 0; i + j < n; j++) {
+                d |= s[i + j] == '.';
+                w |= (uint64_t)(unsigned char)s[i + j] << (8 * j);
+            }
+        }
+        h = (h ^ w) * KZ_TEL_JMAP_K;
+    }
+    *dots = d;
+    return h;
+}
+/* h: the hash of the path so far, KZ_TEL_JMAP_HASH0 for none; avail as above. */
+static inline uint64_t kz_tel_jmap_hash_in(uint64_t h, const char *s, size_t n, size_t avail)
+{
+    uint64_t dots;
+    uint64_t r = kz_tel_jmap_piece(h, s, n, avail, &dots);
+    if (!dots)
+        return r;
+    for (;;) {
+        const char *e = memchr(s, '.', n);
+        size_t k = e ? (size_t)(e - s) : n;
+        h = kz_tel_jmap_piece(h, s, k, k, &dots);
+        if (!e)
+            return h;
+        n -= k + 1;
+        s = e + 1;
+    }
+}
+static inline uint64_t kz_tel_jmap_hash(uint64_t h, const char *s, size_t n)
+{
+    return kz_tel_jmap_hash_in(h, s, n, n);
+}
+/* kz_tel_jmap_get for a path whose hash is known. */
+int kz_tel_jmap_get_h(const kz_tel_jmap *m, const char *path, size_t n, uint64_t hash,
+                      bool *prefix);
 
 /* Called for each scalar whose path is mapped; strings are unescaped in place. path is the
  * full dotted path (for error messages). */

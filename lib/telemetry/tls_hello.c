@@ -8,11 +8,14 @@
  * (a hello split over TCP segments) still yields the SNI when it was in the part seen, but
  * no fingerprint, since a fingerprint of part of the list would be a wrong one. All output
  * text is written into the caller's scratch. Hashes come from GnuTLS (already linked).
+ * With a cache (the packet decoder has one), a hello whose fingerprint inputs were seen
+ * recently gets the stored text and hashes; the inputs are compared in full, so the result
+ * is the same as without the cache.
  */
-#include "tel_internal.h"
+#include "pkt_internal.h"
 
 #include <gnutls/crypto.h>
-#include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,11 +70,16 @@ static void sputs(sbuf *b, const char *s, size_t n)
     b->p[b->len] = 0;
 }
 
+/* Decimal and hex by hand: snprintf was most of the cost of a ClientHello. */
 static void sdec(sbuf *b, unsigned v)
 {
     char t[8];
-    int k = snprintf(t, sizeof t, "%u", v);
-    sputs(b, t, (size_t)k);
+    size_t k = sizeof t;
+    do {
+        t[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    sputs(b, t + k, sizeof t - k);
 }
 
 static void slist(sbuf *b, const uint16_t *v, size_t n)
@@ -108,9 +116,25 @@ static int cmp_u16(const void *a, const void *b)
 static void hex4list(sbuf *b, const uint16_t *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        char t[6];
-        snprintf(t, sizeof t, "%s%04x", i ? "," : "", v[i]);
-        sputs(b, t, i ? 5 : 4);
+        char t[5] = {',', hexd[v[i] >> 12], hexd[v[i] >> 8 & 15], hexd[v[i] >> 4 & 15],
+                     hexd[v[i] & 15]};
+        sputs(b, i ? t : t + 1, i ? 5 : 4);
+    }
+}
+
+/* Lists are short (tens of entries): insertion sort beats qsort's call per comparison. */
+static void sort_u16(uint16_t *v, size_t n)
+{
+    if (n > 64) {
+        qsort(v, n, sizeof v[0], cmp_u16);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint16_t x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
     }
 }
 
@@ -119,15 +143,17 @@ static bool alnum(uint8_t c)
     return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
+/* The lists come last: only the part before them is cleared per hello (the lists are
+ * written before they are read, up to their counts). */
 typedef struct hello {
     unsigned version;
-    uint16_t ciphers[MAX_LIST], exts[MAX_LIST], groups[MAX_LIST], sigalgs[MAX_LIST];
-    uint8_t pf[MAX_LIST];
     size_t nc, ne, ng, ns, npf;
     unsigned best_sv; /* highest supported_versions entry, 0 when absent */
     const uint8_t *alpn;
     size_t alpn_n;
     bool has_alpn, has_sni;
+    uint16_t ciphers[MAX_LIST], exts[MAX_LIST], groups[MAX_LIST], sigalgs[MAX_LIST];
+    uint8_t pf[MAX_LIST];
 } hello;
 
 static const char *ja4_version(unsigned v)
@@ -161,15 +187,23 @@ static int ja4(const hello *h, bool quic, char *out, char *tmp, size_t tmpcap)
             alpn[1] = hexd[l & 15];
         }
     }
-    snprintf(a, sizeof a, "%c%s%c%02zu%02zu%s", quic ? 'q' : 't',
-             ja4_version(h->best_sv ? h->best_sv : h->version), h->has_sni ? 'd' : 'i', nc, ne,
-             alpn);
+    const char *ver = ja4_version(h->best_sv ? h->best_sv : h->version);
+    a[0] = quic ? 'q' : 't';
+    a[1] = ver[0];
+    a[2] = ver[1];
+    a[3] = h->has_sni ? 'd' : 'i';
+    a[4] = (char)('0' + nc / 10);
+    a[5] = (char)('0' + nc % 10);
+    a[6] = (char)('0' + ne / 10);
+    a[7] = (char)('0' + ne % 10);
+    a[8] = alpn[0];
+    a[9] = alpn[1];
     uint16_t sorted[MAX_LIST];
     sbuf b = {tmp, 0, tmpcap, false};
     char bh[13] = "000000000000", ch[13] = "000000000000";
     if (h->nc) {
         memcpy(sorted, h->ciphers, h->nc * sizeof sorted[0]);
-        qsort(sorted, h->nc, sizeof sorted[0], cmp_u16);
+        sort_u16(sorted, h->nc);
         hex4list(&b, sorted, h->nc);
         if (b.full || hash_hex(GNUTLS_DIG_SHA256, b.p, b.len, bh, 12))
             return -1;
@@ -179,7 +213,7 @@ static int ja4(const hello *h, bool quic, char *out, char *tmp, size_t tmpcap)
         if (h->exts[i] != 0x0000 && h->exts[i] != 0x0010)
             sorted[k++] = h->exts[i];
     if (k) {
-        qsort(sorted, k, sizeof sorted[0], cmp_u16);
+        sort_u16(sorted, k);
         b.len = 0;
         hex4list(&b, sorted, k);
         if (h->ns) {
@@ -189,7 +223,13 @@ static int ja4(const hello *h, bool quic, char *out, char *tmp, size_t tmpcap)
         if (b.full || hash_hex(GNUTLS_DIG_SHA256, b.p, b.len, ch, 12))
             return -1;
     }
-    snprintf(out, 64, "%s_%s_%s", a, bh, ch);
+    /* "a_b_c": 10 + 1 + 12 + 1 + 12 characters */
+    memcpy(out, a, 10);
+    out[10] = '_';
+    memcpy(out + 11, bh, 12);
+    out[23] = '_';
+    memcpy(out + 24, ch, 12);
+    out[36] = 0;
     return 0;
 }
 
@@ -279,8 +319,131 @@ static void client_exts(rd *r, hello *h, kz_tel_record *rec, bool *over)
     }
 }
 
+/* ---- the cache of fingerprints (pkt_internal.h) ---------------------------------------- */
+
+typedef struct keyb {
+    uint8_t *p;
+    size_t n;
+    bool over;
+} keyb;
+
+static void kput(keyb *k, const void *v, size_t n)
+{
+    if (k->n + n > KZ_TEL_TLS_KEY_MAX) {
+        k->over = true;
+        return;
+    }
+    memcpy(k->p + k->n, v, n);
+    k->n += n;
+}
+
+static void kput16(keyb *k, size_t v)
+{
+    uint16_t x = (uint16_t)v;
+    kput(k, &x, 2);
+}
+
+/* Every input of a ClientHello's JA3 and JA4, or of a ServerHello's JA3S; 0 when too long
+ * to keep. */
+static size_t hello_key(const hello *h, int type, bool quic, unsigned cipher, uint8_t *out)
+{
+    keyb k = {out, 0, false};
+    uint8_t hd[8] = {(uint8_t)type, quic, h->has_sni, h->has_alpn, h->alpn_n > 0,
+                     h->alpn_n ? h->alpn[0] : 0, h->alpn_n ? h->alpn[h->alpn_n - 1] : 0, 0};
+    kput(&k, hd, sizeof hd);
+    kput16(&k, h->version);
+    kput16(&k, h->best_sv);
+    kput16(&k, cipher);
+    kput16(&k, h->nc);
+    kput16(&k, h->ne);
+    kput16(&k, h->ng);
+    kput16(&k, h->ns);
+    kput16(&k, h->npf);
+    kput(&k, h->ciphers, h->nc * 2);
+    kput(&k, h->exts, h->ne * 2);
+    kput(&k, h->groups, h->ng * 2);
+    kput(&k, h->sigalgs, h->ns * 2);
+    kput(&k, h->pf, h->npf);
+    return k.over ? 0 : k.n;
+}
+
+static uint32_t key_hash(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+    }
+    for (; i < n; i++)
+        h = (h ^ p[i]) * 0xff51afd7ed558ccdull;
+    return (uint32_t)(h >> 32) ^ (uint32_t)h;
+}
+
+/* The entry for key: *hit when it holds key's fingerprints. */
+static kz_tel_tls_memo *memo_find(kz_tel_tls_cache *c, const uint8_t *key, size_t kl,
+                                  size_t scratch_len, uint32_t *hash, bool *hit)
+{
+    *hash = key_hash(key, kl);
+    kz_tel_tls_memo *m = &c->e[*hash % KZ_TEL_TLS_CACHE];
+    *hit = m->used && m->hash == *hash && m->klen == kl && m->scratch_len == scratch_len &&
+           memcmp(m->key, key, kl) == 0;
+    return m;
+}
+
+static void memo_store(kz_tel_tls_memo *m, uint32_t hash, const uint8_t *key, size_t kl,
+                       size_t scratch_len, kz_tel_str str, kz_tel_str md5, kz_tel_str j4)
+{
+    if (str.n > KZ_TEL_TLS_STR_MAX || (j4.p && j4.n != sizeof m->ja4)) {
+        m->used = false;
+        return;
+    }
+    m->used = true;
+    m->hash = hash;
+    m->klen = (uint16_t)kl;
+    m->scratch_len = scratch_len;
+    memcpy(m->key, key, kl);
+    m->slen = (uint16_t)str.n;
+    memcpy(m->str, str.p, str.n);
+    m->has_md5 = md5.p != NULL;
+    if (md5.p)
+        memcpy(m->md5, md5.p, 32);
+    m->has_ja4 = j4.p != NULL;
+    if (j4.p)
+        memcpy(m->ja4, j4.p, sizeof m->ja4);
+}
+
+/* Lay a cached entry out in scratch as the computation does: the text, NUL, the MD5, NUL,
+ * then (ClientHello) the JA4 and NUL. */
+static void memo_apply(const kz_tel_tls_memo *m, char *scratch, kz_tel_str *str,
+                       kz_tel_str *md5, kz_tel_str *j4)
+{
+    memcpy(scratch, m->str, m->slen);
+    scratch[m->slen] = 0;
+    *str = (kz_tel_str){scratch, m->slen};
+    char *h = scratch + m->slen + 1;
+    if (m->has_md5) {
+        memcpy(h, m->md5, 32);
+        h[32] = 0;
+        *md5 = (kz_tel_str){h, 32};
+    }
+    if (j4 && m->has_ja4) {
+        char *j = h + 33;
+        memcpy(j, m->ja4, sizeof m->ja4);
+        j[sizeof m->ja4] = 0;
+        *j4 = (kz_tel_str){j, (uint32_t)sizeof m->ja4};
+    }
+}
+
 int kz_tel_tls_hello(const uint8_t *hs, size_t len, bool quic, kz_tel_record *rec,
                      char *scratch, size_t scratch_len, bool *partial)
+{
+    return kz_tel_tls_hello_c(hs, len, quic, rec, scratch, scratch_len, partial, NULL);
+}
+
+int kz_tel_tls_hello_c(const uint8_t *hs, size_t len, bool quic, kz_tel_record *rec,
+                       char *scratch, size_t scratch_len, bool *partial, kz_tel_tls_cache *cache)
 {
     *partial = false;
     if (len < 4)
@@ -298,7 +461,7 @@ int kz_tel_tls_hello(const uint8_t *hs, size_t len, bool quic, kz_tel_record *re
     rd r = {hs + 4, avail, 0, false};
     hello hbuf;
     hello *h = &hbuf;
-    memset(h, 0, sizeof *h);
+    memset(h, 0, offsetof(hello, ciphers));
     int rc = -1;
     bool over = false;
     if (!need(&r, 2 + 32 + 1))
@@ -339,6 +502,18 @@ int kz_tel_tls_hello(const uint8_t *hs, size_t len, bool quic, kz_tel_record *re
             goto out;
         }
         rec->tls_version = (kz_tel_str){ja4_version(h->best_sv ? h->best_sv : h->version), 2};
+        uint8_t key[KZ_TEL_TLS_KEY_MAX];
+        size_t kl = cache ? hello_key(h, 1, quic, 0, key) : 0;
+        kz_tel_tls_memo *memo = NULL;
+        uint32_t kh = 0;
+        if (kl) {
+            bool hit;
+            memo = memo_find(cache, key, kl, scratch_len, &kh, &hit);
+            if (hit) {
+                memo_apply(memo, scratch, &rec->ja3_string, &rec->ja3, &rec->ja4);
+                goto out;
+            }
+        }
         sdec(&b, h->version);
         sputs(&b, ",", 1);
         slist(&b, h->ciphers, h->nc);
@@ -363,6 +538,8 @@ int kz_tel_tls_hello(const uint8_t *hs, size_t len, bool quic, kz_tel_record *re
         char *j4 = md5 + 33;
         if (ja4(h, quic, j4, j4 + 64, scratch_len - (size_t)(j4 + 64 - scratch)) == 0)
             rec->ja4 = (kz_tel_str){j4, (uint32_t)strlen(j4)};
+        if (memo)
+            memo_store(memo, kh, key, kl, scratch_len, rec->ja3_string, rec->ja3, rec->ja4);
     } else {
         if (!need(&r, 3))
             goto out;
@@ -397,6 +574,18 @@ int kz_tel_tls_hello(const uint8_t *hs, size_t len, bool quic, kz_tel_record *re
         }
         if (!rec->tls_version.p)
             rec->tls_version = (kz_tel_str){ja4_version(h->version), 2};
+        uint8_t key[KZ_TEL_TLS_KEY_MAX];
+        size_t kl = cache ? hello_key(h, 2, false, cipher, key) : 0;
+        kz_tel_tls_memo *memo = NULL;
+        uint32_t kh = 0;
+        if (kl) {
+            bool hit;
+            memo = memo_find(cache, key, kl, scratch_len, &kh, &hit);
+            if (hit) {
+                memo_apply(memo, scratch, &rec->ja3s_string, &rec->ja3s, NULL);
+                goto out;
+            }
+        }
         sdec(&b, h->version);
         sputs(&b, ",", 1);
         sdec(&b, cipher);
@@ -410,6 +599,9 @@ int kz_tel_tls_hello(const uint8_t *hs, size_t len, bool quic, kz_tel_record *re
         char *md5 = b.p + b.len + 1;
         if (hash_hex(GNUTLS_DIG_MD5, b.p, b.len, md5, 32) == 0)
             rec->ja3s = (kz_tel_str){md5, 32};
+        if (memo)
+            memo_store(memo, kh, key, kl, scratch_len, rec->ja3s_string, rec->ja3s,
+                       (kz_tel_str){0});
     }
 out:
     return rc;
