@@ -144,9 +144,11 @@ long kz_engine_match_obs(const kz_engine_gen *g, const kz_obs_set *s, size_t i,
  * kz_engine_path; they are stable for the engine's life. The record means the observed-data
  * whose embedded objects "0".."n-1" carry exactly these fields (a path a.b makes a nested
  * dictionary; a REF field's value is the key of the target object), and the engine answers as
- * if given that JSON. A record is invalid (-1) when a field's object is out of range, the
- * path's object type differs from the object's, two fields set the same property, or one
- * field's path is a prefix of another's. */
+ * if given that JSON. REF fields on a path whose last step ends in _refs
+ * (domain-name:resolves_to_refs, email-message:to_refs...) are the items of that list, in
+ * field order. A record is invalid (-1) when a field's object is out of range, the path's
+ * object type differs from the object's, two fields set the same property (list items
+ * aside), or one field's path is a prefix of another's. */
 #define KZ_ENGINE_MAX_OBJECTS 64
 typedef enum { KZ_EF_STR, KZ_EF_INT, KZ_EF_REF } kz_engine_field_kind;
 

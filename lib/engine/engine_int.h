@@ -69,8 +69,9 @@ typedef struct kz_epath {
      * proof (the reference walk can raise errors): always confirmed by the evaluator. */
     bool ref1;
     /* rec_ok: a record field may set it (only key steps, not "type", no reference before
-     * the last step); ref_last: one step ending in _ref (a record REF field's path) */
-    bool rec_ok, ref_last;
+     * the last step); ref_last: one step ending in _ref (a record REF field's path);
+     * refs_last: the last step ends in _refs (REF fields on it are the items of a list) */
+    bool rec_ok, ref_last, refs_last;
     size_t nsteps;
     char **steps;
     char *text; /* "type:step.'quoted'" */
@@ -172,14 +173,63 @@ typedef struct kz_eseg {
     size_t ntypes;
     struct kz_ere *re; /* per path with K_RE keys: a Hyperscan database */
     size_t nre;
-    uint64_t **c4f;  /* per (path, prefix length L <= 24) with IPv4 CIDR keys: a bitmap over
-                        the top L bits of the network, so a probe of a length with no nearby
-                        network costs one bit test, not a hash miss. Lengths above 24 share the
-                        bitmap of 24 (one 2 MiB table, one cache miss for all of them). */
+    uint64_t **c4f;  /* per (path, prefix length L <= 24) with IPv4 CIDR keys in the hash
+                        tables (complex patterns' keys, and index-answered networks longer than
+                        /24): a bitmap over the top L bits of the network, so a probe of a
+                        length with no nearby network costs one bit test, not a hash miss.
+                        Lengths above 24 share the bitmap of 24. */
+    struct kz_ec4s *c4s; /* per (path, L <= 24), npaths * 25: the index-answered IPv4 networks
+                            (NULL when there are none) */
     size_t nsimple, nmulti, ntype;
     size_t bytes;
     size_t refs; /* generations holding it (writer only) */
 } kz_eseg;
+
+/* The index-answered IPv4 networks of one (path, prefix length L <= 24), without hashing: a
+ * bitmap over the top L bits (bit set = some indicator's network), a rank directory (set bits
+ * before each 512-bit block, so the rank of a bit costs one cache line of popcounts) and per
+ * network in order its record (or KZ_E_C4S_DUP | offset of [count, records...] in dups). A
+ * probe of an address is one bit test per length present and, when set, two reads. */
+typedef struct kz_ec4s {
+    uint64_t *bits;
+    uint32_t *rank;
+    uint32_t *recs;
+    uint32_t *dups;
+    size_t nnet;
+} kz_ec4s;
+#define KZ_E_C4S_DUP 0x80000000u
+
+/* The entry of network idx (top L bits) in c, or NULL when no indicator has it. */
+static inline const uint32_t *kz_e_c4s_entry(const kz_ec4s *c, uint32_t idx)
+{
+    uint64_t w = c->bits[idx >> 6], bit = 1ull << (idx & 63);
+    if (!(w & bit))
+        return NULL;
+    uint32_t r = c->rank[idx >> 9];
+    for (size_t k = (size_t)(idx >> 9) << 3; k < (idx >> 6); k++)
+        r += (uint32_t)__builtin_popcountll(c->bits[k]);
+    r += (uint32_t)__builtin_popcountll(w & (bit - 1));
+    return &c->recs[r];
+}
+
+/* The records of network idx (top L bits) in c: *n of them at *out (one may be *one). */
+static inline bool kz_e_c4s_find(const kz_ec4s *c, uint32_t idx, uint32_t *one,
+                                 const uint32_t **out, uint32_t *n)
+{
+    const uint32_t *ent = kz_e_c4s_entry(c, idx);
+    if (!ent)
+        return false;
+    uint32_t e = *ent;
+    if (e & KZ_E_C4S_DUP) {
+        *n = c->dups[e & ~KZ_E_C4S_DUP];
+        *out = &c->dups[(e & ~KZ_E_C4S_DUP) + 1];
+    } else {
+        *one = e;
+        *out = one;
+        *n = 1;
+    }
+    return true;
+}
 
 #define KZ_E_SLOT_BITS 27u
 #define KZ_E_SLOT_MASK ((1u << KZ_E_SLOT_BITS) - 1u)

@@ -92,22 +92,33 @@ static void probe_p(const kz_engine_gen *g, const uint8_t *k, size_t kl, kz_ecan
     probe_s(g, k, kl, c, proof, 3);
 }
 
-/* IPv4 value against the CIDR keys of path p: per segment, per prefix length present, a
- * filter bit test and a hash probe only when the bit is set. */
+/* IPv4 value against the CIDR keys of path p, per segment and prefix length present: the
+ * index-answered networks up to /24 through the rank index (a bit test, then the records);
+ * the others (complex patterns' keys, longer networks) through a filter bit test and a hash
+ * probe only when the bit is set. */
 static void probe_cidr4(const kz_engine_gen *g, uint32_t p, const uint8_t a[4], int vp,
                         kz_ecands *c, uint8_t *kb, bool proof)
 {
     uint32_t addr = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+    uint32_t aux = (KZ_E_AUX_S_CIDR | KZ_E_PROOF) & (proof ? ~0u : ~KZ_E_PROOF);
     for (unsigned sg = 0; sg < 2; sg++) {
         const kz_eseg *s = sg ? g->delta : g->base;
-        if (!s || p >= s->npaths || !s->c4[p] || !s->c4f)
+        if (!s || p >= s->npaths || !s->c4[p])
             continue;
         uint64_t lens = s->c4[p] & (vp >= 63 ? ~0ull : (2ull << vp) - 1); /* lengths <= vp */
         for (; lens; lens &= lens - 1) {
             int L = __builtin_ctzll(lens);
+            uint32_t top = L ? addr >> (32 - L) : 0;
+            const kz_ec4s *cs = s->c4s && L <= 24 ? &s->c4s[25 * p + (size_t)L] : NULL;
+            uint32_t one, nr;
+            const uint32_t *rs;
+            if (cs && cs->bits && kz_e_c4s_find(cs, top, &one, &rs, &nr))
+                for (uint32_t k = 0; k < nr; k++)
+                    if (sg || !is_dead(g, rs[k]))
+                        push(c, sg, rs[k], aux);
             int sh = L < 24 ? L : 24;
             size_t idx = sh ? addr >> (32 - sh) : 0;
-            const uint64_t *f = s->c4f[33 * p + (size_t)sh];
+            const uint64_t *f = s->c4f ? s->c4f[33 * p + (size_t)sh] : NULL;
             if (!f || !((f[idx / 64] >> (idx % 64)) & 1))
                 continue;
             uint8_t m[5];
@@ -848,28 +859,23 @@ long kz_engine_match_obs(const kz_engine_gen *g, const kz_obs_set *s, size_t i,
  * (a burst of a hundred overflows the core's miss queue and most are dropped). */
 enum { PF_WIN = 2, PF_MAX = 192 };
 
-/* One probe in flight: at is its home slot, then its first candidate record. (The hash
- * probes of CIDR keys are not staged: they depend on filter bits, and staging them cost more
- * than it saved.) */
-enum { PW_KEY, PW_DONE };
+/* One probe in flight. PW_KEY: at is its home slot, then its first candidate record.
+ * PW_CIDR: an IPv4 address (addr, path, vp); stage 2 finds its networks in the rank indexes
+ * and adds a PW_CREC per network found (p = its entry, whose record stage 3 prefetches). */
+enum { PW_KEY, PW_CIDR, PW_CREC, PW_DONE };
 typedef struct pfent {
     size_t at;
+    const uint32_t *p;
     uint32_t tg;
-    uint8_t kind;
+    uint32_t addr;
+    uint16_t path;
+    uint8_t kind, vp;
 } pfent;
 
 typedef struct pfwin {
     size_t m;
     pfent e[PF_MAX];
 } pfwin;
-
-static const uint64_t *cidr4_word(const kz_eseg *b, uint32_t path, int L, uint32_t addr)
-{
-    const uint64_t *fw = b->c4f[33 * path + (size_t)(L < 24 ? L : 24)];
-    int sh = L < 24 ? L : 24;
-    size_t idx = sh ? addr >> (32 - sh) : 0;
-    return fw ? &fw[idx / 64] : NULL;
-}
 
 static void pf_key(const kz_eseg *b, pfwin *w, const uint8_t *kb, size_t kl, int kind)
 {
@@ -908,21 +914,28 @@ static void pf_slots(const kz_engine_gen *g, const kz_engine_record *r, size_t n
                         pf_key(b, w, kb, kz_e_key_raw(kb, f->path, K_SUF, f->s + q, f->len - q),
                                PW_KEY);
             /* the CIDR filter words of every prefix length */
-            if ((fl & PF_CIDR4) && b->c4f && f->path < b->npaths && b->c4[f->path]) {
+            if ((fl & PF_CIDR4) && b->c4s && f->path < b->npaths && b->c4[f->path]) {
                 int fam, vp;
                 uint8_t a[16];
                 if (kz_e_parse_cidr(f->s, f->len, &fam, a, &vp) && fam == 4) {
                     uint32_t addr = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
                                     (uint32_t)a[2] << 8 | a[3];
-                    /* (bitmaps of up to 2^18 bits stay in cache; prefetching them only
-                     * fills the miss queue) */
+                    /* the rank index's bit and rank words (bitmaps of up to 2^18 bits stay
+                     * in cache; prefetching them only fills the miss queue) */
                     for (int L = 19; L <= vp && L <= 24; L++) {
-                        const uint64_t *fw = (b->c4[f->path] >> L) & 1 ||
-                                                     (L == 24 && b->c4[f->path] >> 24)
-                                                 ? cidr4_word(b, f->path, L, addr)
-                                                 : NULL;
-                        if (fw)
-                            __builtin_prefetch(fw);
+                        const kz_ec4s *cs = &b->c4s[25 * f->path + (size_t)L];
+                        if (!cs->bits)
+                            continue;
+                        uint32_t top = addr >> (32 - L);
+                        __builtin_prefetch(&cs->bits[top >> 6]);
+                        __builtin_prefetch(&cs->rank[top >> 9]);
+                    }
+                    if (w->m < PF_MAX) {
+                        pfent *x = &w->e[w->m++];
+                        x->kind = PW_CIDR;
+                        x->addr = addr;
+                        x->vp = (uint8_t)vp;
+                        x->path = (uint16_t)f->path;
                     }
                 }
             }
@@ -935,6 +948,22 @@ static void pf_recs(const kz_engine_gen *g, pfwin *w)
     const kz_eseg *b = g->base;
     for (size_t i = 0; i < w->m; i++) {
         pfent *x = &w->e[i];
+        if (x->kind == PW_CIDR) {
+            x->kind = PW_DONE;
+            uint64_t lens = b->c4[x->path] & (x->vp >= 24 ? (2ull << 24) - 1 : (2ull << x->vp) - 1);
+            for (; lens && w->m < PF_MAX; lens &= lens - 1) {
+                int L = __builtin_ctzll(lens);
+                const kz_ec4s *cs = &b->c4s[25 * x->path + (size_t)L];
+                const uint32_t *ent = cs->bits ? kz_e_c4s_entry(cs, L ? x->addr >> (32 - L) : 0) : NULL;
+                if (!ent)
+                    continue;
+                __builtin_prefetch(ent);
+                pfent *y = &w->e[w->m++];
+                y->kind = PW_CREC;
+                y->p = ent;
+            }
+            continue;
+        }
         if (x->kind != PW_KEY)
             continue;
         kz_e_sit it = {x->at, 0, x->tg};
@@ -957,6 +986,8 @@ static void pf_values(const kz_engine_gen *g, pfwin *w)
             const uint8_t *a = b->arena + b->recs[x->at].ref;
             __builtin_prefetch(a);
             __builtin_prefetch(a + 48); /* a URL or a digest may cross into the next line */
+        } else if (x->kind == PW_CREC && !(*x->p & KZ_E_C4S_DUP)) {
+            __builtin_prefetch(&b->recs[*x->p]); /* a network's record: one stage behind */
         }
     }
 }

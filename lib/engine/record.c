@@ -3,10 +3,11 @@
  *
  * A record stands for one observed-data with embedded objects "0".."n-1" (the 2.1 form the
  * evaluator loads, as 2.0 does); each field sets one property, nested by its path's key
- * steps. Validation rejects every record whose JSON form would be ambiguous (two fields on
- * one property, a field below another's value) or not what the fields say (type mismatch,
- * non-UTF-8 text), so that the index's answer over the fields equals the evaluator's over the
- * JSON. It does not match.
+ * steps; REF fields on a path ending in _refs are the items of one list, in field order.
+ * Validation rejects every record whose JSON form would be ambiguous (two fields on one
+ * property other than list items, a field below another's value) or not what the fields say
+ * (type mismatch, non-UTF-8 text), so that the index's answer over the fields equals the
+ * evaluator's over the JSON. It does not match.
  */
 #include "engine_int.h"
 
@@ -72,6 +73,8 @@ int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, char *err, 
                 continue;
             const kz_epath *q = e->paths[g->path];
             size_t n = p->nsteps < q->nsteps ? p->nsteps : q->nsteps, s = 0;
+            if (g->path == f->path && p->refs_last && f->kind == KZ_EF_REF && g->kind == KZ_EF_REF)
+                continue; /* two items of one list of references */
             if (g->path == f->path)
                 s = n;
             while (s < n && strcmp(p->steps[s], q->steps[s]) == 0)
@@ -118,6 +121,17 @@ json_t *kz_engine_record_to_json(const kz_engine *e, const kz_engine_record *r, 
             break;
         }
         json_t *val;
+        if (f->kind == KZ_EF_REF && p->refs_last) { /* an item of a list of references */
+            char ref[24];
+            snprintf(ref, sizeof ref, "%lld", (long long)f->i);
+            json_t *list = json_object_get(cur, p->steps[p->nsteps - 1]);
+            if (!list) {
+                list = json_array();
+                ok = list && json_object_set_new(cur, p->steps[p->nsteps - 1], list) == 0;
+            }
+            ok = ok && json_array_append_new(list, json_string(ref)) == 0;
+            continue;
+        }
         if (f->kind == KZ_EF_STR) {
             val = json_stringn_nocheck(f->s ? f->s : "", f->len);
         } else if (f->kind == KZ_EF_INT) {

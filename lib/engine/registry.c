@@ -173,6 +173,8 @@ long kz_e_path_from_ast(kz_engine *e, const kz_pat_path *pp, bool add)
                 p->rec_ok = pp->steps[i].kind == KZ_STEP_KEY &&
                             (i + 1 == pp->nsteps ||
                              (!ends(pp->steps[i].key, "_ref") && !ends(pp->steps[i].key, "_refs")));
+            p->refs_last = ok && pp->nsteps && pp->steps[pp->nsteps - 1].kind == KZ_STEP_KEY &&
+                           ends(pp->steps[pp->nsteps - 1].key, "_refs");
             p->ref_last = ok && pp->nsteps == 1 && pp->steps[0].kind == KZ_STEP_KEY &&
                           ends(pp->steps[0].key, "_ref");
             if (!ok) {

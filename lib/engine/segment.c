@@ -122,6 +122,14 @@ void kz_e_seg_free(kz_eseg *s)
         for (size_t i = 0; i < 33 * s->npaths; i++)
             free(s->c4f[i]);
     free(s->c4f);
+    if (s->c4s)
+        for (size_t i = 0; i < 25 * s->npaths; i++) {
+            free(s->c4s[i].bits);
+            free(s->c4s[i].rank);
+            free(s->c4s[i].recs);
+            free(s->c4s[i].dups);
+        }
+    free(s->c4s);
     free(s->c4);
     free(s->c6);
     free(s->tflags);
@@ -389,13 +397,84 @@ static int build_simple_index(kz_eseg *s, kz_e_kv *sh, size_t n)
     return 0;
 }
 
+/* The rank indexes of the index-answered IPv4 networks up to /24, from (path | L | top bits,
+ * record) pairs. */
+static int build_c4s(kz_eseg *s, kz_e_kv *cid, size_t n)
+{
+    if (!n)
+        return 0;
+    if (kz_e_radix_sort(cid, n) < 0)
+        return -1;
+    s->c4s = calloc(25 * s->npaths, sizeof *s->c4s);
+    if (!s->c4s)
+        return -1;
+    for (size_t i = 0; i < n;) {
+        uint64_t pl = cid[i].k >> 32;
+        size_t j = i;
+        while (j < n && cid[j].k >> 32 == pl)
+            j++;
+        size_t p = (size_t)(pl >> 8);
+        unsigned L = (unsigned)(pl & 0xff);
+        if (p >= s->npaths || L > 24) {
+            i = j;
+            continue;
+        }
+        kz_ec4s *c = &s->c4s[25 * p + L];
+        size_t nbits = (size_t)1 << L, nwords = (nbits + 63) / 64, nblk = (nbits + 511) / 512;
+        size_t nnet = 0, ndup = 0;
+        for (size_t q = i; q < j;) {
+            size_t r = q + 1;
+            while (r < j && cid[r].k == cid[q].k)
+                r++;
+            nnet++;
+            if (r - q > 1)
+                ndup += 1 + (r - q);
+            q = r;
+        }
+        c->bits = big_alloc(nwords * 8, true);
+        c->rank = malloc(nblk * sizeof *c->rank);
+        c->recs = malloc(nnet * sizeof *c->recs);
+        c->dups = ndup ? malloc(ndup * sizeof *c->dups) : NULL;
+        if (!c->bits || !c->rank || !c->recs || (ndup && !c->dups))
+            return -1;
+        c->nnet = nnet;
+        size_t net = 0, d = 0;
+        for (size_t q = i; q < j;) {
+            size_t r = q + 1;
+            while (r < j && cid[r].k == cid[q].k)
+                r++;
+            uint32_t top = (uint32_t)(cid[q].k & 0xffffffffu);
+            c->bits[top >> 6] |= 1ull << (top & 63);
+            if (r - q == 1) {
+                c->recs[net++] = (uint32_t)cid[q].v;
+            } else {
+                c->recs[net++] = KZ_E_C4S_DUP | (uint32_t)d;
+                c->dups[d++] = (uint32_t)(r - q);
+                for (size_t t = q; t < r; t++)
+                    c->dups[d++] = (uint32_t)cid[t].v;
+            }
+            q = r;
+        }
+        uint32_t before = 0;
+        for (size_t b = 0; b < nblk; b++) {
+            c->rank[b] = before;
+            for (size_t w = b * 8; w < b * 8 + 8 && w < nwords; w++)
+                before += (uint32_t)__builtin_popcountll(c->bits[w]);
+        }
+        s->bytes += nwords * 8 + nblk * 4 + nnet * 4 + ndup * 4;
+        i = j;
+    }
+    return 0;
+}
+
 kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, size_t errlen)
 {
     kz_eseg *s = calloc(1, sizeof *s);
     const kz_esrc **ord = malloc((n ? n : 1) * sizeof *ord);
     arena a = {0};
     metamap mm = {0};
-    kz_e_kv *sh = NULL;
+    kz_e_kv *sh = NULL, *cid = NULL;
+    size_t ncid = 0;
     size_t nsh = 0, capsh = 0, capposts = 0, capmeta = 0, capnames = 0;
     if (!s || !ord)
         goto oom;
@@ -440,9 +519,10 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
     s->cmeta = calloc(ncplx ? ncplx : 1, sizeof *s->cmeta);
     capsh = n - ncplx + nsuf + 1;
     sh = malloc(capsh * sizeof *sh);
+    cid = malloc(capsh * sizeof *cid);
     capposts = ncplx * 4 + 16;
     s->posts = malloc(capposts * sizeof *s->posts);
-    if (!s->cplx || !s->cmeta || !s->posts || !sh)
+    if (!s->cplx || !s->cmeta || !s->posts || !sh || !cid)
         goto oom;
     for (size_t i = 0; i < n; i++) {
         if (i + 16 < n)
@@ -507,7 +587,15 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
                     snprintf(err, errlen, "segment too large (over 2 GB of values)");
                 goto fail;
             }
-            sh[nsh++] = (kz_e_kv){kz_e_hash(kb, kl), i};
+            if (kb[2] == K_CIDR4 && kb[5] <= 24 && x->shape == SHAPE_CIDR) {
+                /* into the rank index, not the hash table: path | L | top L bits */
+                uint32_t na = (uint32_t)kb[6] << 24 | (uint32_t)kb[7] << 16 |
+                              (uint32_t)kb[8] << 8 | kb[9];
+                uint64_t top = kb[5] ? na >> (32 - kb[5]) : 0;
+                cid[ncid++] = (kz_e_kv){(uint64_t)p << 40 | (uint64_t)kb[5] << 32 | top, i};
+            } else {
+                sh[nsh++] = (kz_e_kv){kz_e_hash(kb, kl), i};
+            }
             note_key(s, kb, false);
             if (x->shape == SHAPE_EQ_OR_SUF) {
                 /* the suffix key ".x" of the value x: a second slot for the same record */
@@ -568,6 +656,7 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
         if (err && errlen)
             snprintf(err, errlen, "segment too large (%zu postings)", s->nposts);
         free(sh);
+        free(cid);
         free(ord);
         kz_e_seg_free(s);
         return NULL;
@@ -578,7 +667,11 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
     sh = NULL;
     if (kz_e_seg_build_re(s) < 0)
         goto oom;
-    /* IPv4 CIDR filters */
+    if (build_c4s(s, cid, ncid) < 0)
+        goto oom;
+    free(cid);
+    cid = NULL;
+    /* IPv4 CIDR filters of the networks in the hash tables */
     bool any4 = false;
     for (size_t p = 0; p < s->npaths; p++)
         any4 = any4 || s->c4[p];
@@ -586,17 +679,6 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
         s->c4f = calloc(33 * s->npaths, sizeof *s->c4f);
         if (!s->c4f)
             goto oom;
-        for (size_t p = 0; p < s->npaths; p++)
-            for (int L = 0; L <= 32; L++) {
-                size_t fi = 33 * p + (size_t)(L < 24 ? L : 24);
-                if (((s->c4[p] >> L) & 1) && !s->c4f[fi]) {
-                    size_t bits = (size_t)1 << (L < 24 ? L : 24);
-                    s->c4f[fi] = big_alloc((bits + 63) / 64 * 8, true);
-                    if (!s->c4f[fi])
-                        goto oom;
-                    s->bytes += (bits + 63) / 64 * 8;
-                }
-            }
         uint8_t kb[KZ_E_MAX_KEY + 32];
         for (size_t i = 0; i < s->nposts + s->nrecs; i++) {
             const uint8_t *k;
@@ -605,6 +687,8 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
             } else {
                 if (kz_e_seg_shape(s, i - s->nposts) != SHAPE_CIDR || !kz_e_seg_key(s, i - s->nposts, kb))
                     continue;
+                if (kb[2] == K_CIDR4 && kb[5] <= 24)
+                    continue; /* in the rank index */
                 k = kb;
             }
             if (k[2] != K_CIDR4)
@@ -615,7 +699,14 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
             uint32_t na = (uint32_t)k[6] << 24 | (uint32_t)k[7] << 16 | (uint32_t)k[8] << 8 | k[9];
             int shf = L < 24 ? L : 24;
             size_t idx = shf ? na >> (32 - shf) : 0;
-            s->c4f[33 * p + (size_t)shf][idx / 64] |= 1ull << (idx % 64);
+            size_t fi = 33 * p + (size_t)shf;
+            if (!s->c4f[fi]) {
+                size_t nb = (((size_t)1 << shf) + 63) / 64 * 8;
+                if (!(s->c4f[fi] = big_alloc(nb, true)))
+                    goto oom;
+                s->bytes += nb;
+            }
+            s->c4f[fi][idx / 64] |= 1ull << (idx % 64);
         }
     }
     s->bytes += sizeof *s + s->nrecs * sizeof *s->recs + s->nmeta * sizeof *s->meta + s->ncplx * 4 +
@@ -628,6 +719,7 @@ oom:
         snprintf(err, errlen, "out of memory building an index segment");
 fail:
     free(sh);
+    free(cid);
     free(mm.slots);
     free(a.p);
     free(ord);

@@ -6,9 +6,10 @@
  * output lives in the map (types, fields, a text arena sized for the largest record) and is
  * overwritten by the next call; nothing is allocated per record.
  *
- * Not done here: list-valued properties (network-traffic:protocols, resolves_to_refs,
- * to_refs) cannot be expressed by kz_engine_record (key steps only), so DNS answers and mail
- * recipients become stand-alone objects of the observation instead (docs/SENSOR.md).
+ * DNS answers are objects of the observation that the query's domain-name lists in
+ * resolves_to_refs, mail recipients email-addr objects listed in the message's to_refs (REF
+ * fields on a _refs path are list items). Not done here: network-traffic:protocols, a list of
+ * strings, which kz_engine_record cannot express (docs/SENSOR.md).
  */
 #include <kizuna/sensor.h>
 
@@ -42,6 +43,8 @@ enum {
     P_EMAIL,
     P_EM_FROM,
     P_EM_SUBJECT,
+    P_DOM_RESOLVES,
+    P_EM_TO,
     P_JA3,
     P_JA3S,
     P_JA4,
@@ -73,6 +76,8 @@ static const char *const path_text[P_COUNT] = {
     "email-addr:value",
     "email-message:from_ref",
     "email-message:subject",
+    "domain-name:resolves_to_refs",
+    "email-message:to_refs",
     "x-kizuna-tls:ja3",
     "x-kizuna-tls:ja3s",
     "x-kizuna-tls:ja4",
@@ -130,6 +135,13 @@ uint64_t kz_sensor_map_dropped(const kz_sensor_map *m)
 static bool utf8_ok(const char *s, size_t n)
 {
     size_t i = 0;
+    /* ASCII eight bytes at a time: nearly every value is ASCII */
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull)
+            break;
+    }
     while (i < n && (unsigned char)s[i] < 0x80)
         i++;
     while (i < n) {
@@ -149,6 +161,20 @@ static int add_obj(kz_sensor_map *m, const char *type)
         return -1;
     m->types[m->ntypes] = type;
     return (int)m->ntypes++;
+}
+
+/* A string field whose text is known to be valid UTF-8 (checked, or made here). */
+static void add_ok_str(kz_sensor_map *m, int obj, int path, const char *s, size_t n)
+{
+    if (obj < 0 || m->nfields >= MAX_FIELDS)
+        return;
+    kz_engine_field *f = &m->fields[m->nfields++];
+    f->obj = (uint16_t)obj;
+    f->kind = KZ_EF_STR;
+    f->path = m->path[path];
+    f->s = s;
+    f->len = (uint32_t)n;
+    f->i = 0;
 }
 
 static void add_str(kz_sensor_map *m, int obj, int path, const char *s, size_t n)
@@ -189,7 +215,7 @@ static int value_obj(kz_sensor_map *m, const char *type, int path, const char *s
         return -1;
     }
     int o = add_obj(m, type);
-    add_str(m, o, path, s, n);
+    add_ok_str(m, o, path, s, n);
     return o;
 }
 
@@ -202,34 +228,17 @@ static char *arena(kz_sensor_map *m, size_t n)
     return p;
 }
 
-/* IPv4 by hand: inet_ntop goes through sprintf, a visible share of the per-record cost. */
-static size_t fmt_ip4(const uint8_t *b, char *out)
-{
-    size_t k = 0;
-    for (int i = 0; i < 4; i++) {
-        unsigned v = b[i];
-        if (v >= 100)
-            out[k++] = (char)('0' + v / 100);
-        if (v >= 10)
-            out[k++] = (char)('0' + v / 10 % 10);
-        out[k++] = (char)('0' + v % 10);
-        out[k++] = '.';
-    }
-    out[--k] = 0;
-    return k;
-}
-
 static int addr_obj(kz_sensor_map *m, const kz_tel_addr *a)
 {
-    char *buf = arena(m, 48);
+    if (a->family != 4 && a->family != 6)
+        return -1;
+    char *buf = arena(m, 48); /* as before: KZ_TEL_ADDR_TEXT_MAX, rounded */
     if (!buf)
         return -1;
-    if (a->family == 4)
-        return value_obj(m, "ipv4-addr", P_IP4, buf, fmt_ip4(a->b, buf));
-    if (!kz_tel_addr_format(a, buf, 48))
-        return -1;
-    return value_obj(m, a->family == 4 ? "ipv4-addr" : "ipv6-addr",
-                     a->family == 4 ? P_IP4 : P_IP6, buf, strlen(buf));
+    size_t n = kz_tel_addr_text(a, buf); /* ASCII: no UTF-8 check needed */
+    int o = add_obj(m, a->family == 4 ? "ipv4-addr" : "ipv6-addr");
+    add_ok_str(m, o, a->family == 4 ? P_IP4 : P_IP6, buf, n);
+    return o;
 }
 
 static bool present(kz_tel_str s)
@@ -317,9 +326,9 @@ static void map_fingerprint(kz_sensor_map *m, int x, kz_tel_str fp)
         buf[k++] = (c >= 'A' && c <= 'F') ? (char)(c - 'A' + 'a') : c;
     }
     if (k == 40)
-        add_str(m, x, P_X_SHA1, buf, k);
+        add_ok_str(m, x, P_X_SHA1, buf, k);
     else if (k == 64)
-        add_str(m, x, P_X_SHA256, buf, k);
+        add_ok_str(m, x, P_X_SHA256, buf, k);
 }
 
 size_t kz_sensor_map_record(kz_sensor_map *m, const kz_tel_record *r, int64_t now_us,
@@ -348,11 +357,14 @@ size_t kz_sensor_map_record(kz_sensor_map *m, const kz_tel_record *r, int64_t no
         if (present(r->http_user_agent))
             add_str(m, nt, P_NT_UA, r->http_user_agent.p, r->http_user_agent.n);
     }
-    if (present(r->dns_query))
-        value_obj(m, "domain-name", P_DOMAIN, r->dns_query.p, r->dns_query.n);
+    int q = present(r->dns_query) ? value_obj(m, "domain-name", P_DOMAIN, r->dns_query.p, r->dns_query.n)
+                                  : -1;
     for (unsigned i = 0; i < r->n_dns_answers && i < KZ_TEL_MAX_ANSWERS; i++)
-        if (present(r->dns_answers[i]))
-            name_or_addr(m, r->dns_answers[i]);
+        if (present(r->dns_answers[i])) {
+            int a = name_or_addr(m, r->dns_answers[i]);
+            if (q >= 0 && a >= 0)
+                add_int(m, q, P_DOM_RESOLVES, KZ_EF_REF, a);
+        }
     if (present(r->http_host) || present(r->http_uri))
         map_url(m, r, nt);
     if (present(r->tls_sni))
@@ -400,8 +412,11 @@ size_t kz_sensor_map_record(kz_sensor_map *m, const kz_tel_record *r, int64_t no
         if (present(r->mail_subject))
             add_str(m, em, P_EM_SUBJECT, r->mail_subject.p, r->mail_subject.n);
         for (unsigned i = 0; i < r->n_mail_to && i < KZ_TEL_MAX_RCPT; i++)
-            if (present(r->mail_to[i]))
-                value_obj(m, "email-addr", P_EMAIL, r->mail_to[i].p, r->mail_to[i].n);
+            if (present(r->mail_to[i])) {
+                int a = value_obj(m, "email-addr", P_EMAIL, r->mail_to[i].p, r->mail_to[i].n);
+                if (a >= 0)
+                    add_int(m, em, P_EM_TO, KZ_EF_REF, a);
+            }
     }
     int64_t t = r->has_ts ? r->ts_us : now_us;
     out->first_us = t;

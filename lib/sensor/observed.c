@@ -95,14 +95,37 @@ static void lower_method(json_t *hr)
     json_object_set_new(hr, "request_method", json_string(buf));
 }
 
-/* Rewrite the *_ref members of o (keys into the record's objects) to SCO ids; a reference to
- * an object that was left out is removed. */
+/* Rewrite the *_ref members and *_refs lists of o (keys into the record's objects) to SCO
+ * ids; a reference to an object that was left out is removed (an emptied list too: 2.1 lists
+ * must not be empty). */
 static void rewrite_refs(json_t *o, json_t *ids)
 {
     const char *k;
     json_t *v, *tmp;
     json_object_foreach_safe(o, tmp, k, v)
     {
+        if (ends_with(k, "_refs") && json_is_array(v)) {
+            json_t *l = json_array();
+            size_t i;
+            json_t *x;
+            json_array_foreach(v, i, x)
+            {
+                json_t *id = json_is_string(x) ? json_object_get(ids, json_string_value(x)) : NULL;
+                bool seen = false;
+                size_t j;
+                json_t *y;
+                json_array_foreach(l, j, y) seen |= id && json_equal(y, id);
+                if (id && !seen)
+                    json_array_append(l, id);
+            }
+            if (l && json_array_size(l))
+                json_object_set_new(o, k, l);
+            else {
+                json_decref(l);
+                json_object_del(o, k);
+            }
+            continue;
+        }
         if (!ends_with(k, "_ref") || !json_is_string(v))
             continue;
         json_t *id = json_object_get(ids, json_string_value(v));
@@ -111,6 +134,19 @@ static void rewrite_refs(json_t *o, json_t *ids)
         else
             json_object_del(o, k);
     }
+}
+
+/* Whether o refers to other objects of the record (it is then written after them). */
+static bool has_references(json_t *o)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v)
+    {
+        if (ends_with(k, "_ref") || ends_with(k, "_refs"))
+            return true;
+    }
+    return false;
 }
 
 json_t *kz_sensor_observed_objects(const kz_engine *e, const kz_engine_record *er,
@@ -131,9 +167,14 @@ json_t *kz_sensor_observed_objects(const kz_engine *e, const kz_engine_record *e
             const char *type = json_string_value(json_object_get(o, "type"));
             if (!o || !type || kz_stix_type_category(type, KZ_STIX_21) != KZ_STIX_SCO)
                 continue; /* custom types (x-kizuna-tls) are not valid 2.1 objects */
-            bool has_refs = strcmp(type, "network-traffic") == 0 ||
-                            strcmp(type, "email-message") == 0;
-            if (has_refs != (pass == 1))
+            /* The lists the record links answers and recipients with stay out of the
+             * evidence: an SCO's id depends only on its identifying properties (a domain
+             * name's value), so a domain posted once with one set of answers and once with
+             * another would be two contents under one id, and the hub refuses the second. The
+             * answers and recipients are still objects of the observed-data. */
+            json_object_del(o, "resolves_to_refs");
+            json_object_del(o, "to_refs");
+            if (has_references(o) != (pass == 1))
                 continue;
             if (strcmp(type, "network-traffic") == 0) {
                 rewrite_refs(o, ids);

@@ -933,5 +933,171 @@ static void test_differential_stream(void)
     KT_CHECK(compared > 1000);
 }
 
-KT_MAIN(KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
+/* ---- the CIDR indexes against brute force ------------------------------------------------ */
+
+typedef struct net4 {
+    uint32_t net;
+    int len;
+    bool live;
+} net4;
+
+static bool net_has(const net4 *n, uint32_t a)
+{
+    return n->len == 0 || (a >> (32 - n->len)) == (n->net >> (32 - n->len));
+}
+
+/* Networks of every length 0..32 (the rank index takes up to /24, the hash tables the rest),
+ * duplicates among them, then removals (dead base records) and additions (a delta): the
+ * all-prefix count and the longest prefix of kz_engine_lookup_cidr must equal a scan. */
+static void test_cidr_brute_force(void)
+{
+    /* merge_min 1: the first load becomes the base, so removals are dead base records and
+     * the 40 additions of round 2 a delta (40 * 8 < 480 live) */
+    kz_engine_opts o = {.now_us = NOW, .merge_min = 1};
+    kz_engine *e = kz_engine_new(&o);
+    long p = kz_engine_path(e, "ipv4-addr:value");
+    KT_CHECK(e != NULL && p >= 0);
+    enum { NN = 600 };
+    static net4 nets[NN];
+    rng_state = 77;
+    kz_buf all;
+    kz_buf_init(&all);
+    for (int i = 0; i < NN; i++) {
+        int len = i < 66 ? i % 33 : (int)rnd(33);
+        /* a few /8s and /16s of 10.x, so that addresses fall into several nested networks */
+        uint32_t a = i % 7 == 0 ? 0x0a000000u | rnd(1u << 20) : (rnd(1u << 16) << 16 | rnd(1u << 16));
+        if (i % 11 == 0 && i > 0)
+            a = nets[i - 1].net, len = nets[i - 1].len; /* a duplicate network */
+        uint32_t m = len ? ~0u << (32 - len) : 0;
+        nets[i] = (net4){a & m, len, true};
+        char pat[96], b[2048];
+        snprintf(pat, sizeof pat, "[ipv4-addr:value ISSUBSET '%u.%u.%u.%u/%d']", a >> 24 & 255,
+                 a >> 16 & 255, a >> 8 & 255, a & 255, len);
+        kz_buf_puts(&all, ind(b, sizeof b, 5000 + i, pat, NULL));
+        kz_buf_putc(&all, '\n');
+    }
+    KT_CHECK(load_text(e, all.data, NULL) == NN);
+    for (int round = 0; round < 3; round++) {
+        if (round == 1) { /* remove every fifth: dead records of the base */
+            const char *ids[NN];
+            char idb[NN][64];
+            size_t nr = 0;
+            for (int i = 0; i < NN; i += 5) {
+                snprintf(idb[nr], sizeof idb[0], "%s", idn(5000 + i));
+                ids[nr] = idb[nr];
+                nr++;
+                nets[i].live = false;
+            }
+            char err[256];
+            KT_CHECK(kz_engine_remove(e, ids, nr, err, sizeof err) == (long)nr);
+        } else if (round == 2) { /* a few additions land in the delta */
+            kz_buf_reset(&all);
+            for (int i = 0; i < 40; i++) {
+                int k = NN - 40 + i;
+                int len = (int)rnd(33);
+                uint32_t a = 0x0a000000u | rnd(1u << 24);
+                uint32_t m = len ? ~0u << (32 - len) : 0;
+                nets[k] = (net4){a & m, len, true};
+                char pat[96], b[2048];
+                snprintf(pat, sizeof pat, "[ipv4-addr:value ISSUBSET '%u.%u.%u.%u/%d']",
+                         a >> 24 & 255, a >> 16 & 255, a >> 8 & 255, a & 255, len);
+                kz_buf_puts(&all, ind(b, sizeof b, 5000 + k, pat,
+                                      "\"description\":\"v2\""));
+                kz_buf_putc(&all, '\n');
+            }
+            /* a newer version replaces each: same ids, later modified */
+            char *t = all.data;
+            for (char *q = strstr(t, "\"modified\":\"2024-01-01T00:00:00Z\""); q;
+                 q = strstr(q + 1, "\"modified\":\"2024-01-01T00:00:00Z\""))
+                memcpy(q + 12, "2024-06-01T00:00:00Z", 20);
+            KT_CHECK(load_text(e, all.data, NULL) == 40);
+        }
+        const kz_engine_gen *g = kz_engine_acquire(e);
+        size_t bad = 0;
+        for (int t = 0; t < 3000; t++) {
+            uint32_t a = t % 3 == 0 ? 0x0a000000u | rnd(1u << 24)
+                         : t % 3 == 1 ? nets[rnd(NN)].net | rnd(256)
+                                      : (rnd(1u << 16) << 16 | rnd(1u << 16));
+            size_t want = 0;
+            int wl = -1;
+            for (int i = 0; i < NN; i++)
+                if (nets[i].live && net_has(&nets[i], a)) {
+                    want++;
+                    wl = nets[i].len > wl ? nets[i].len : wl;
+                }
+            char v[32];
+            snprintf(v, sizeof v, "%u.%u.%u.%u", a >> 24 & 255, a >> 16 & 255, a >> 8 & 255, a & 255);
+            int longest;
+            size_t got = kz_engine_lookup_cidr(g, (uint32_t)p, v, strlen(v), &longest);
+            if (got != want || longest != wl) {
+                if (bad++ < 5)
+                    fprintf(stderr, "round %d %s: %zu/%d, want %zu/%d\n", round, v, got, longest,
+                            want, wl);
+            }
+        }
+        kz_engine_release(e, g);
+        KT_CHECK_MSG(bad == 0, "round %d: %zu addresses differ", round, bad);
+    }
+    kz_buf_free(&all);
+    kz_engine_free(e);
+}
+
+/* ---- lists of references in records ----------------------------------------------------- */
+
+/* REF fields on a _refs path are list items: the record means resolves_to_refs ["1", "2"],
+ * patterns over [*] of it match as on that JSON, and a singular _ref still takes one field. */
+static void test_record_ref_lists(void)
+{
+    kz_engine_opts o = {.now_us = NOW};
+    kz_engine *e = kz_engine_new(&o);
+    char a[1024], b[1024], c[1024], all[4096];
+    snprintf(all, sizeof all, "%s\n%s\n%s\n",
+             ind(a, sizeof a, 1, "[domain-name:resolves_to_refs[*].value = '192.0.2.7']", NULL),
+             ind(b, sizeof b, 2, "[domain-name:resolves_to_refs[*].value = '198.51.100.1']", NULL),
+             ind(c, sizeof c, 3, "[domain-name:value = 'a.example' AND domain-name:resolves_to_refs[1].value = '192.0.2.7']", NULL));
+    KT_CHECK(load_text(e, all, NULL) == 3);
+    long pdom = kz_engine_path(e, "domain-name:value"), pres = kz_engine_path(e, "domain-name:resolves_to_refs"),
+         pip = kz_engine_path(e, "ipv4-addr:value"), pdst = kz_engine_path(e, "network-traffic:dst_ref");
+    KT_CHECK(pdom >= 0 && pres >= 0 && pip >= 0 && pdst >= 0);
+    const char *types[] = {"domain-name", "ipv4-addr", "ipv4-addr", "network-traffic"};
+    kz_engine_field f[] = {
+        {0, KZ_EF_STR, (uint32_t)pdom, "a.example", 9, 0},
+        {0, KZ_EF_REF, (uint32_t)pres, NULL, 0, 1},
+        {0, KZ_EF_REF, (uint32_t)pres, NULL, 0, 2},
+        {1, KZ_EF_STR, (uint32_t)pip, "203.0.113.9", 11, 0},
+        {2, KZ_EF_STR, (uint32_t)pip, "192.0.2.7", 9, 0},
+        {3, KZ_EF_REF, (uint32_t)pdst, NULL, 0, 1},
+    };
+    kz_engine_record r = {NOW, NOW, 1, types, 4, f, 6};
+    char err[256];
+    json_t *j = kz_engine_record_to_json(e, &r, err, sizeof err);
+    json_t *l = json_object_get(json_object_get(json_object_get(j, "objects"), "0"), "resolves_to_refs");
+    KT_CHECK_MSG(json_is_array(l) && json_array_size(l) == 2 &&
+                     strcmp(json_string_value(json_array_get(l, 0)), "1") == 0 &&
+                     strcmp(json_string_value(json_array_get(l, 1)), "2") == 0,
+                 "%s", err);
+    json_decref(j);
+    hits x = {0};
+    const kz_engine_gen *g = kz_engine_acquire(e);
+    long n = kz_engine_match_record(g, &r, on_hit, &x, err, sizeof err);
+    KT_CHECK_MSG(n == 2 && has(&x, idn(1)) && has(&x, idn(3)) && !has(&x, idn(2)), "%ld %s", n, err);
+    /* the second answer gone: [*] no longer holds, [1] has no item */
+    r.nfields = 5;
+    f[2] = f[5];
+    f[2].obj = 3;
+    memset(&x, 0, sizeof x);
+    KT_CHECK(kz_engine_match_record(g, &r, on_hit, &x, err, sizeof err) == 0);
+    /* two REF fields on a singular _ref still overlap */
+    kz_engine_field dup[] = {{3, KZ_EF_REF, (uint32_t)pdst, NULL, 0, 1}, {3, KZ_EF_REF, (uint32_t)pdst, NULL, 0, 2}};
+    kz_engine_record rd = {NOW, NOW, 1, types, 4, dup, 2};
+    KT_CHECK(kz_engine_match_record(g, &rd, on_hit, &x, err, sizeof err) == -1);
+    /* a list item and a string on the same _refs property are not a list */
+    kz_engine_field mix[] = {{0, KZ_EF_REF, (uint32_t)pres, NULL, 0, 1}, {0, KZ_EF_STR, (uint32_t)pres, "x", 1, 0}};
+    kz_engine_record rm = {NOW, NOW, 1, types, 4, mix, 2};
+    KT_CHECK(kz_engine_match_record(g, &rm, on_hit, &x, err, sizeof err) == -1);
+    kz_engine_release(e, g);
+    kz_engine_free(e);
+}
+
+KT_MAIN(KT(test_record_ref_lists), KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
         KT(test_records), KT(test_regex_index), KT(test_ref_index), KT(test_differential_single), KT(test_differential_stream))
