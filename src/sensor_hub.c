@@ -1,20 +1,26 @@
 /*
  * kizuna sensor and the hub: the indicator pull (full first, then incremental by the cursor
- * the TAXII client keeps in the state directory), the indicator set on disk, and sightings
- * through the durable outbox.
+ * kept in the state directory), the indicator set on disk, and sightings through the durable
+ * outbox.
  *
- * Invariants: a pulled indicator is appended to state/indicators.jsonl (and flushed to the
- * kernel) before the client saves the cursor past its page, so a restart without the hub loads
- * everything the cursor claims; duplicates in the file are harmless (the engine keeps the
- * newest version of an id). Sightings are enqueued (durable) before any delivery attempt, and
- * only the outbox removes them, after the hub listed them as stored. What the hub refuses is
- * dead-lettered by the outbox and said on stderr with the hub's reason (the first
- * FLUSH_SHOWN per flush, then a count), as are status entries the outbox could not match.
- * Not done: compaction of indicators.jsonl (it grows with every version pulled).
+ * Invariants: a pulled page's indicators are appended to state/indicators.jsonl and fsync'd
+ * (one fsync per page) before the cursor is saved past that page, so a restart without the
+ * hub, even after a power loss, loads everything the cursor claims; duplicates in the file
+ * are harmless (the engine keeps the newest version of an id). The file is compacted (lib/
+ * sensor/store.c: one line per id, tombstones kept, written beside and renamed over) after a
+ * pull once it holds more than twice as many lines as ids. Sightings are enqueued (durable)
+ * before any delivery attempt, and only the outbox removes them, after the hub listed them as
+ * stored. What the hub refuses is dead-lettered by the outbox and said on stderr with the
+ * hub's reason (the first FLUSH_SHOWN per flush, then a count), as are status entries the
+ * outbox could not match.
+ * Test hooks (environment): KIZUNA_SENSOR_COMPACT_MIN (lines before compaction is
+ * considered, default 1024) and KIZUNA_SENSOR_COMPACT_CRASH (1..3: SIGKILL at that point of a
+ * compaction, kz_sensor_compact_hook stages).
  */
 #include "sensor_int.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -110,11 +116,11 @@ int sensor_hub_open(sensor *s)
         }
     }
     if (s->collection) {
-        char path[4096];
+        char path[4096], e[512] = "";
         path_join(path, sizeof path, s->state_dir, "indicators.jsonl");
-        s->indfile = fopen(path, "a");
-        if (!s->indfile) {
-            fprintf(stderr, "kizuna sensor: cannot write %s: %s\n", path, strerror(errno));
+        s->store = kz_sensor_store_open(path, e, sizeof e);
+        if (!s->store) {
+            fprintf(stderr, "kizuna sensor: the indicator set on disk: %s\n", e);
             return -1;
         }
     }
@@ -123,9 +129,8 @@ int sensor_hub_open(sensor *s)
 
 void sensor_hub_close(sensor *s)
 {
-    if (s->indfile)
-        fclose(s->indfile);
-    s->indfile = NULL;
+    kz_sensor_store_close(s->store);
+    s->store = NULL;
     kz_taxii_outbox_close(s->outbox);
     s->outbox = NULL;
     kz_taxii_client_free(s->client);
@@ -235,13 +240,8 @@ typedef struct pull_ctx {
 static int on_object(void *ctx, json_t *obj)
 {
     pull_ctx *p = ctx;
-    char *txt = json_dumps(obj, JSON_COMPACT);
-    if (!txt)
-        return 1;
-    bool ok = fputs(txt, p->s->indfile) >= 0 && fputc('\n', p->s->indfile) != EOF;
-    free(txt);
-    /* the client saves the cursor after this page: the line must be in the kernel first */
-    if (!ok || fflush(p->s->indfile) != 0) {
+    /* buffered; the page's end syncs it before the cursor moves past it */
+    if (kz_sensor_store_append(p->s->store, obj) < 0) {
         p->write_failed = true;
         return 1;
     }
@@ -249,23 +249,122 @@ static int on_object(void *ctx, json_t *obj)
     return 0;
 }
 
+static int compact_hook(void *ctx, int stage)
+{
+    const char *ev = getenv("KIZUNA_SENSOR_COMPACT_CRASH"); /* tests: a crash right here */
+    (void)ctx;
+    if (ev && atoi(ev) == stage)
+        raise(SIGKILL);
+    return 0;
+}
+
+/* After a pull: rewrite the set on disk once it is mostly old versions. A failure keeps the
+ * old file, which stays correct. */
+static void maybe_compact(sensor *s)
+{
+    uint64_t min = 1024;
+    const char *ev = getenv("KIZUNA_SENSOR_COMPACT_MIN");
+    if (ev && atol(ev) > 0)
+        min = (uint64_t)atol(ev);
+    /* after a failure (a full disk), try again only once the file has grown */
+    static uint64_t failed_at;
+    if (!s->store || !kz_sensor_store_should_compact(s->store, min) ||
+        kz_sensor_store_lines(s->store) == failed_at)
+        return;
+    kz_sensor_compact_stats cs;
+    char err[512];
+    if (kz_sensor_store_compact(s->store, NULL, compact_hook, NULL, &cs, err, sizeof err) < 0) {
+        failed_at = kz_sensor_store_lines(s->store);
+        fprintf(stderr, "kizuna sensor: compacting the indicator set on disk failed (the "
+                        "old file stays in use): %s\n", err);
+        return;
+    }
+    if (!s->quiet)
+        fprintf(stderr,
+                "kizuna sensor: compacted the indicator set on disk: %llu lines to %llu "
+                "(%zu ids)\n",
+                (unsigned long long)cs.lines_in, (unsigned long long)cs.lines_out,
+                kz_sensor_store_ids(s->store));
+}
+
+/* A message into msg, cut to msglen (the sources can be longer than the caller's buffer). */
+static void put_msg(char *msg, size_t msglen, const char *a, const char *b)
+{
+    int n = snprintf(msg, msglen, "%s%s", a, b);
+    if (n < 0 && msglen)
+        msg[0] = 0;
+}
+
+/* What kz_taxii_pull does, one page at a time, so that the page's lines are fsync'd between
+ * the page and the cursor save (the client's pull saves the cursor itself). */
+static int pull_pages(sensor *s, pull_ctx *p, size_t *objects, size_t *pages, char *msg,
+                      size_t msglen)
+{
+    char name[200];
+    safe_name(name, sizeof name, "pull-", s->collection);
+    char after[64] = "", next[512] = "";
+    kz_taxii_error e;
+    if (kz_taxii_cursor_load(s->state_dir, name, after, sizeof after, &e) < 0) {
+        put_msg(msg, msglen, "", e.message);
+        return -1;
+    }
+    for (;;) {
+        kz_taxii_get_filter f = {0};
+        f.match_type = "indicator";
+        f.limit = 1000;
+        f.max_pages = 1;
+        /* with a next cursor, added_after stays as first given: the server re-checks that
+         * the cursor belongs to the same query */
+        f.added_after = after[0] ? after : NULL;
+        f.next = next[0] ? next : NULL;
+        kz_taxii_page_result res;
+        if (kz_taxii_get_objects(s->client, NULL, s->collection, &f, on_object, p, &res) < 0) {
+            put_msg(msg, msglen, p->write_failed ? "cannot write the indicator set; " : "",
+                    kz_taxii_client_error(s->client)->message);
+            return -1;
+        }
+        (*pages)++;
+        *objects += res.objects;
+        if (res.objects > 0 && res.date_added_last[0]) {
+            if (kz_sensor_store_sync(s->store, msg, msglen) < 0)
+                return -1;
+            if (kz_taxii_cursor_save(s->state_dir, name, res.date_added_last, &e) < 0) {
+                put_msg(msg, msglen, "", e.message);
+                return -1;
+            }
+        }
+        if (!res.more)
+            return 0;
+        if (res.next[0]) {
+            if (res.objects == 0 && strcmp(res.next, next) == 0) {
+                snprintf(msg, msglen, "the server says more but returns the same next and no "
+                                      "objects");
+                return -1;
+            }
+            snprintf(next, sizeof next, "%s", res.next);
+        } else if (res.objects > 0 && res.date_added_last[0] &&
+                   strcmp(after, res.date_added_last) != 0) {
+            /* servers without `next` (TAXII makes it optional) page by added_after */
+            snprintf(after, sizeof after, "%s", res.date_added_last);
+            next[0] = 0;
+        } else {
+            snprintf(msg, msglen, "the server says more but gives neither next nor a later "
+                                  "X-TAXII-Date-Added-Last");
+            return -1;
+        }
+    }
+}
+
 long sensor_hub_pull(sensor *s)
 {
-    if (!s->client || !s->collection)
+    if (!s->client || !s->collection || !s->store)
         return 0;
     pull_ctx p = {s, json_array(), false};
     if (!p.batch)
         return -1;
-    kz_taxii_get_filter f = {0};
-    f.match_type = "indicator";
-    f.limit = 1000;
-    char name[200];
-    safe_name(name, sizeof name, "pull-", s->collection);
-    kz_taxii_page_result res;
-    int rc = kz_taxii_pull(s->client, NULL, s->collection, &f, s->state_dir, name, on_object, &p,
-                           &res);
-    if (s->indfile)
-        fsync(fileno(s->indfile));
+    size_t objects = 0, pages = 0;
+    char msg[600] = "";
+    int rc = pull_pages(s, &p, &objects, &pages, msg, sizeof msg);
     long loaded = 0;
     if (json_array_size(p.batch)) {
         kz_diags d;
@@ -277,15 +376,15 @@ long sensor_hub_pull(sensor *s)
         kz_diags_free(&d);
     }
     json_decref(p.batch);
+    /* also when the hub is down: a set that grew in earlier runs is compacted at start */
+    maybe_compact(s);
     if (rc < 0) {
-        const kz_taxii_error *e = kz_taxii_client_error(s->client);
-        fprintf(stderr, "kizuna sensor: pull from %s failed: %s%s\n", s->hub,
-                p.write_failed ? "cannot write the indicator set; " : "", e->message);
+        fprintf(stderr, "kizuna sensor: pull from %s failed: %s\n", s->hub, msg);
         return -1;
     }
-    if (!s->quiet && res.objects)
-        fprintf(stderr, "kizuna sensor: pulled %zu indicator objects (%zu pages)\n", res.objects,
-                res.pages);
+    if (!s->quiet && objects)
+        fprintf(stderr, "kizuna sensor: pulled %zu indicator objects (%zu pages)\n", objects,
+                pages);
     return loaded;
 }
 

@@ -95,6 +95,7 @@ struct sensor {
     kz_taxii_client *client;
     kz_taxii_outbox *outbox;
     FILE *indfile; /* state/indicators.jsonl, appended by pulls */
+    kz_sensor_store *store; /* state/indicators.jsonl, appended by pulls, compacted */
     pthread_mutex_t lock; /* the record path, when iface threads run */
     kz_buf line;
 

@@ -9,7 +9,9 @@
  *    modified depend only on (indicator, bucket, organisation, sensor), so a re-post is an
  *    exact duplicate; optionally with the observed-data (and SCOs) of a bucket's first hit;
  *  - capture files read as a stream: pcap/pcapng split into packets from bytes that arrive in
- *    pieces, for following a capture that is being written.
+ *    pieces, for following a capture that is being written;
+ *  - the indicator store: the JSON lines file of pulled indicators, with a crash-safe
+ *    compaction to the version of each id the engine uses.
  *
  * Ownership: a map's output record and its strings live in the map until the next
  * kz_sensor_map_record call. json_t results are new references.
@@ -110,5 +112,54 @@ long kz_sensor_capfile_feed(kz_sensor_capfile *c, const uint8_t *buf, size_t len
                             kz_sensor_capfile_fn fn, void *ctx, char *err, size_t errlen);
 /* Packets handed on so far. */
 uint64_t kz_sensor_capfile_packets(const kz_sensor_capfile *c);
+
+/* ---- the indicator store on disk (a sensor's pulled indicators) ------------------------ */
+
+/* The JSON lines file a sensor appends pulled indicators to (STATE/indicators.jsonl), with
+ * its compaction (lib/sensor/store.c). One owner (thread) per store. */
+typedef struct kz_sensor_store kz_sensor_store;
+
+/* Open (create) the store at path for appending: removes a leftover PATH.compact (a
+ * compaction that did not finish; the file at path is whole), cuts an unfinished last line
+ * (a crash while appending; a whole object without its newline gets one), and counts the
+ * lines and distinct ids. A file that is not JSON lines (first line not a whole object, or a
+ * bundle) is left as it is and never compacted. NULL with err. */
+kz_sensor_store *kz_sensor_store_open(const char *path, char *err, size_t errlen);
+void kz_sensor_store_close(kz_sensor_store *st);
+/* Append one object as a line (buffered: not durable before kz_sensor_store_sync). */
+int kz_sensor_store_append(kz_sensor_store *st, const json_t *obj);
+/* fflush + fsync: what was appended survives a power loss. 0 or -1 with err. */
+int kz_sensor_store_sync(kz_sensor_store *st, char *err, size_t errlen);
+/* Lines in the file, and distinct ids among them (counted by hash). */
+uint64_t kz_sensor_store_lines(const kz_sensor_store *st);
+size_t kz_sensor_store_ids(const kz_sensor_store *st);
+/* Whether the file has grown well beyond its set: at least min_lines lines and more than
+ * twice as many as distinct ids (and as the last compaction left). */
+bool kz_sensor_store_should_compact(const kz_sensor_store *st, uint64_t min_lines);
+
+typedef struct kz_sensor_compact_stats {
+    uint64_t lines_in, lines_out, dropped;
+} kz_sensor_compact_stats;
+/* Points a compaction passes, for tests that simulate a crash there. */
+enum {
+    KZ_SENSOR_COMPACT_HALF_WRITTEN = 1, /* half the new file written (and flushed) */
+    KZ_SENSOR_COMPACT_SYNCED = 2,       /* the new file complete and fsync'd, not renamed */
+    KZ_SENSOR_COMPACT_RENAMED = 3       /* renamed over the old one, directory not fsync'd */
+};
+/* Non-zero: stop right there as a crash would (nothing cleaned up; the store must then be
+ * closed and opened again). */
+typedef int (*kz_sensor_compact_hook)(void *ctx, int stage);
+/* Rewrite the file so that it holds, per id, the version the engine picks when loading it
+ * (revoked and expired ones included: they refuse older versions that come later), and
+ * nothing the engine would not use; loading it gives the same engine state as before.
+ * eo: the options of the engines that load the file (its clock is ignored). Crash-safe:
+ * written beside, fsync'd, renamed over, directory fsync'd. 0, or -1 with err (the old file
+ * is then still the store, unless the hook stopped it). hook may be NULL. */
+int kz_sensor_store_compact(kz_sensor_store *st, const kz_engine_opts *eo,
+                            kz_sensor_compact_hook hook, void *hctx,
+                            kz_sensor_compact_stats *stats, char *err, size_t errlen);
+/* The top-level "id" member of a JSON object written on one line, found without parsing the
+ * line (a pointer into line, *idlen bytes, escapes left as written), or NULL. */
+const char *kz_sensor_store_line_id(const char *line, size_t len, size_t *idlen);
 
 #endif
