@@ -229,6 +229,16 @@ long kz_engine_stream_feed_obs(kz_engine_stream *st, const kz_obs_set *s, size_t
                                kz_engine_hit_fn fn, void *ctx, char *err, size_t errlen);
 long kz_engine_stream_feed_record(kz_engine_stream *st, const kz_engine_record *r,
                                   kz_engine_hit_fn fn, void *ctx, char *err, size_t errlen);
+/* Feed n records in order, exactly as n calls of kz_engine_stream_feed_record would (same
+ * hits, same stream state, same observation sequence numbers), but through the engine's batch
+ * pipeline (the cache misses of the records ahead overlap the work on the current one). Hits
+ * of record k go to fn with ctxs[k]. res[k] receives record k's hit count, or -1 when the
+ * engine refuses the record (err then holds the first such message). Returns the total number
+ * of hits, or -1 when matching failed (memory): records after the failing one are not fed and
+ * get res[k] = -2. fn must return 0 (stopping in the middle of a batch is not supported). */
+long kz_engine_stream_feed_batch(kz_engine_stream *st, const kz_engine_record *r, size_t n,
+                                 kz_engine_hit_fn fn, void *const *ctxs, long *res,
+                                 char *err, size_t errlen);
 /* Observations buffered now (all indicators) and dropped by a bound or expiry so far. */
 size_t kz_engine_stream_buffered(const kz_engine_stream *st);
 size_t kz_engine_stream_dropped(const kz_engine_stream *st);

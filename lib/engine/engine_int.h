@@ -527,6 +527,13 @@ void kz_e_cands_free(kz_ecands *c);
 /* Candidates of an observation (sorted by (seg, rec), one per indicator). -1 on a bad record
  * (err filled) or OOM. */
 int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err, size_t errlen);
+/* The batch pipeline over records r[0..n): begin, then kz_e_pipe_at(p, k) before matching
+ * record k (it prefetches for the records ahead), end. NULL (no prefetching, still correct)
+ * when out of memory; all three accept NULL. */
+typedef struct kz_e_pipe kz_e_pipe;
+kz_e_pipe *kz_e_pipe_begin(const kz_engine_gen *g, const kz_engine_record *r, size_t n);
+void kz_e_pipe_at(kz_e_pipe *p, size_t k);
+void kz_e_pipe_end(kz_e_pipe *p);
 /* The one-observation set of a view (NULL when a record cannot be converted). */
 const kz_obs_set *kz_e_view_set(const kz_engine_gen *g, kz_eview *v, size_t *index);
 void kz_e_view_clear(kz_eview *v);

@@ -851,7 +851,7 @@ long kz_engine_match_obs(const kz_engine_gen *g, const kz_obs_set *s, size_t i,
     return rc ? rc : hits;
 }
 
-/* Software pipeline over windows of records: the exact-key probes of their string fields go
+/* Software pipeline over windows of records (kz_e_pipe): the exact-key probes of their string fields go
  * through slot, record and value in dependent steps, each a likely cache miss on a large base.
  * Four windows are in flight: while window i is matched, the values of window i + 1 are being
  * fetched, the records of window i + 2 and the slots of window i + 3, so each step's miss
@@ -992,6 +992,53 @@ static void pf_values(const kz_engine_gen *g, pfwin *w)
     }
 }
 
+struct kz_e_pipe {
+    const kz_engine_gen *g;
+    const kz_engine_record *r;
+    size_t n, nwin;
+    pfwin win[4];
+};
+
+#define WIN_LEN(p, i) ((p)->n - (i) * PF_WIN < PF_WIN ? (p)->n - (i) * PF_WIN : PF_WIN)
+
+kz_e_pipe *kz_e_pipe_begin(const kz_engine_gen *g, const kz_engine_record *r, size_t n)
+{
+    if (!g || !r || !n)
+        return NULL;
+    kz_e_pipe *p = malloc(sizeof *p); /* 12 KiB: kept off the caller's stack */
+    if (!p)
+        return NULL;
+    p->g = g;
+    p->r = r;
+    p->n = n;
+    p->nwin = (n + PF_WIN - 1) / PF_WIN;
+    for (size_t i = 0; i < 3 && i < p->nwin; i++)
+        pf_slots(g, r + i * PF_WIN, WIN_LEN(p, i), &p->win[i]);
+    for (size_t i = 0; i < 2 && i < p->nwin; i++)
+        pf_recs(g, &p->win[i]);
+    pf_values(g, &p->win[0]);
+    return p;
+}
+
+void kz_e_pipe_at(kz_e_pipe *p, size_t k)
+{
+    if (!p || k % PF_WIN)
+        return;
+    size_t i = k / PF_WIN;
+    if (i + 3 < p->nwin)
+        pf_slots(p->g, p->r + (i + 3) * PF_WIN, WIN_LEN(p, i + 3), &p->win[(i + 3) % 4]);
+    if (i + 2 < p->nwin)
+        pf_recs(p->g, &p->win[(i + 2) % 4]);
+    if (i + 1 < p->nwin)
+        pf_values(p->g, &p->win[(i + 1) % 4]);
+}
+#undef WIN_LEN
+
+void kz_e_pipe_end(kz_e_pipe *p)
+{
+    free(p);
+}
+
 long kz_engine_match_batch(const kz_engine_gen *g, const kz_engine_record *r, size_t n,
                            kz_engine_hit_fn fn, void *ctx, char *err, size_t errlen)
 {
@@ -1001,27 +1048,9 @@ long kz_engine_match_batch(const kz_engine_gen *g, const kz_engine_record *r, si
     }
     kz_ecands c = {0};
     long hits = 0, rc = 0;
-    pfwin *win = malloc(4 * sizeof *win); /* 12 KiB: kept off the caller's stack */
-    size_t nwin = (n + PF_WIN - 1) / PF_WIN;
-#define WIN_LEN(i) (n - (i) * PF_WIN < PF_WIN ? n - (i) * PF_WIN : PF_WIN)
-    if (win) {
-        for (size_t i = 0; i < 3 && i < nwin; i++)
-            pf_slots(g, r + i * PF_WIN, WIN_LEN(i), &win[i]);
-        for (size_t i = 0; i < 2 && i < nwin; i++)
-            pf_recs(g, &win[i]);
-        if (nwin)
-            pf_values(g, &win[0]);
-    }
+    kz_e_pipe *pp = kz_e_pipe_begin(g, r, n); /* NULL (no prefetch) when out of memory */
     for (size_t k = 0; k < n && rc == 0; k++) {
-        if (win && k % PF_WIN == 0) {
-            size_t i = k / PF_WIN;
-            if (i + 3 < nwin)
-                pf_slots(g, r + (i + 3) * PF_WIN, WIN_LEN(i + 3), &win[(i + 3) % 4]);
-            if (i + 2 < nwin)
-                pf_recs(g, &win[(i + 2) % 4]);
-            if (i + 1 < nwin)
-                pf_values(g, &win[(i + 1) % 4]);
-        }
+        kz_e_pipe_at(pp, k);
         kz_eview v = {0};
         v.r = &r[k];
         rc = kz_e_collect(g, &v, &c, err, errlen);
@@ -1029,8 +1058,7 @@ long kz_engine_match_batch(const kz_engine_gen *g, const kz_engine_record *r, si
             rc = answer(g, &v, &c, k, fn, ctx, &hits);
         kz_e_view_clear(&v);
     }
-#undef WIN_LEN
-    free(win);
+    kz_e_pipe_end(pp);
     kz_e_cands_free(&c);
     return rc ? rc : hits;
 }

@@ -195,12 +195,16 @@ static void expire(kz_engine_stream *st, sstate *s, int64_t age_us)
     }
 }
 
-static long feed(kz_engine_stream *st, kz_eview *v, int version, kz_engine_hit_fn fn, void *ctx,
-                 char *err, size_t errlen)
+/* One observation against generation g; c is the caller's candidate buffer (reused). */
+static long feed_g(kz_engine_stream *st, const kz_engine_gen *g, kz_eview *v, int version,
+                   kz_engine_hit_fn fn, void *ctx, kz_ecands *cands, bool *refused, char *err,
+                   size_t errlen)
 {
-    const kz_engine_gen *g = kz_engine_acquire(st->e);
-    kz_ecands c = {0};
+    kz_ecands c = *cands;
+    c.oom = false;
     long hits = 0, rc = kz_e_collect(g, v, &c, err, errlen);
+    if (refused)
+        *refused = rc < 0 && !c.oom; /* the record itself is invalid */
     sobs *cur = NULL;
     size_t idx;
     const kz_obs_set *set = NULL;
@@ -305,11 +309,21 @@ static long feed(kz_engine_stream *st, kz_eview *v, int version, kz_engine_hit_f
         free(bind);
     }
     sobs_unref(cur);
-    kz_e_cands_free(&c);
+    *cands = c;
     kz_e_view_clear(v);
-    kz_engine_release(st->e, g);
     st->seq++;
     return rc ? rc : hits;
+}
+
+static long feed(kz_engine_stream *st, kz_eview *v, int version, kz_engine_hit_fn fn, void *ctx,
+                 char *err, size_t errlen)
+{
+    const kz_engine_gen *g = kz_engine_acquire(st->e);
+    kz_ecands c = {0};
+    long rc = feed_g(st, g, v, version, fn, ctx, &c, NULL, err, errlen);
+    kz_e_cands_free(&c);
+    kz_engine_release(st->e, g);
+    return rc;
 }
 
 long kz_engine_stream_feed_obs(kz_engine_stream *st, const kz_obs_set *s, size_t i,
@@ -335,4 +349,51 @@ long kz_engine_stream_feed_record(kz_engine_stream *st, const kz_engine_record *
     kz_eview v = {0};
     v.r = r;
     return feed(st, &v, 21, fn, ctx, err, errlen);
+}
+
+long kz_engine_stream_feed_batch(kz_engine_stream *st, const kz_engine_record *r, size_t n,
+                                 kz_engine_hit_fn fn, void *const *ctxs, long *res, char *err,
+                                 size_t errlen)
+{
+    if (!st || (!r && n) || (n && !res)) {
+        snprintf(err, errlen, "no stream or records");
+        return -1;
+    }
+    if (errlen)
+        err[0] = 0;
+    const kz_engine_gen *g = kz_engine_acquire(st->e);
+    kz_e_pipe *p = kz_e_pipe_begin(g, r, n);
+    kz_ecands c = {0};
+    long total = 0, rc = 0;
+    size_t k = 0;
+    for (; k < n; k++) {
+        kz_e_pipe_at(p, k);
+        kz_eview v = {0};
+        v.r = &r[k];
+        char e1[256] = "";
+        bool refused = false;
+        long h = feed_g(st, g, &v, 21, fn, ctxs ? ctxs[k] : NULL, &c, &refused, e1, sizeof e1);
+        if (h < 0 && refused) { /* reported before any hit; the batch goes on */
+            res[k] = -1;
+            if (errlen && !err[0])
+                snprintf(err, errlen, "%s", e1);
+            continue;
+        }
+        if (h < 0) { /* memory, or a callback that asked to stop: the batch ends */
+            res[k] = -1;
+            if (errlen && !err[0])
+                snprintf(err, errlen, "%s", e1);
+            rc = -1;
+            k++;
+            break;
+        }
+        res[k] = h;
+        total += h;
+    }
+    for (; k < n; k++)
+        res[k] = -2;
+    kz_e_cands_free(&c);
+    kz_e_pipe_end(p);
+    kz_engine_release(st->e, g);
+    return rc ? rc : total;
 }

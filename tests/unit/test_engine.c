@@ -750,6 +750,23 @@ static void rand_observation(kz_buf *b, int t, int idx, recb *rb)
 }
 
 static size_t positives; /* evaluator matches seen by the differential tests */
+static size_t batch_compared; /* runs where the batch/single comparison saw hits */
+
+typedef struct hitlog {
+    kz_buf *b;
+    int k;
+} hitlog;
+
+/* One line per hit: record, id, fired comparison, binding. */
+static int on_hit_log(void *ctx, const kz_engine_hit *h)
+{
+    hitlog *l = ctx;
+    kz_buf_printf(l->b, "%d %s %s [", l->k, h->id, h->fired ? h->fired : "");
+    for (size_t i = 0; i < h->nbinding; i++)
+        kz_buf_printf(l->b, "%zu ", h->binding[i]);
+    kz_buf_puts(l->b, "]\n");
+    return 0;
+}
 
 typedef struct dcase {
     char text[1024];
@@ -852,6 +869,44 @@ static void run_differential(uint64_t seed, int nind, int nobs, bool multi, size
         }
         kz_obs_set_free(rs);
     }
+    /* the stream fed record by record and the same stream fed in one batch: the same hits,
+     * bindings and fired comparisons, record by record */
+    {
+        kz_engine_stream_opts so = {.max_per_indicator = 1000, .max_age_us = 1000000000000ll};
+        kz_engine_stream *sa = kz_engine_stream_new(e, &so), *sb = kz_engine_stream_new(e, &so);
+        kz_engine_record *rr = calloc((size_t)nobs, sizeof *rr);
+        hitlog *logs = calloc((size_t)nobs, sizeof *logs);
+        void **ctxs = calloc((size_t)nobs, sizeof *ctxs);
+        long *res = calloc((size_t)nobs, sizeof *res);
+        kz_buf la, lb;
+        kz_buf_init(&la);
+        kz_buf_init(&lb);
+        char err[256];
+        for (int k = 0; k < nobs; k++) {
+            rr[k] = (kz_engine_record){NOW + k * 1000000ll, NOW + k * 1000000ll, 1, rbs[k].types,
+                                       rbs[k].nt, rbs[k].f, rbs[k].nf};
+            logs[k] = (hitlog){&lb, k};
+            ctxs[k] = &logs[k];
+            hitlog single_log = {&la, k};
+            KT_CHECK(kz_engine_stream_feed_record(sa, &rr[k], on_hit_log, &single_log, err, sizeof err) >= 0);
+        }
+        long tb = kz_engine_stream_feed_batch(sb, rr, (size_t)nobs, on_hit_log, ctxs, res, err,
+                                              sizeof err);
+        KT_CHECK_MSG(tb >= 0, "%s", err);
+        for (int k = 0; k < nobs; k++)
+            KT_CHECK(res[k] >= 0);
+        KT_CHECK_MSG(la.len == lb.len && (!la.len || memcmp(la.data, lb.data, la.len) == 0),
+                     "batch and single feeds differ (%zu / %zu bytes of hits)", la.len, lb.len);
+        batch_compared += la.len > 0;
+        kz_buf_free(&la);
+        kz_buf_free(&lb);
+        free(rr);
+        free(logs);
+        free(ctxs);
+        free(res);
+        kz_engine_stream_free(sa);
+        kz_engine_stream_free(sb);
+    }
     free(rbs);
     /* streams: the first hit of every indicator comes at the first prefix the evaluator matches */
     if (s && multi) {
@@ -920,7 +975,9 @@ static void test_differential_single(void)
     positives = 0;
     for (uint64_t seed = 1; seed <= 6; seed++)
         run_differential(seed, 150, 40, false, &compared);
-    fprintf(stderr, "single: %zu comparisons, %zu matches\n", compared, positives);
+    fprintf(stderr, "single: %zu comparisons, %zu matches, %zu batch runs with hits\n", compared,
+            positives, batch_compared);
+    KT_CHECK(batch_compared >= 3);
     KT_CHECK(compared > 10000);
     KT_CHECK(positives > 500);
 }
