@@ -77,6 +77,8 @@ int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, char *err, 
                 continue; /* two items of one list of references */
             if (g->path == f->path)
                 s = n;
+            else if (p->nsteps == q->nsteps)
+                continue; /* distinct paths of one length: neither is a prefix of the other */
             while (s < n && strcmp(p->steps[s], q->steps[s]) == 0)
                 s++;
             if (s == n) {

@@ -361,6 +361,17 @@ static void test_records(void)
     kz_engine_field dup[] = {{1, KZ_EF_STR, (uint32_t)pip, "1", 1, 0}, {1, KZ_EF_STR, (uint32_t)pip, "2", 1, 0}};
     kz_engine_record rd = {NOW, NOW, 1, types, 4, dup, 2};
     KT_CHECK(kz_engine_match_record(g, &rd, on_hit, &x, err, sizeof err) == -1);
+    /* a path below another's value, and two distinct properties side by side */
+    long pext = kz_engine_path(e, "network-traffic:extensions"),
+         pmeth = kz_engine_path(e, "network-traffic:extensions.'http-request-ext'.request_method"),
+         pval = kz_engine_path(e, "network-traffic:extensions.'http-request-ext'.request_value");
+    KT_CHECK(pext >= 0 && pmeth >= 0 && pval >= 0);
+    kz_engine_field pre[] = {{0, KZ_EF_STR, (uint32_t)pmeth, "GET", 3, 0}, {0, KZ_EF_STR, (uint32_t)pext, "x", 1, 0}};
+    kz_engine_record rp = {NOW, NOW, 1, types, 4, pre, 2};
+    KT_CHECK(kz_engine_match_record(g, &rp, on_hit, &x, err, sizeof err) == -1);
+    kz_engine_field side[] = {{0, KZ_EF_STR, (uint32_t)pmeth, "GET", 3, 0}, {0, KZ_EF_STR, (uint32_t)pval, "/", 1, 0}};
+    kz_engine_record rs2 = {NOW, NOW, 1, types, 4, side, 2};
+    KT_CHECK(kz_engine_match_record(g, &rs2, on_hit, &x, err, sizeof err) >= 0);
     kz_engine_field nu[] = {{1, KZ_EF_STR, (uint32_t)pip, "\xff", 1, 0}};
     kz_engine_record rn = {NOW, NOW, 1, types, 4, nu, 1};
     KT_CHECK(kz_engine_match_record(g, &rn, on_hit, &x, err, sizeof err) == -1);
