@@ -851,12 +851,12 @@ long kz_engine_match_obs(const kz_engine_gen *g, const kz_obs_set *s, size_t i,
     return rc ? rc : hits;
 }
 
-/* Software pipeline over windows of records (kz_e_pipe): the exact-key probes of their string fields go
- * through slot, record and value in dependent steps, each a likely cache miss on a large base.
- * Four windows are in flight: while window i is matched, the values of window i + 1 are being
- * fetched, the records of window i + 2 and the slots of window i + 3, so each step's miss
- * overlaps a window of work instead of stalling it. Small windows spread the prefetches
- * (a burst of a hundred overflows the core's miss queue and most are dropped). */
+/* Software pipeline over windows of records (kz_e_pipe): the exact-key probes of their string
+ * fields go through slot, record and value in dependent steps, each a likely cache miss on a
+ * large base. Four windows are in flight: while window i is matched, the values of window
+ * i + 1 are being fetched, the records of window i + 2 and the slots of window i + 3, so each
+ * step's miss overlaps a window of work instead of stalling it. Small windows spread the
+ * prefetches (a burst of a hundred overflows the core's miss queue and most are dropped). */
 enum { PF_WIN = 2, PF_MAX = 192 };
 
 /* One probe in flight. PW_KEY: at is its home slot, then its first candidate record.
