@@ -109,6 +109,11 @@ void kz_time_format(int64_t us, int frac_digits, char *buf, size_t len);
 /* Current wall-clock time in microseconds. */
 int64_t kz_time_now_us(void);
 
+/* ---- addresses -------------------------------------------------------------------------- */
+
+/* IPv4 dotted decimal as inet_ntop(AF_INET) writes it; out needs 16 bytes. Returns the length. */
+size_t kz_ip4_format(const uint8_t a[4], char *out);
+
 /* ---- UUIDs ------------------------------------------------------------------------------ */
 
 typedef struct kz_uuid {

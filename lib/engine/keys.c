@@ -237,21 +237,8 @@ size_t kz_e_key_text_to(const uint8_t *k, char *out)
     size_t n = kz_e_key_len(k) - 5;
     const uint8_t *d = k + 5;
     switch (k[2]) {
-    case K_IP4: { /* by hand: this runs for every alert on an address */
-        size_t o = 0;
-        for (int i = 0; i < 4; i++) {
-            if (i)
-                out[o++] = '.';
-            unsigned v = d[i];
-            if (v >= 100)
-                out[o++] = (char)('0' + v / 100);
-            if (v >= 10)
-                out[o++] = (char)('0' + v / 10 % 10);
-            out[o++] = (char)('0' + v % 10);
-        }
-        out[o] = 0;
-        return o;
-    }
+    case K_IP4:
+        return kz_ip4_format(d, out);
     case K_IP6:
         return ip6_format(d, out);
     case K_HEXL:
@@ -279,7 +266,7 @@ int kz_e_key_text(const uint8_t *k, kz_buf *out)
     char t[64];
     switch (k[2]) {
     case K_IP4:
-        inet_ntop(AF_INET, d, t, sizeof t);
+        kz_ip4_format(d, t);
         return kz_buf_puts(out, t);
     case K_IP6:
         ip6_format(d, t);

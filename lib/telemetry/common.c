@@ -262,24 +262,6 @@ int kz_tel_addr_parse(const char *s, size_t n, kz_tel_addr *a)
     return 0;
 }
 
-/* IPv4 dotted quad by hand: inet_ntop goes through sprintf, which was a visible share of
- * the cost of a record. */
-static size_t fmt_ip4(const uint8_t *b, char *out)
-{
-    size_t k = 0;
-    for (int i = 0; i < 4; i++) {
-        unsigned v = b[i];
-        if (v >= 100)
-            out[k++] = (char)('0' + v / 100);
-        if (v >= 10)
-            out[k++] = (char)('0' + v / 10 % 10);
-        out[k++] = (char)('0' + v % 10);
-        out[k++] = '.';
-    }
-    out[--k] = 0;
-    return k;
-}
-
 /* IPv6 exactly as glibc's inet_ntop writes it (RFC 5952 zero compression: the first longest
  * run of at least two zero words; "::a.b.c.d" and "::ffff:a.b.c.d" for the IPv4-compatible
  * and -mapped forms; lowercase hex without leading zeros). */
@@ -322,7 +304,7 @@ static size_t fmt_ip6(const uint8_t *b, char *out)
         if (i != 0)
             out[k++] = ':';
         if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
-            return k + fmt_ip4(b + 12, out + k);
+            return k + kz_ip4_format(b + 12, out + k);
         unsigned v = w[i];
         if (v >= 0x1000)
             out[k++] = hx[v >> 12];
@@ -341,7 +323,7 @@ static size_t fmt_ip6(const uint8_t *b, char *out)
 size_t kz_tel_addr_text(const kz_tel_addr *a, char *buf)
 {
     if (a->family == 4)
-        return fmt_ip4(a->b, buf);
+        return kz_ip4_format(a->b, buf);
     if (a->family == 6)
         return fmt_ip6(a->b, buf);
     buf[0] = 0;
@@ -350,7 +332,7 @@ size_t kz_tel_addr_text(const kz_tel_addr *a, char *buf)
 
 size_t kz_tel_ip_text(int family, const uint8_t *b, char *buf)
 {
-    return family == 4 ? fmt_ip4(b, buf) : fmt_ip6(b, buf);
+    return family == 4 ? kz_ip4_format(b, buf) : fmt_ip6(b, buf);
 }
 
 const char *kz_tel_addr_format(const kz_tel_addr *a, char *buf, size_t len)
