@@ -610,10 +610,15 @@ const kz_ecplx *kz_e_cand_cplx(const kz_engine_gen *g, const kz_ecand *c)
     return kz_e_seg_cplx(c->seg ? g->delta : g->base, c->rec);
 }
 
-static size_t put_quoted(char *o, const char *v, size_t n)
+/* v as a pattern literal, with a "%." prefix (LIKE '%.v') when suffix. */
+static size_t put_quoted(char *o, const char *v, size_t n, bool suffix)
 {
     size_t k = 0;
     o[k++] = '\'';
+    if (suffix) {
+        o[k++] = '%';
+        o[k++] = '.';
+    }
     for (size_t i = 0; i < n; i++) {
         if (v[i] == '\'' || v[i] == '\\')
             o[k++] = '\\';
@@ -623,23 +628,22 @@ static size_t put_quoted(char *o, const char *v, size_t n)
     return k;
 }
 
-/* The comparison that fired and the canonical pattern of an index-answered indicator, into
- * fixed buffers (f >= 800, pt >= 1600 bytes) without allocation: this runs for every hit.
- * false when path or value are too long for them (the caller then builds them on the heap). */
-static bool fast_simple_text(const kz_engine_gen *g, const uint8_t *k, int shape, bool suffix,
-                             char *f, char *pt)
+/* The comparison that fired and the canonical pattern of an index-answered indicator. They
+ * go into the caller's buffers f (flen) and pt (plen) when they fit, which they do for every
+ * value of ordinary length (this runs for every hit, without allocation or printf), else into
+ * one heap block *heap that the caller frees. false when out of memory. */
+static bool simple_text(const kz_engine_gen *g, const uint8_t *k, int shape, bool suffix, char *f,
+                        size_t flen, char *pt, size_t plen, const char **fo, const char **po,
+                        char **heap)
 {
+    *heap = NULL;
     uint16_t p;
     memcpy(&p, k, 2);
     const char *path = g->eng->paths[p]->text;
     size_t n = strlen(path);
     char vb[2 * KZ_E_MAX_KEY + 64];
     size_t vn;
-    if (kz_e_key_len(k) - 5 > 250 || n > 250)
-        return false;
-    if (shape == SHAPE_CIDR) {
-        if (k[2] != K_CIDR4 && k[2] != K_CIDR6)
-            return false;
+    if (shape == SHAPE_CIDR && (k[2] == K_CIDR4 || k[2] == K_CIDR6)) { /* net/L */
         uint8_t kk[32];
         kz_e_key_raw(kk, p, k[2] == K_CIDR4 ? K_IP4 : K_IP6, k + 6, k[2] == K_CIDR4 ? 4 : 16);
         vn = kz_e_key_text_to(kk, vb);
@@ -653,8 +657,14 @@ static bool fast_simple_text(const kz_engine_gen *g, const uint8_t *k, int shape
     } else {
         vn = kz_e_key_text_to(k, vb);
     }
-    if (vn > 250)
-        return false;
+    size_t qn = 2 * vn + 4; /* quoted (each byte may be escaped), with "%." */
+    size_t nf = n + 10 + qn + 1, np = 2 * n + 12 + 2 * qn + 3;
+    if (nf > flen || np > plen) {
+        if (!(*heap = malloc(nf + np)))
+            return false;
+        f = *heap;
+        pt = *heap + nf;
+    }
     /* fired */
     size_t o = 0;
     memcpy(f, path, n);
@@ -662,15 +672,7 @@ static bool fast_simple_text(const kz_engine_gen *g, const uint8_t *k, int shape
     const char *op = shape == SHAPE_CIDR ? " ISSUBSET " : suffix ? " LIKE " : " = ";
     memcpy(f + o, op, strlen(op));
     o += strlen(op);
-    if (suffix) {
-        char sb[256 + 4];
-        sb[0] = '%';
-        sb[1] = '.';
-        memcpy(sb + 2, vb, vn);
-        o += put_quoted(f + o, sb, vn + 2);
-    } else {
-        o += put_quoted(f + o, vb, vn);
-    }
+    o += put_quoted(f + o, vb, vn, suffix);
     f[o] = 0;
     /* pattern */
     size_t q = 0;
@@ -680,24 +682,22 @@ static bool fast_simple_text(const kz_engine_gen *g, const uint8_t *k, int shape
         q += n;
         memcpy(pt + q, " = ", 3);
         q += 3;
-        q += put_quoted(pt + q, vb, vn);
+        q += put_quoted(pt + q, vb, vn, false);
         memcpy(pt + q, " OR ", 4);
         q += 4;
         memcpy(pt + q, path, n);
         q += n;
         memcpy(pt + q, " LIKE ", 6);
         q += 6;
-        char sb[256 + 4];
-        sb[0] = '%';
-        sb[1] = '.';
-        memcpy(sb + 2, vb, vn);
-        q += put_quoted(pt + q, sb, vn + 2);
+        q += put_quoted(pt + q, vb, vn, true);
     } else {
         memcpy(pt + q, f, o);
         q += o;
     }
     pt[q++] = ']';
     pt[q] = 0;
+    *fo = f;
+    *po = pt;
     return true;
 }
 
@@ -731,66 +731,11 @@ int kz_e_emit(const kz_engine_gen *g, const kz_ecand *c, size_t obs, const size_
     h.observation = obs;
     h.binding = binding;
     h.nbinding = nbinding;
-    kz_buf pat, fired;
-    kz_buf_init(&pat);
-    kz_buf_init(&fired);
-    char sf[800], sp[1600];
-    if (shape >= 0 && fast_simple_text(g, key, shape,
-                                       (c->aux & ~KZ_E_PROOF) == KZ_E_AUX_S_SUFFIX, sf, sp)) {
-        /* the common case, without allocation */
-        h.fired = sf;
-        h.pattern = sp;
-    } else if (shape >= 0) {
-        /* index-answered shapes: rebuild the canonical text from path and key */
-        const uint8_t *k = key;
-        uint16_t p;
-        memcpy(&p, k, 2);
-        const char *pt = g->eng->paths[p]->text;
-        char vb[2 * KZ_E_MAX_KEY + 64];
-        size_t vn;
-        if (shape == SHAPE_CIDR) {
-            uint8_t a[16] = {0};
-            memcpy(a, k + 6, k[2] == K_CIDR4 ? 4 : 16);
-            uint8_t kk[32];
-            size_t kl = kz_e_key_raw(kk, p, k[2] == K_CIDR4 ? K_IP4 : K_IP6, a, k[2] == K_CIDR4 ? 4 : 16);
-            (void)kl;
-            vn = kz_e_key_text_to(kk, vb);
-            vn += (size_t)snprintf(vb + vn, 8, "/%u", k[5]);
-        } else {
-            vn = kz_e_key_text_to(k, vb);
-        }
-        bool suf = (c->aux & ~KZ_E_PROOF) == KZ_E_AUX_S_SUFFIX;
-        kz_buf_printf(&fired, "%s %s ", pt, shape == SHAPE_CIDR ? "ISSUBSET" : suf ? "LIKE" : "=");
-        if (suf) {
-            kz_buf_puts(&fired, "'%.");
-            kz_buf t;
-            kz_buf_init(&t);
-            kz_e_quote(&t, vb, vn);
-            if (t.data) /* drop the opening quote: "%." is already written */
-                kz_buf_append(&fired, t.data + 1, t.len - 1);
-            kz_buf_free(&t);
-        } else {
-            kz_e_quote(&fired, vb, vn);
-        }
-        if (shape == SHAPE_EQ_OR_SUF) {
-            kz_buf_printf(&pat, "[%s = ", pt);
-            kz_e_quote(&pat, vb, vn);
-            kz_buf_printf(&pat, " OR %s LIKE '%%.", pt);
-            kz_buf t;
-            kz_buf_init(&t);
-            kz_e_quote(&t, vb, vn);
-            if (t.data)
-                kz_buf_append(&pat, t.data + 1, t.len - 1);
-            kz_buf_free(&t);
-            kz_buf_putc(&pat, ']');
-        } else {
-            kz_buf_putc(&pat, '[');
-            if (!fired.oom)
-                kz_buf_append(&pat, fired.data, fired.len);
-            kz_buf_putc(&pat, ']');
-        }
-        h.pattern = pat.data;
-        h.fired = fired.data;
+    char sf[800], sp[1600], *heap = NULL;
+    if (shape >= 0) {
+        if (!simple_text(g, key, shape, (c->aux & ~KZ_E_PROOF) == KZ_E_AUX_S_SUFFIX, sf,
+                         sizeof sf, sp, sizeof sp, &h.fired, &h.pattern, &heap))
+            return -1;
     } else {
         const kz_ecplx *x = kz_e_seg_cplx(s, c->rec);
         const kz_eprep *pp = kz_e_prep(x);
@@ -798,9 +743,8 @@ int kz_e_emit(const kz_engine_gen *g, const kz_ecand *c, size_t obs, const size_
         h.fired = pp && k < pp->ncmp ? pp->fired[k] : "[object type]";
         h.pattern = x->text;
     }
-    int rc = pat.oom || fired.oom ? -1 : fn(ctx, &h);
-    kz_buf_free(&pat);
-    kz_buf_free(&fired);
+    int rc = fn(ctx, &h);
+    free(heap);
     return rc;
 }
 

@@ -185,13 +185,7 @@ static void add_str(kz_sensor_map *m, int obj, int path, const char *s, size_t n
         m->dropped++;
         return;
     }
-    kz_engine_field *f = &m->fields[m->nfields++];
-    f->obj = (uint16_t)obj;
-    f->kind = KZ_EF_STR;
-    f->path = m->path[path];
-    f->s = s;
-    f->len = (uint32_t)n;
-    f->i = 0;
+    add_ok_str(m, obj, path, s, n);
 }
 
 static void add_int(kz_sensor_map *m, int obj, int path, int kind, int64_t v)

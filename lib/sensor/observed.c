@@ -95,37 +95,15 @@ static void lower_method(json_t *hr)
     json_object_set_new(hr, "request_method", json_string(buf));
 }
 
-/* Rewrite the *_ref members and *_refs lists of o (keys into the record's objects) to SCO
- * ids; a reference to an object that was left out is removed (an emptied list too: 2.1 lists
- * must not be empty). */
+/* Rewrite the *_ref members of o (keys into the record's objects) to SCO ids; a reference to
+ * an object that was left out is removed. (The record's only lists, resolves_to_refs and
+ * to_refs, are taken out before: see kz_sensor_observed_objects.) */
 static void rewrite_refs(json_t *o, json_t *ids)
 {
     const char *k;
     json_t *v, *tmp;
     json_object_foreach_safe(o, tmp, k, v)
     {
-        if (ends_with(k, "_refs") && json_is_array(v)) {
-            json_t *l = json_array();
-            size_t i;
-            json_t *x;
-            json_array_foreach(v, i, x)
-            {
-                json_t *id = json_is_string(x) ? json_object_get(ids, json_string_value(x)) : NULL;
-                bool seen = false;
-                size_t j;
-                json_t *y;
-                json_array_foreach(l, j, y) seen |= id && json_equal(y, id);
-                if (id && !seen)
-                    json_array_append(l, id);
-            }
-            if (l && json_array_size(l))
-                json_object_set_new(o, k, l);
-            else {
-                json_decref(l);
-                json_object_del(o, k);
-            }
-            continue;
-        }
         if (!ends_with(k, "_ref") || !json_is_string(v))
             continue;
         json_t *id = json_object_get(ids, json_string_value(v));
@@ -143,7 +121,7 @@ static bool has_references(json_t *o)
     json_t *v;
     json_object_foreach(o, k, v)
     {
-        if (ends_with(k, "_ref") || ends_with(k, "_refs"))
+        if (ends_with(k, "_ref"))
             return true;
     }
     return false;

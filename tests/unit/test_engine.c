@@ -43,6 +43,31 @@ static int on_hit(void *ctx, const kz_engine_hit *h)
     return 0;
 }
 
+/* Texts of the last hit, whole (the hits table keeps 256 bytes). */
+static char *long_fired, *long_pattern;
+static int on_hit_long(void *ctx, const kz_engine_hit *h)
+{
+    (void)ctx;
+    free(long_fired);
+    free(long_pattern);
+    long_fired = strdup(h->fired);
+    long_pattern = strdup(h->pattern);
+    return 0;
+}
+
+/* A pattern string literal of s (quote and backslash escaped), built here independently of
+ * the engine's own quoting. */
+static void quote_literal(kz_buf *b, const char *s, size_t n)
+{
+    kz_buf_putc(b, '\'');
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\'' || s[i] == '\\')
+            kz_buf_putc(b, '\\');
+        kz_buf_putc(b, s[i]);
+    }
+    kz_buf_putc(b, '\'');
+}
+
 static bool has(const hits *h, const char *id)
 {
     for (size_t i = 0; i < h->n; i++)
@@ -1167,5 +1192,47 @@ static void test_record_ref_lists(void)
     kz_engine_free(e);
 }
 
-KT_MAIN(KT(test_record_ref_lists), KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
+/* A hit on an index-answered indicator whose value is longer than the emitter's stack
+ * buffers (and full of characters to escape): the texts come from the heap, exactly. */
+static void test_long_value_texts(void)
+{
+    kz_engine_opts o = {.now_us = NOW};
+    kz_engine *e = kz_engine_new(&o);
+    kz_buf v, lit;
+    kz_buf_init(&v);
+    kz_buf_init(&lit);
+    kz_buf_puts(&v, "http://x.example/");
+    for (int i = 0; i < 300; i++)
+        kz_buf_puts(&v, "a'\\");
+    quote_literal(&lit, v.data, v.len);
+    kz_buf pat;
+    kz_buf_init(&pat);
+    kz_buf_printf(&pat, "[url:value = %s]", lit.data);
+    char b[8192];
+    KT_CHECK(load_text(e, ind(b, sizeof b, 1, pat.data, NULL), NULL) == 1);
+    long pu = kz_engine_path(e, "url:value");
+    const char *types[] = {"url"};
+    kz_engine_field f[] = {{0, KZ_EF_STR, (uint32_t)pu, v.data, (uint32_t)v.len, 0}};
+    kz_engine_record r = {NOW, NOW, 1, types, 1, f, 1};
+    hits x = {0};
+    char err[256];
+    const kz_engine_gen *g = kz_engine_acquire(e);
+    KT_CHECK(kz_engine_match_record(g, &r, on_hit_long, &x, err, sizeof err) == 1);
+    kz_engine_release(e, g);
+    kz_buf want;
+    kz_buf_init(&want);
+    kz_buf_printf(&want, "url:value = %s", lit.data);
+    KT_CHECK(long_fired && strcmp(long_fired, want.data) == 0);
+    KT_CHECK(long_pattern && strcmp(long_pattern, pat.data) == 0);
+    free(long_fired);
+    free(long_pattern);
+    long_fired = long_pattern = NULL;
+    kz_buf_free(&want);
+    kz_buf_free(&pat);
+    kz_buf_free(&v);
+    kz_buf_free(&lit);
+    kz_engine_free(e);
+}
+
+KT_MAIN(KT(test_long_value_texts), KT(test_record_ref_lists), KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
         KT(test_records), KT(test_regex_index), KT(test_ref_index), KT(test_differential_single), KT(test_differential_stream))
