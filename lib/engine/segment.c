@@ -473,8 +473,8 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
     const kz_esrc **ord = malloc((n ? n : 1) * sizeof *ord);
     arena a = {0};
     metamap mm = {0};
-    kz_e_kv *sh = NULL, *cid = NULL;
-    size_t ncid = 0;
+    kz_e_kv *sh = NULL, *cid = NULL; /* cid grows on demand: most sets have few networks */
+    size_t ncid = 0, capcid = 0;
     size_t nsh = 0, capsh = 0, capposts = 0, capmeta = 0, capnames = 0;
     if (!s || !ord)
         goto oom;
@@ -519,10 +519,9 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
     s->cmeta = calloc(ncplx ? ncplx : 1, sizeof *s->cmeta);
     capsh = n - ncplx + nsuf + 1;
     sh = malloc(capsh * sizeof *sh);
-    cid = malloc(capsh * sizeof *cid);
     capposts = ncplx * 4 + 16;
     s->posts = malloc(capposts * sizeof *s->posts);
-    if (!s->cplx || !s->cmeta || !s->posts || !sh || !cid)
+    if (!s->cplx || !s->cmeta || !s->posts || !sh)
         goto oom;
     for (size_t i = 0; i < n; i++) {
         if (i + 16 < n)
@@ -592,6 +591,14 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
                 uint32_t na = (uint32_t)kb[6] << 24 | (uint32_t)kb[7] << 16 |
                               (uint32_t)kb[8] << 8 | kb[9];
                 uint64_t top = kb[5] ? na >> (32 - kb[5]) : 0;
+                if (ncid == capcid) {
+                    size_t nc = capcid ? capcid * 2 : 1024;
+                    kz_e_kv *v = realloc(cid, nc * sizeof *v);
+                    if (!v)
+                        goto oom;
+                    cid = v;
+                    capcid = nc;
+                }
                 cid[ncid++] = (kz_e_kv){(uint64_t)p << 40 | (uint64_t)kb[5] << 32 | top, i};
             } else {
                 sh[nsh++] = (kz_e_kv){kz_e_hash(kb, kl), i};
