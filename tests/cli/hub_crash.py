@@ -10,10 +10,7 @@ from hub_harness import Client, Hub, check, finish, indicator  # noqa: E402
 
 K = sys.argv[1]
 hub = Hub(K)
-hub.admin("org", "add", "acme")
-hub.admin("user", "add", "alice", "--org", "acme", stdin="pw\n")
-cid = hub.admin("collection", "add", "--title", "Crash").stdout.strip()
-hub.admin("grant", "read,write", cid, "--user", "alice")
+_, (cid,) = hub.org_user("Crash", password="pw")
 objs = "/api/collections/%s/objects/" % cid
 acked, statuses = set(), []
 lock = threading.Lock()

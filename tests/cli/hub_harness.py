@@ -71,6 +71,18 @@ class Hub:
             raise RuntimeError("admin %s failed: %s" % (args, r.stderr))
         return r
 
+    def org_user(self, *titles, password="pw-alice"):
+        """The usual tenant: org "acme", user "alice" with the password, and one collection
+        per title that alice may read and write. Returns (org id, [collection ids])."""
+        org = self.admin("org", "add", "acme").stdout.split()[-1]
+        self.admin("user", "add", "alice", "--org", "acme", stdin=password + "\n")
+        ids = []
+        for t in titles:
+            c = self.admin("collection", "add", "--title", t).stdout.strip()
+            self.admin("grant", "read,write", c, "--user", "alice")
+            ids.append(c)
+        return org, ids
+
     def start(self, plain=True, extra=()):
         args = [self.k, "hub", "--data", self.data, "--listen", "127.0.0.1:0"]
         if plain:

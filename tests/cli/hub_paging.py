@@ -13,10 +13,7 @@ from hub_harness import Client, Hub, check, finish  # noqa: E402
 K = sys.argv[1]
 N, BATCH, WRITERS = 100000, 1000, 4
 hub = Hub(K)
-hub.admin("org", "add", "acme")
-hub.admin("user", "add", "alice", "--org", "acme", stdin="pw\n")
-cid = hub.admin("collection", "add", "--title", "Bulk").stdout.strip()
-hub.admin("grant", "read,write", cid, "--user", "alice")
+_, (cid,) = hub.org_user("Bulk", password="pw")
 hub.start()
 objs = "/api/collections/%s/objects/" % cid
 

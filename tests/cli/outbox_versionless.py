@@ -20,10 +20,7 @@ from hub_harness import Client, Hub, check, finish, indicator  # noqa: E402
 K = sys.argv[1]
 SCO_VERSION = "1970-01-01T00:00:00.000Z"
 hub = Hub(K)
-org = hub.admin("org", "add", "acme").stdout.split()[-1]
-hub.admin("user", "add", "alice", "--org", "acme", stdin="pw-alice\n")
-coll = hub.admin("collection", "add", "--title", "Sightings").stdout.strip()
-hub.admin("grant", "read,write", coll, "--user", "alice")
+org, (coll,) = hub.org_user("Sightings")
 hub.start()
 T = hub.tmp
 ENV = dict(os.environ)

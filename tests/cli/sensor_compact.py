@@ -20,10 +20,7 @@ from sensor_lib import dns_query, pcap_header, pcap_record, read_jsonl, sensor, 
 
 K = sys.argv[1]
 hub = Hub(K)
-hub.admin("org", "add", "acme")
-hub.admin("user", "add", "alice", "--org", "acme", stdin="pw-alice\n")
-intel = hub.admin("collection", "add", "--title", "Intel").stdout.strip()
-hub.admin("grant", "read,write", intel, "--user", "alice")
+_, (intel,) = hub.org_user("Intel")
 hub.start()
 T = hub.tmp
 ENV = {"KIZUNA_PASSWORD": "pw-alice"}

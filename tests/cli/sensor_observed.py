@@ -18,10 +18,7 @@ from sensor_lib import gen, inputs, read_jsonl, sensor  # noqa: E402
 
 K = sys.argv[1]
 hub = Hub(K)
-org = hub.admin("org", "add", "acme").stdout.split()[-1]
-hub.admin("user", "add", "alice", "--org", "acme", stdin="pw-alice\n")
-sight = hub.admin("collection", "add", "--title", "Sightings").stdout.strip()
-hub.admin("grant", "read,write", sight, "--user", "alice")
+org, (sight,) = hub.org_user("Sightings")
 hub.start()
 T = hub.tmp
 ENV = {"KIZUNA_PASSWORD": "pw-alice"}
