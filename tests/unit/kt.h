@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 static int kt_failed_checks;
 static int kt_skipped;
 static const char *kt_shared_dir = "../shared";
@@ -98,5 +100,23 @@ static inline int kt_run(int argc, char **argv, const kt_test *tests, size_t n)
         return kt_run(argc, argv, kt_tests, sizeof kt_tests / sizeof kt_tests[0]);           \
     }
 #define KT(fn) {#fn, fn}
+
+/* A per-process path for a scratch SQLite database ("/tmp/kz-STEM-PID.db"), and its removal
+ * with the WAL files beside it. */
+static inline const char *kt_tmp_db(char *buf, size_t n, const char *stem)
+{
+    snprintf(buf, n, "/tmp/kz-%s-%ld.db", stem, (long)getpid());
+    return buf;
+}
+
+static inline void kt_rm_db(const char *path)
+{
+    char p[512];
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+}
 
 #endif

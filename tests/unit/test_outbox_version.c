@@ -112,18 +112,12 @@ static char *status(size_t total, json_t *succ, json_t *fail)
 static const char *ob_path(void)
 {
     static char p[80];
-    snprintf(p, sizeof p, "/tmp/kz-outbox-version-%ld.db", (long)getpid());
-    return p;
+    return kt_tmp_db(p, sizeof p, "outbox-version");
 }
 
 static void rm_outbox(void)
 {
-    char p[100];
-    unlink(ob_path());
-    snprintf(p, sizeof p, "%s-wal", ob_path());
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", ob_path());
-    unlink(p);
+    kt_rm_db(ob_path());
 }
 
 /* What the flush reported through notify. */

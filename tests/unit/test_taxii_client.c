@@ -543,19 +543,13 @@ static json_t *obj(const char *kind, int i)
 
 static const char *ob_path(void)
 {
-    static char p[64];
-    snprintf(p, sizeof p, "/tmp/kz-tc-outbox-%ld.db", (long)getpid());
-    return p;
+    static char p[80];
+    return kt_tmp_db(p, sizeof p, "tc-outbox");
 }
 
 static void rm_outbox(void)
 {
-    char p[80];
-    unlink(ob_path());
-    snprintf(p, sizeof p, "%s-wal", ob_path());
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", ob_path());
-    unlink(p);
+    kt_rm_db(ob_path());
 }
 
 static int dead_seen;
