@@ -278,7 +278,7 @@ static int do_get(const topts *o)
         return 2;
     kz_taxii_page_result res;
     int rc = o->state ? kz_taxii_pull(c, NULL, o->collection, &f, o->state, NULL, print_object,
-                                      NULL, &res)
+                                      NULL, NULL, &res)
                       : kz_taxii_get_objects(c, NULL, o->collection, &f, print_object, NULL, &res);
     fflush(stdout);
     fprintf(stderr, "%zu objects in %zu pages; more: %s%s%s; date_added_last: %s\n", res.objects,

@@ -235,6 +235,7 @@ typedef struct pull_ctx {
     sensor *s;
     json_t *batch;
     bool write_failed;
+    char sync_err[256]; /* why a page could not be made durable */
 } pull_ctx;
 
 static int on_object(void *ctx, json_t *obj)
@@ -247,6 +248,14 @@ static int on_object(void *ctx, json_t *obj)
     }
     json_array_append(p->batch, obj);
     return 0;
+}
+
+/* A page's end: its lines reach the disk (one fsync) before the client saves the cursor past
+ * them, so a power loss costs at most the page being read. */
+static int on_page(void *ctx)
+{
+    pull_ctx *p = ctx;
+    return kz_sensor_store_sync(p->s->store, p->sync_err, sizeof p->sync_err) < 0;
 }
 
 static int compact_hook(void *ctx, int stage)
@@ -287,84 +296,23 @@ static void maybe_compact(sensor *s)
                 kz_sensor_store_ids(s->store));
 }
 
-/* A message into msg, cut to msglen (the sources can be longer than the caller's buffer). */
-static void put_msg(char *msg, size_t msglen, const char *a, const char *b)
-{
-    int n = snprintf(msg, msglen, "%s%s", a, b);
-    if (n < 0 && msglen)
-        msg[0] = 0;
-}
-
-/* What kz_taxii_pull does, one page at a time, so that the page's lines are fsync'd between
- * the page and the cursor save (the client's pull saves the cursor itself). */
-static int pull_pages(sensor *s, pull_ctx *p, size_t *objects, size_t *pages, char *msg,
-                      size_t msglen)
-{
-    char name[200];
-    safe_name(name, sizeof name, "pull-", s->collection);
-    char after[64] = "", next[512] = "";
-    kz_taxii_error e;
-    if (kz_taxii_cursor_load(s->state_dir, name, after, sizeof after, &e) < 0) {
-        put_msg(msg, msglen, "", e.message);
-        return -1;
-    }
-    for (;;) {
-        kz_taxii_get_filter f = {0};
-        f.match_type = "indicator";
-        f.limit = 1000;
-        f.max_pages = 1;
-        /* with a next cursor, added_after stays as first given: the server re-checks that
-         * the cursor belongs to the same query */
-        f.added_after = after[0] ? after : NULL;
-        f.next = next[0] ? next : NULL;
-        kz_taxii_page_result res;
-        if (kz_taxii_get_objects(s->client, NULL, s->collection, &f, on_object, p, &res) < 0) {
-            put_msg(msg, msglen, p->write_failed ? "cannot write the indicator set; " : "",
-                    kz_taxii_client_error(s->client)->message);
-            return -1;
-        }
-        (*pages)++;
-        *objects += res.objects;
-        if (res.objects > 0 && res.date_added_last[0]) {
-            if (kz_sensor_store_sync(s->store, msg, msglen) < 0)
-                return -1;
-            if (kz_taxii_cursor_save(s->state_dir, name, res.date_added_last, &e) < 0) {
-                put_msg(msg, msglen, "", e.message);
-                return -1;
-            }
-        }
-        if (!res.more)
-            return 0;
-        if (res.next[0]) {
-            if (res.objects == 0 && strcmp(res.next, next) == 0) {
-                snprintf(msg, msglen, "the server says more but returns the same next and no "
-                                      "objects");
-                return -1;
-            }
-            snprintf(next, sizeof next, "%s", res.next);
-        } else if (res.objects > 0 && res.date_added_last[0] &&
-                   strcmp(after, res.date_added_last) != 0) {
-            /* servers without `next` (TAXII makes it optional) page by added_after */
-            snprintf(after, sizeof after, "%s", res.date_added_last);
-            next[0] = 0;
-        } else {
-            snprintf(msg, msglen, "the server says more but gives neither next nor a later "
-                                  "X-TAXII-Date-Added-Last");
-            return -1;
-        }
-    }
-}
-
 long sensor_hub_pull(sensor *s)
 {
     if (!s->client || !s->collection || !s->store)
         return 0;
-    pull_ctx p = {s, json_array(), false};
+    pull_ctx p = {s, json_array(), false, ""};
     if (!p.batch)
         return -1;
-    size_t objects = 0, pages = 0;
-    char msg[600] = "";
-    int rc = pull_pages(s, &p, &objects, &pages, msg, sizeof msg);
+    char name[200];
+    safe_name(name, sizeof name, "pull-", s->collection);
+    kz_taxii_get_filter f = {0};
+    f.match_type = "indicator";
+    f.limit = 1000;
+    kz_taxii_page_result res;
+    memset(&res, 0, sizeof res); /* a pull that fails before its first page fills nothing */
+    int rc = kz_taxii_pull(s->client, NULL, s->collection, &f, s->state_dir, name, on_object,
+                           on_page, &p, &res);
+    size_t objects = res.objects, pages = res.pages;
     long loaded = 0;
     if (json_array_size(p.batch)) {
         kz_diags d;
@@ -379,7 +327,9 @@ long sensor_hub_pull(sensor *s)
     /* also when the hub is down: a set that grew in earlier runs is compacted at start */
     maybe_compact(s);
     if (rc < 0) {
-        fprintf(stderr, "kizuna sensor: pull from %s failed: %s\n", s->hub, msg);
+        fprintf(stderr, "kizuna sensor: pull from %s failed: %s%s\n", s->hub,
+                p.write_failed ? "cannot write the indicator set; " : "",
+                p.sync_err[0] ? p.sync_err : kz_taxii_client_error(s->client)->message);
         return -1;
     }
     if (!s->quiet && objects)

@@ -174,13 +174,20 @@ int kz_taxii_cursor_load(const char *state_dir, const char *name, char *out, siz
 int kz_taxii_cursor_save(const char *state_dir, const char *name, const char *value,
                          kz_taxii_error *err);
 
+/* Called after a page's objects were all accepted, before the cursor moves past them (to
+ * make what fn kept durable first). Return 0 to go on, non-zero to stop (the call then fails
+ * with KZ_TAXII_E_CALLBACK and the cursor stays before the page). */
+typedef int (*kz_taxii_page_fn)(void *ctx);
+
 /* Incremental pull: added_after = the saved cursor (f->added_after when there is none yet,
  * f->next is ignored), then every page; after each page whose objects were all accepted by
- * fn the cursor is saved, so a pull that stops half-way resumes after the last full page.
- * Delivery to fn is at least once: after a crash the last page may be delivered again. */
+ * fn (and by page_done, when given) the cursor is saved, so a pull that stops half-way
+ * resumes after the last full page. Delivery to fn is at least once: after a crash the last
+ * page may be delivered again. */
 int kz_taxii_pull(kz_taxii_client *c, const char *root, const char *collection,
                   const kz_taxii_get_filter *f, const char *state_dir, const char *name,
-                  kz_taxii_object_fn fn, void *ctx, kz_taxii_page_result *out);
+                  kz_taxii_object_fn fn, kz_taxii_page_fn page_done, void *ctx,
+                  kz_taxii_page_result *out);
 
 /* ---- the outbox ------------------------------------------------------------------------- */
 

@@ -62,6 +62,7 @@ typedef struct pager {
     const char *root, *collection, *state_dir, *name;
     const kz_taxii_get_filter *f;
     kz_taxii_object_fn fn;
+    kz_taxii_page_fn page_done;
     void *ctx;
 } pager;
 
@@ -156,6 +157,11 @@ static int page_loop(const pager *p, kz_taxii_page_result *out)
         json_decref(doc);
         kz_tc_resp_free(&r);
         if (p->state_dir && out->date_added_last[0] && n > 0) {
+            if (p->page_done && p->page_done(p->ctx) != 0) {
+                kz_tc_seterr(kz_tc_err(c), KZ_TAXII_E_CALLBACK, 0,
+                             "stopped by the caller after %zu objects", out->objects);
+                return -1;
+            }
             kz_taxii_error e;
             if (kz_taxii_cursor_save(p->state_dir, p->name, out->date_added_last, &e) < 0) {
                 *kz_tc_err(c) = e;
@@ -194,13 +200,14 @@ int kz_taxii_get_objects(kz_taxii_client *c, const char *root, const char *colle
         kz_tc_seterr(kz_tc_err(c), KZ_TAXII_E_USAGE, 0, "no collection given");
         return -1;
     }
-    pager p = {c, root, collection, NULL, NULL, f ? f : &none, fn, ctx};
+    pager p = {c, root, collection, NULL, NULL, f ? f : &none, fn, NULL, ctx};
     return page_loop(&p, out ? out : &local);
 }
 
 int kz_taxii_pull(kz_taxii_client *c, const char *root, const char *collection,
                   const kz_taxii_get_filter *f, const char *state_dir, const char *name,
-                  kz_taxii_object_fn fn, void *ctx, kz_taxii_page_result *out)
+                  kz_taxii_object_fn fn, kz_taxii_page_fn page_done, void *ctx,
+                  kz_taxii_page_result *out)
 {
     kz_taxii_get_filter g = {0};
     kz_taxii_page_result local;
@@ -224,7 +231,7 @@ int kz_taxii_pull(kz_taxii_client *c, const char *root, const char *collection,
     }
     if (found)
         g.added_after = saved;
-    pager p = {c, root, collection, state_dir, name, &g, fn, ctx};
+    pager p = {c, root, collection, state_dir, name, &g, fn, page_done, ctx};
     return page_loop(&p, out ? out : &local);
 }
 

@@ -670,6 +670,14 @@ static void test_outbox_flush_refused_envelopes(void)
     rm_outbox();
 }
 
+/* page_done: keeps keep_pages pages, refuses the next. */
+static int pages_kept, keep_pages;
+static int on_page(void *ctx)
+{
+    (void)ctx;
+    return ++pages_kept > keep_pages;
+}
+
 static void test_pull_saves_cursor(void)
 {
     char dir[] = "/tmp/kz-tc-state-XXXXXX";
@@ -684,7 +692,7 @@ static void test_pull_saves_cursor(void)
     kz_taxii_get_filter f = {.limit = 3};
     /* Stop in the third page: the cursor stays at the end of the second. */
     stop_at = 7;
-    KT_CHECK(kz_taxii_pull(c, "/nn/", "c1", &f, dir, "c1", on_obj, NULL, &r) < 0);
+    KT_CHECK(kz_taxii_pull(c, "/nn/", "c1", &f, dir, "c1", on_obj, NULL, NULL, &r) < 0);
     stop_at = -1;
     char cur[64] = "";
     kz_taxii_error e;
@@ -693,9 +701,17 @@ static void test_pull_saves_cursor(void)
     /* The next pull starts from there and ends at the last object. */
     memset(seen, 0, sizeof seen);
     srv.requests = 0;
-    KT_CHECK(kz_taxii_pull(c, "/nn/", "c1", &f, dir, "c1", on_obj, NULL, &r) == 0);
+    KT_CHECK(kz_taxii_pull(c, "/nn/", "c1", &f, dir, "c1", on_obj, NULL, NULL, &r) == 0);
     KT_CHECK(r.objects == 4 && seen[6] == 1 && seen[9] == 1 && seen[5] == 0);
     KT_CHECK(strstr(srv.targets[0], "added_after=2026-01-01T00%3A00%3A06Z") != NULL);
+    /* A page the caller cannot keep (page_done fails): the cursor stays before it. */
+    KT_CHECK(kz_taxii_cursor_save(dir, "c2", "2026-01-01T00:00:03Z", &e) == 0);
+    pages_kept = 0;
+    keep_pages = 1;
+    KT_CHECK(kz_taxii_pull(c, "/nn/", "c1", &f, dir, "c2", on_obj, on_page, NULL, &r) < 0);
+    KT_CHECK(kz_taxii_client_error(c)->kind == KZ_TAXII_E_CALLBACK && pages_kept == 2);
+    KT_CHECK(kz_taxii_cursor_load(dir, "c2", cur, sizeof cur, &e) == 1);
+    KT_CHECK_STR(cur, "2026-01-01T00:00:06Z");
     KT_CHECK(kz_taxii_cursor_load(dir, "c1", cur, sizeof cur, &e) == 1);
     KT_CHECK_STR(cur, "2026-01-01T00:00:10Z");
     kz_taxii_client_free(c);
