@@ -108,4 +108,19 @@ static inline void bench_machine(void)
            u.sysname, u.release, u.machine, model, sysconf(_SC_NPROCESSORS_ONLN), la);
 }
 
+/* Profiling only the timed loops: with BENCH_PERF_CTL naming the control FIFO of
+ * `perf record -D -1 --control fifo:FIFO`, bench_perf(true) and bench_perf(false) around a
+ * loop enable and disable the recording there, so set-up and data generation stay out. */
+static inline void bench_perf(int on)
+{
+    const char *path = getenv("BENCH_PERF_CTL");
+    if (!path)
+        return;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    fputs(on ? "enable\n" : "disable\n", f);
+    fclose(f);
+}
+
 #endif

@@ -797,11 +797,13 @@ long kz_engine_match_obs(const kz_engine_gen *g, const kz_obs_set *s, size_t i,
 
 /* Software pipeline over windows of records (kz_e_pipe): the exact-key probes of their string
  * fields go through slot, record and value in dependent steps, each a likely cache miss on a
- * large base. Four windows are in flight: while window i is matched, the values of window
- * i + 1 are being fetched, the records of window i + 2 and the slots of window i + 3, so each
+ * large base; an IPv4 address goes through rank words, network entry, record and value.
+ * Five windows are in flight: while window i is matched, the networks' values of window i + 1
+ * are being fetched, the values (and networks' records) of window i + 2, the records (and
+ * network entries) of window i + 3 and the slots (and rank words) of window i + 4, so each
  * step's miss overlaps a window of work instead of stalling it. Small windows spread the
  * prefetches (a burst of a hundred overflows the core's miss queue and most are dropped). */
-enum { PF_WIN = 2, PF_MAX = 192 };
+enum { PF_WIN = 1, PF_MAX = 192 };
 
 /* One probe in flight. PW_KEY: at is its home slot, then its first candidate record.
  * PW_CIDR: an IPv4 address (addr, path, vp); stage 2 finds its networks in the rank indexes
@@ -840,7 +842,8 @@ static void pf_slots(const kz_engine_gen *g, const kz_engine_record *r, size_t n
     if (!b || !b->nsslots)
         return;
     uint8_t kb[KZ_E_MAX_KEY + 32];
-    for (size_t k = 0; k < n; k++)
+    for (size_t k = 0; k < n; k++) {
+        __builtin_prefetch(r[k].types); /* validation reads them first */
         for (size_t j = 0; j < r[k].nfields && w->m < PF_MAX; j++) {
             const kz_engine_field *f = &r[k].fields[j];
             if (f->kind != KZ_EF_STR || !f->s || f->path >= g->npaths || f->len > 256)
@@ -874,6 +877,13 @@ static void pf_slots(const kz_engine_gen *g, const kz_engine_record *r, size_t n
                         __builtin_prefetch(&cs->bits[top >> 6]);
                         __builtin_prefetch(&cs->rank[top >> 9]);
                     }
+                    /* the filter words of the networks in the hash tables (longer than /24,
+                     * or complex patterns'): all lengths >= 24 share the /24 word */
+                    for (int L = 19; b->c4f && L <= vp && L <= 24; L++) {
+                        const uint64_t *cf = b->c4f[33 * f->path + (size_t)L];
+                        if (cf)
+                            __builtin_prefetch(&cf[(addr >> (32 - L)) / 64]);
+                    }
                     if (w->m < PF_MAX) {
                         pfent *x = &w->e[w->m++];
                         x->kind = PW_CIDR;
@@ -884,6 +894,7 @@ static void pf_slots(const kz_engine_gen *g, const kz_engine_record *r, size_t n
                 }
             }
         }
+    }
 }
 
 /* Stage 2: the first candidate record behind each home slot (most probes end there). */
@@ -920,7 +931,7 @@ static void pf_recs(const kz_engine_gen *g, pfwin *w)
     }
 }
 
-/* Stage 3: the values of the records found. */
+/* Stage 3: the values of the records found; the records of the networks found. */
 static void pf_values(const kz_engine_gen *g, pfwin *w)
 {
     const kz_eseg *b = g->base;
@@ -930,37 +941,68 @@ static void pf_values(const kz_engine_gen *g, pfwin *w)
             const uint8_t *a = b->arena + b->recs[x->at].ref;
             __builtin_prefetch(a);
             __builtin_prefetch(a + 48); /* a URL or a digest may cross into the next line */
-        } else if (x->kind == PW_CREC && !(*x->p & KZ_E_C4S_DUP)) {
-            __builtin_prefetch(&b->recs[*x->p]); /* a network's record: one stage behind */
+        } else if (x->kind == PW_CREC) {
+            if (*x->p & KZ_E_C4S_DUP)
+                x->kind = PW_DONE;
+            else
+                __builtin_prefetch(&b->recs[*x->p]);
         }
     }
 }
+
+/* Stage 4: the values of the networks' records, which a hit reads for its context. */
+static void pf_late(const kz_engine_gen *g, pfwin *w)
+{
+    const kz_eseg *b = g->base;
+    for (size_t i = 0; i < w->m; i++) {
+        const pfent *x = &w->e[i];
+        if (x->kind == PW_CREC && !(b->recs[*x->p].ref & KZ_E_REF_CPLX))
+            __builtin_prefetch(b->arena + b->recs[*x->p].ref);
+    }
+}
+
+enum { PF_DEPTH = 5 }; /* windows in flight: one per stage */
 
 struct kz_e_pipe {
     const kz_engine_gen *g;
     const kz_engine_record *r;
     size_t n, nwin;
-    pfwin win[4];
+    pfwin win[PF_DEPTH];
 };
 
 #define WIN_LEN(p, i) ((p)->n - (i) * PF_WIN < PF_WIN ? (p)->n - (i) * PF_WIN : PF_WIN)
+
+/* Runs stage s (1..4) on window i when it exists: stage s works PF_DEPTH - s windows ahead. */
+static void pf_stage(kz_e_pipe *p, int s, size_t i)
+{
+    if (i >= p->nwin)
+        return;
+    pfwin *w = &p->win[i % PF_DEPTH];
+    if (s == 1)
+        pf_slots(p->g, p->r + i * PF_WIN, WIN_LEN(p, i), w);
+    else if (s == 2)
+        pf_recs(p->g, w);
+    else if (s == 3)
+        pf_values(p->g, w);
+    else
+        pf_late(p->g, w);
+}
 
 kz_e_pipe *kz_e_pipe_begin(const kz_engine_gen *g, const kz_engine_record *r, size_t n)
 {
     if (!g || !r || !n)
         return NULL;
-    kz_e_pipe *p = malloc(sizeof *p); /* 12 KiB: kept off the caller's stack */
+    kz_e_pipe *p = malloc(sizeof *p); /* 23 KiB: kept off the caller's stack */
     if (!p)
         return NULL;
     p->g = g;
     p->r = r;
     p->n = n;
     p->nwin = (n + PF_WIN - 1) / PF_WIN;
-    for (size_t i = 0; i < 3 && i < p->nwin; i++)
-        pf_slots(g, r + i * PF_WIN, WIN_LEN(p, i), &p->win[i]);
-    for (size_t i = 0; i < 2 && i < p->nwin; i++)
-        pf_recs(g, &p->win[i]);
-    pf_values(g, &p->win[0]);
+    /* prime: window j has been through the stages it would have had by window 0's match */
+    for (int s = 1; s < PF_DEPTH; s++)
+        for (size_t j = 0; j + (size_t)s < PF_DEPTH; j++)
+            pf_stage(p, s, j);
     return p;
 }
 
@@ -969,12 +1011,8 @@ void kz_e_pipe_at(kz_e_pipe *p, size_t k)
     if (!p || k % PF_WIN)
         return;
     size_t i = k / PF_WIN;
-    if (i + 3 < p->nwin)
-        pf_slots(p->g, p->r + (i + 3) * PF_WIN, WIN_LEN(p, i + 3), &p->win[(i + 3) % 4]);
-    if (i + 2 < p->nwin)
-        pf_recs(p->g, &p->win[(i + 2) % 4]);
-    if (i + 1 < p->nwin)
-        pf_values(p->g, &p->win[(i + 1) % 4]);
+    for (int s = 1; s < PF_DEPTH; s++)
+        pf_stage(p, s, i + (size_t)(PF_DEPTH - s));
 }
 #undef WIN_LEN
 
