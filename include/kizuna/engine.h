@@ -68,6 +68,8 @@ typedef struct kz_engine_stats {
     size_t expired;       /* valid_until in the past */
     size_t superseded;    /* older versions ignored or replaced */
     size_t index_bytes;   /* heap bytes of the live generation's segments */
+    size_t base_records;  /* records of the base segment (dead ones included) */
+    size_t delta_records; /* records of the delta segment */
     size_t generation;    /* number of generations published */
 } kz_engine_stats;
 

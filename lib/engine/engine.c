@@ -144,12 +144,14 @@ static void stats_of(kz_engine *e, const kz_engine_gen *g)
 {
     kz_engine_stats *st = &e->st;
     st->live = st->simple = st->multi = st->type_scan = st->index_keys = st->index_bytes = 0;
+    st->base_records = st->delta_records = 0;
     const kz_eseg *segs[2] = {g->base, g->delta};
     for (int k = 0; k < 2; k++) {
         const kz_eseg *s = segs[k];
         if (!s)
             continue;
         st->live += s->nrecs;
+        *(k ? &st->delta_records : &st->base_records) = s->nrecs;
         st->simple += s->nsimple;
         st->multi += s->nmulti;
         st->type_scan += s->ntype;

@@ -506,6 +506,7 @@ typedef struct kz_eview {
     json_t *rjson;      /* record: the observed-data, built lazily */
     kz_obs_set *rset;   /* record: a one-entry set over rjson */
     kz_obs_set one;     /* JSON: a one-entry view of s (shares s's storage) */
+    const struct pfwin *pw; /* record in a batch: its pipeline window, or NULL */
     bool built, failed;
 } kz_eview;
 
@@ -533,6 +534,8 @@ int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err,
 typedef struct kz_e_pipe kz_e_pipe;
 kz_e_pipe *kz_e_pipe_begin(const kz_engine_gen *g, const kz_engine_record *r, size_t n);
 void kz_e_pipe_at(kz_e_pipe *p, size_t k);
+/* Record k's window, for kz_eview.pw while record k is matched (NULL without a pipeline). */
+const struct pfwin *kz_e_pipe_win(const kz_e_pipe *p, size_t k);
 void kz_e_pipe_end(kz_e_pipe *p);
 /* The one-observation set of a view (NULL when a record cannot be converted). */
 const kz_obs_set *kz_e_view_set(const kz_engine_gen *g, kz_eview *v, size_t *index);

@@ -61,7 +61,9 @@ static void probe_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k, 
 }
 
 /* proof: whether a KZ_E_PROOF posting found by this probe keeps its proof. segs: bit 0
- * base, bit 1 delta. */
+ * base, bit 1 delta, SEG_NO_BASE_SIMPLE: not the base's simple index (its answers were taken
+ * from the pipeline). */
+enum { SEG_NO_BASE_SIMPLE = 4 };
 static void probe_s(const kz_engine_gen *g, const uint8_t *k, size_t kl, kz_ecands *c, bool proof,
                     unsigned segs)
 {
@@ -73,7 +75,8 @@ static void probe_s(const kz_engine_gen *g, const uint8_t *k, size_t kl, kz_ecan
         const kz_eseg *s = sg ? g->delta : g->base;
         if (!s || !(segs & (1u << sg)))
             continue;
-        probe_simple(g, sg, k, kl, h, c, keep);
+        if (sg || !(segs & SEG_NO_BASE_SIMPLE))
+            probe_simple(g, sg, k, kl, h, c, keep);
         if (!s->nposts || (k[2] != K_TYPE && (path >= s->npaths || !(s->pflags[path] & PF_CX))))
             continue;
         size_t lo, hi;
@@ -136,7 +139,7 @@ static void probe(const kz_engine_gen *g, const uint8_t *k, size_t kl, kz_ecands
 }
 
 static void probe_suffixes(const kz_engine_gen *g, uint32_t p, const char *s, size_t len,
-                           kz_ecands *c, uint8_t *kb, bool proof)
+                           kz_ecands *c, uint8_t *kb, bool proof, unsigned segs)
 {
     /* LIKE '%.x' is the regex ^.*\.x$ (no DOTALL, LF newlines) over the NFC value w: it holds
      * iff w, or w without one final newline, ends with ".x" at position j and w[0, j) has no
@@ -153,8 +156,8 @@ static void probe_suffixes(const kz_engine_gen *g, uint32_t p, const char *s, si
         }
         for (size_t j = 0; j < n; j++)
             if (s[j] == '.' && n - j <= KZ_E_MAX_KEY)
-                probe_p(g, kb, kz_e_key_raw(kb, p, K_SUF, s + j, n - j), c,
-                        proof && first_nl >= j);
+                probe_s(g, kb, kz_e_key_raw(kb, p, K_SUF, s + j, n - j), c,
+                        proof && first_nl >= j, segs);
     }
 }
 
@@ -262,21 +265,28 @@ void kz_e_cands_free(kz_ecands *c)
 }
 
 /* cidr_proof: every string the observation has at path p (on objects of p's type) parses
- * as an address or CIDR, so ISSUBSET on p cannot raise a runtime error. */
+ * as an address or CIDR, so ISSUBSET on p cannot raise a runtime error. It is only read
+ * when s itself parses, so a caller may leave s out of that test. */
 static void probe_string(const kz_engine_gen *g, uint32_t p, const char *s, size_t len,
-                         kz_ecands *c, bool cidr_proof)
+                         kz_ecands *c, bool cidr_proof, bool base_done)
 {
     if (p >= g->npaths)
         return;
     uint8_t f = g->pflags[p];
     if (!f)
         return;
+    /* base_done: the base's simple answers of the exact and suffix keys came from the
+     * pipeline (pf_take); what is left of those probes is the delta and the base's postings
+     * of complex patterns on p */
+    const kz_eseg *b = g->base;
+    bool rest = !base_done || g->delta || (b && p < b->npaths && (b->pflags[p] & PF_CX));
+    unsigned segs = base_done ? 3u | SEG_NO_BASE_SIMPLE : 3u;
     uint8_t kb[KZ_E_MAX_KEY + 32];
     bool ip4 = false; /* kb holds the value's K_IP4 key: a plain address, parsed once */
-    if (f & PF_EXACT) {
+    if ((f & PF_EXACT) && (rest || (f & (PF_CIDR4 | PF_CIDR6)))) {
         size_t kl = kz_e_key_str(kb, p, s, len);
-        if (kl)
-            probe(g, kb, kl, c);
+        if (kl && rest)
+            probe_s(g, kb, kl, c, true, segs);
         ip4 = kl && kb[2] == K_IP4;
     }
     if (f & (PF_CIDR4 | PF_CIDR6)) {
@@ -310,12 +320,12 @@ static void probe_string(const kz_engine_gen *g, uint32_t p, const char *s, size
     }
     if ((f & PF_RE) && len < UINT32_MAX)
         probe_regex(g, p, s, len, c);
-    if (f & PF_SUF) {
+    if ((f & PF_SUF) && rest) {
         size_t i = 0;
         while (i < len && (unsigned char)s[i] < 0x80)
             i++;
         if (i == len) { /* ASCII (NUL included, as compare.c) is its own NFC */
-            probe_suffixes(g, p, s, len, c, kb, true);
+            probe_suffixes(g, p, s, len, c, kb, true, segs);
         } else {
             /* LIKE normalises the value to NFC first (of the text up to a NUL, as
              * compare.c does with the NUL-terminated value) */
@@ -325,9 +335,9 @@ static void probe_string(const kz_engine_gen *g, uint32_t p, const char *s, size
                 t[len] = 0;
                 char *nf = (char *)utf8proc_NFC((const utf8proc_uint8_t *)t);
                 if (nf)
-                    probe_suffixes(g, p, nf, strlen(nf), c, kb, true);
+                    probe_suffixes(g, p, nf, strlen(nf), c, kb, true, 3);
                 else /* not UTF-8: the evaluator's LIKE is false; probing is harmless */
-                    probe_suffixes(g, p, s, len, c, kb, false);
+                    probe_suffixes(g, p, s, len, c, kb, false, 3);
                 free(nf);
                 free(t);
             } else {
@@ -349,7 +359,7 @@ static void probe_json(const kz_engine_gen *g, uint32_t p, const json_t *v, kz_e
                        bool cidr_proof)
 {
     if (json_is_string(v)) {
-        probe_string(g, p, json_string_value(v), json_string_length(v), c, cidr_proof);
+        probe_string(g, p, json_string_value(v), json_string_length(v), c, cidr_proof, false);
     } else if (json_is_integer(v)) {
         probe_int(g, p, json_integer_value(v), c);
     } else if (json_is_real(v)) {
@@ -446,7 +456,7 @@ static void probe_rec_refs(const kz_engine_gen *g, const kz_engine_record *r, kz
                 if (s < tp->nsteps)
                     continue;
                 if (tf->kind == KZ_EF_STR)
-                    probe_string(g, p, tf->s, tf->len, c, false);
+                    probe_string(g, p, tf->s, tf->len, c, false, false);
                 else if (tf->kind == KZ_EF_INT)
                     probe_int(g, p, tf->i, c);
                 break; /* fields of one object never overlap (record.c) */
@@ -479,15 +489,21 @@ static bool json_all_cidr(const kz_engine *e, const kz_obs *o, uint32_t p)
     return true;
 }
 
-static bool rec_all_cidr(const kz_engine_record *r, uint32_t p)
+/* Whether the string fields of r at path p other than field self all parse as addresses:
+ * probe_string probes networks only for a value that parses, so with self's own parse this
+ * is rec's whole answer, without parsing self twice (usually no other field is on p). */
+static bool rec_others_cidr(const kz_engine_record *r, uint32_t p, size_t self)
 {
     for (size_t j = 0; j < r->nfields; j++) {
         const kz_engine_field *f = &r->fields[j];
-        if (f->path == p && f->kind == KZ_EF_STR && !parses(f->s, f->len))
+        if (j != self && f->path == p && f->kind == KZ_EF_STR && !parses(f->s, f->len))
             return false;
     }
     return true;
 }
+
+static bool pf_done(const struct pfwin *w, size_t j);
+static void pf_take(const kz_engine_gen *g, const struct pfwin *w, size_t j, kz_ecands *c);
 
 int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err, size_t errlen)
 {
@@ -533,10 +549,14 @@ int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err,
         }
         for (size_t j = 0; j < r->nfields; j++) {
             const kz_engine_field *f = &r->fields[j];
+            bool taken = f->kind == KZ_EF_STR && pf_done(v->pw, j);
+            if (taken)
+                pf_take(g, v->pw, j, out);
             if (f->kind == KZ_EF_STR)
                 probe_string(g, f->path, f->s, f->len, out,
                              f->path < g->npaths && (g->pflags[f->path] & (PF_CIDR4 | PF_CIDR6)) &&
-                                 rec_all_cidr(r, f->path));
+                                 rec_others_cidr(r, f->path, j),
+                             taken);
             else if (f->kind == KZ_EF_INT)
                 probe_int(g, f->path, f->i, out);
         }
@@ -803,34 +823,126 @@ long kz_engine_match_obs(const kz_engine_gen *g, const kz_obs_set *s, size_t i,
  * network entries) of window i + 3 and the slots (and rank words) of window i + 4, so each
  * step's miss overlaps a window of work instead of stalling it. Small windows spread the
  * prefetches (a burst of a hundred overflows the core's miss queue and most are dropped). */
-enum { PF_WIN = 1, PF_MAX = 192 };
+enum { PF_WIN = 1, PF_MAX = 192, PF_KEYS = 2048 };
 
-/* One probe in flight. PW_KEY: at is its home slot, then its first candidate record.
- * PW_CIDR: an IPv4 address (addr, path, vp); stage 2 finds its networks in the rank indexes
- * and adds a PW_CREC per network found (p = its entry, whose record stage 3 prefetches). */
-enum { PW_KEY, PW_CIDR, PW_CREC, PW_DONE };
+/* One probe in flight, a small state machine: each stage after the first reads what the
+ * previous one prefetched and prefetches the next dependent line.
+ * PW_KEY: at is its home slot → PW_REC: at is its first candidate record → PW_VAL (value
+ * prefetched, done).
+ * PW_CIDR: an IPv4 address (addr, path, vp), expanded in stage 1 into one entry per prefix
+ * length present: PW_CBITS (rank words prefetched; bitmaps of up to 2^18 bits are not, they
+ * stay in cache) → PW_CENT: p is the network's entry → PW_CREC: at is its record, or
+ * PW_CDUP: p is its list of records [count, records...] → PW_CVAL / PW_CDRECS → done. */
+enum { PW_KEY, PW_REC, PW_CIDR, PW_CBITS, PW_CENT, PW_CREC, PW_CDUP, PW_CDRECS, PW_DONE };
 typedef struct pfent {
     size_t at;
     const uint32_t *p;
-    uint32_t tg;
+    uint32_t tg, home; /* a key's tag and home slot */
     uint32_t addr;
     uint16_t path;
+    uint16_t koff, klen; /* a key's bytes in the window's keys */
     uint8_t kind, vp;
+    uint8_t field, key; /* key: a simple-index probe of field `field` */
 } pfent;
 
+/* The window of one record. done has bit j when every probe of the base's simple index that
+ * probe_string would make for field j (its exact key, its suffix keys) is an entry with its
+ * key here: the match then takes their answers (pf_take) instead of building, hashing and
+ * probing the keys a second time. */
 typedef struct pfwin {
-    size_t m;
+    size_t m, kn;
+    uint64_t done;
     pfent e[PF_MAX];
+    uint8_t keys[PF_KEYS];
 } pfwin;
 
-static void pf_key(const kz_eseg *b, pfwin *w, const uint8_t *kb, size_t kl, int kind)
+/* A simple-index probe of key kb of field j; false when the window has no room for it. */
+static bool pf_key(const kz_eseg *b, pfwin *w, const uint8_t *kb, size_t kl, size_t j)
 {
+    if (w->m >= PF_MAX || kl > PF_KEYS - w->kn)
+        return false;
     uint64_t h = kz_e_hash(kb, kl);
     pfent *x = &w->e[w->m++];
-    x->at = kz_e_spos(b, h);
+    x->at = x->home = (uint32_t)kz_e_spos(b, h);
     x->tg = kz_e_stag(b, h);
-    x->kind = (uint8_t)kind;
+    x->kind = PW_KEY;
+    x->key = 1;
+    x->field = (uint8_t)j;
+    x->koff = (uint16_t)w->kn;
+    x->klen = (uint16_t)kl;
+    memcpy(w->keys + w->kn, kb, kl);
+    w->kn += kl;
     __builtin_prefetch(&b->sslots[x->at]);
+    return true;
+}
+
+/* Whether probe_suffixes probes v with proof at every dot and in one pass: ASCII (its own
+ * NFC) without a newline. */
+static bool plain_ascii(const char *v, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)v[i] >= 0x80 || v[i] == '\n')
+            return false;
+    return true;
+}
+
+static bool pf_done(const pfwin *w, size_t j)
+{
+    return w && j < 64 && (w->done >> j & 1);
+}
+
+/* The answers of field j's simple-index probes in window w (what probe_simple gives for
+ * the base with each of their keys). */
+static void pf_take(const kz_engine_gen *g, const pfwin *w, size_t j, kz_ecands *c)
+{
+    const kz_eseg *b = g->base;
+    for (size_t i = 0; i < w->m; i++) {
+        const pfent *x = &w->e[i];
+        if (!x->key || x->field != j)
+            continue;
+        const uint8_t *k = w->keys + x->koff;
+        uint32_t aux = (k[2] == K_SUF ? KZ_E_AUX_S_SUFFIX : KZ_E_AUX_S_EXACT) | KZ_E_PROOF;
+        kz_e_sit it = {x->home, 0, x->tg};
+        for (uint32_t r; (r = kz_e_snext(b, &it)) != UINT32_MAX;)
+            if (!is_dead(g, r) && kz_e_simple_eq(b, r, k, x->klen))
+                push(c, 0, r, aux);
+    }
+}
+
+/* Stage 1 of an IPv4 address: one entry per prefix length present up to vp (the longer
+ * networks are in the hash tables: their /24 filter word is prefetched). */
+static void pf_cidr4(const kz_eseg *b, pfwin *w, uint16_t path, uint32_t addr, int vp)
+{
+    uint64_t lens = b->c4[path] & (vp >= 24 ? (2ull << 24) - 1 : (2ull << vp) - 1);
+    for (; lens && w->m < PF_MAX; lens &= lens - 1) {
+        int L = __builtin_ctzll(lens);
+        const kz_ec4s *cs = &b->c4s[25 * (size_t)path + (size_t)L];
+        if (!cs->bits)
+            continue;
+        uint32_t top = L ? addr >> (32 - L) : 0;
+        pfent *x = &w->e[w->m];
+        x->key = 0;
+        x->addr = addr;
+        x->vp = (uint8_t)L;
+        x->path = path;
+        if (L <= 18) { /* cached bitmap: the entry now */
+            x->p = kz_e_c4s_entry(cs, top);
+            if (!x->p)
+                continue;
+            __builtin_prefetch(x->p);
+            x->kind = PW_CENT;
+        } else {
+            __builtin_prefetch(&cs->bits[top >> 6]);
+            __builtin_prefetch(&cs->rank[top >> 9]);
+            x->kind = PW_CBITS;
+        }
+        w->m++;
+    }
+    for (int L = 19; b->c4f && L <= vp && L <= 24; L++) {
+        const uint64_t *cf = b->c4f[33 * (size_t)path + (size_t)L];
+        if (cf)
+            __builtin_prefetch(&cf[(addr >> (32 - L)) / 64]);
+    }
 }
 
 /* Stage 1: keys, hashes and home slots of the window's probes; prefetch the slots and the
@@ -838,126 +950,120 @@ static void pf_key(const kz_eseg *b, pfwin *w, const uint8_t *kb, size_t kl, int
 static void pf_slots(const kz_engine_gen *g, const kz_engine_record *r, size_t n, pfwin *w)
 {
     const kz_eseg *b = g->base;
-    w->m = 0;
+    w->m = w->kn = 0;
+    w->done = 0;
     if (!b || !b->nsslots)
         return;
     uint8_t kb[KZ_E_MAX_KEY + 32];
     for (size_t k = 0; k < n; k++) {
         __builtin_prefetch(r[k].types); /* validation reads them first */
-        for (size_t j = 0; j < r[k].nfields && w->m < PF_MAX; j++) {
+        /* fields past the 64th (a done bit each) are left to the plain probes */
+        for (size_t j = 0; j < r[k].nfields && j < 64; j++) {
             const kz_engine_field *f = &r[k].fields[j];
             if (f->kind != KZ_EF_STR || !f->s || f->path >= g->npaths || f->len > 256)
                 continue;
             uint8_t fl = g->pflags[f->path];
+            bool ok = n == 1; /* every probe of the field is here */
+            bool ip4 = false; /* a plain address, parsed once: a4 */
+            uint8_t a4[4];
             if (fl & PF_EXACT) {
                 size_t kl = kz_e_key_str(kb, f->path, f->s, f->len);
                 if (kl)
-                    pf_key(b, w, kb, kl, PW_KEY);
+                    ok = pf_key(b, w, kb, kl, j) && ok;
+                if ((ip4 = kl && kb[2] == K_IP4))
+                    memcpy(a4, kb + 5, 4);
             }
-            /* the suffix keys' slots */
-            if ((fl & PF_SUF) && f->path < b->npaths && (b->pflags[f->path] & PF_SUF))
-                for (size_t q = 0; q < f->len && w->m < PF_MAX; q++)
+            /* the suffix keys (none in the base: nothing to probe) */
+            if ((fl & PF_SUF) && f->path < b->npaths && (b->pflags[f->path] & PF_SUF)) {
+                ok = ok && plain_ascii(f->s, f->len);
+                for (size_t q = 0; q < f->len; q++)
                     if (f->s[q] == '.')
-                        pf_key(b, w, kb, kz_e_key_raw(kb, f->path, K_SUF, f->s + q, f->len - q),
-                               PW_KEY);
-            /* the CIDR filter words of every prefix length */
+                        ok = pf_key(b, w, kb, kz_e_key_raw(kb, f->path, K_SUF, f->s + q, f->len - q),
+                                    j) && ok;
+            }
+            if (ok && (fl & (PF_EXACT | PF_SUF)))
+                w->done |= 1ull << j;
+            /* the networks of every prefix length */
             if ((fl & PF_CIDR4) && b->c4s && f->path < b->npaths && b->c4[f->path]) {
-                int fam, vp;
+                int fam = 4, vp = 32;
                 uint8_t a[16];
-                if (kz_e_parse_cidr(f->s, f->len, &fam, a, &vp) && fam == 4) {
+                if (ip4)
+                    memcpy(a, a4, 4);
+                if (ip4 || (kz_e_parse_cidr(f->s, f->len, &fam, a, &vp) && fam == 4)) {
                     uint32_t addr = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
                                     (uint32_t)a[2] << 8 | a[3];
-                    /* the rank index's bit and rank words (bitmaps of up to 2^18 bits stay
-                     * in cache; prefetching them only fills the miss queue) */
-                    for (int L = 19; L <= vp && L <= 24; L++) {
-                        const kz_ec4s *cs = &b->c4s[25 * f->path + (size_t)L];
-                        if (!cs->bits)
-                            continue;
-                        uint32_t top = addr >> (32 - L);
-                        __builtin_prefetch(&cs->bits[top >> 6]);
-                        __builtin_prefetch(&cs->rank[top >> 9]);
-                    }
-                    /* the filter words of the networks in the hash tables (longer than /24,
-                     * or complex patterns'): all lengths >= 24 share the /24 word */
-                    for (int L = 19; b->c4f && L <= vp && L <= 24; L++) {
-                        const uint64_t *cf = b->c4f[33 * f->path + (size_t)L];
-                        if (cf)
-                            __builtin_prefetch(&cf[(addr >> (32 - L)) / 64]);
-                    }
-                    if (w->m < PF_MAX) {
-                        pfent *x = &w->e[w->m++];
-                        x->kind = PW_CIDR;
-                        x->addr = addr;
-                        x->vp = (uint8_t)vp;
-                        x->path = (uint16_t)f->path;
-                    }
+                    pf_cidr4(b, w, (uint16_t)f->path, addr, vp);
                 }
             }
         }
     }
 }
 
-/* Stage 2: the first candidate record behind each home slot (most probes end there). */
-static void pf_recs(const kz_engine_gen *g, pfwin *w)
+/* Stages 2 to 4: one dependent step of every entry of the window. */
+static void pf_step(const kz_engine_gen *g, pfwin *w)
 {
     const kz_eseg *b = g->base;
     for (size_t i = 0; i < w->m; i++) {
         pfent *x = &w->e[i];
-        if (x->kind == PW_CIDR) {
-            x->kind = PW_DONE;
-            uint64_t lens = b->c4[x->path] & (x->vp >= 24 ? (2ull << 24) - 1 : (2ull << x->vp) - 1);
-            for (; lens && w->m < PF_MAX; lens &= lens - 1) {
-                int L = __builtin_ctzll(lens);
-                const kz_ec4s *cs = &b->c4s[25 * x->path + (size_t)L];
-                const uint32_t *ent = cs->bits ? kz_e_c4s_entry(cs, L ? x->addr >> (32 - L) : 0) : NULL;
-                if (!ent)
-                    continue;
-                __builtin_prefetch(ent);
-                pfent *y = &w->e[w->m++];
-                y->kind = PW_CREC;
-                y->p = ent;
+        switch (x->kind) {
+        case PW_KEY: { /* the first candidate behind the home slot: most probes end there */
+            kz_e_sit it = {x->at, 0, x->tg};
+            uint32_t ri = kz_e_snext(b, &it);
+            x->at = ri;
+            x->kind = ri == UINT32_MAX ? PW_DONE : PW_REC;
+            if (ri != UINT32_MAX)
+                __builtin_prefetch(&b->recs[ri]);
+            break;
+        }
+        case PW_REC:
+        case PW_CREC:
+            if (!(b->recs[x->at].ref & KZ_E_REF_CPLX)) {
+                const uint8_t *a = b->arena + b->recs[x->at].ref;
+                __builtin_prefetch(a);
+                if (x->kind == PW_REC)
+                    __builtin_prefetch(a + 48); /* a URL or a digest may cross lines */
             }
-            continue;
-        }
-        if (x->kind != PW_KEY)
-            continue;
-        kz_e_sit it = {x->at, 0, x->tg};
-        uint32_t ri = kz_e_snext(b, &it);
-        x->at = ri;
-        if (ri != UINT32_MAX)
-            __builtin_prefetch(&b->recs[ri]);
-        else
             x->kind = PW_DONE;
-    }
-}
-
-/* Stage 3: the values of the records found; the records of the networks found. */
-static void pf_values(const kz_engine_gen *g, pfwin *w)
-{
-    const kz_eseg *b = g->base;
-    for (size_t i = 0; i < w->m; i++) {
-        pfent *x = &w->e[i];
-        if (x->kind == PW_KEY && !(b->recs[x->at].ref & KZ_E_REF_CPLX)) {
-            const uint8_t *a = b->arena + b->recs[x->at].ref;
-            __builtin_prefetch(a);
-            __builtin_prefetch(a + 48); /* a URL or a digest may cross into the next line */
-        } else if (x->kind == PW_CREC) {
-            if (*x->p & KZ_E_C4S_DUP)
-                x->kind = PW_DONE;
-            else
-                __builtin_prefetch(&b->recs[*x->p]);
+            break;
+        case PW_CBITS: {
+            const kz_ec4s *cs = &b->c4s[25 * (size_t)x->path + x->vp];
+            x->p = kz_e_c4s_entry(cs, x->addr >> (32 - x->vp));
+            x->kind = x->p ? PW_CENT : PW_DONE;
+            if (x->p)
+                __builtin_prefetch(x->p);
+            break;
         }
-    }
-}
-
-/* Stage 4: the values of the networks' records, which a hit reads for its context. */
-static void pf_late(const kz_engine_gen *g, pfwin *w)
-{
-    const kz_eseg *b = g->base;
-    for (size_t i = 0; i < w->m; i++) {
-        const pfent *x = &w->e[i];
-        if (x->kind == PW_CREC && !(b->recs[*x->p].ref & KZ_E_REF_CPLX))
-            __builtin_prefetch(b->arena + b->recs[*x->p].ref);
+        case PW_CENT: {
+            uint32_t e = *x->p;
+            if (e & KZ_E_C4S_DUP) {
+                const kz_ec4s *cs = &b->c4s[25 * (size_t)x->path + x->vp];
+                x->p = &cs->dups[e & ~KZ_E_C4S_DUP];
+                x->kind = PW_CDUP;
+                __builtin_prefetch(x->p);
+            } else {
+                x->kind = PW_CREC;
+                x->at = e;
+                __builtin_prefetch(&b->recs[e]);
+            }
+            break;
+        }
+        case PW_CDUP: /* the first few records of a network several indicators name */
+            x->at = x->p[0] < 4 ? x->p[0] : 4;
+            x->p++;
+            for (size_t k = 0; k < x->at; k++)
+                __builtin_prefetch(&b->recs[x->p[k]]);
+            x->kind = PW_CDRECS;
+            break;
+        case PW_CDRECS:
+            for (size_t k = 0; k < x->at; k++)
+                if (!(b->recs[x->p[k]].ref & KZ_E_REF_CPLX))
+                    __builtin_prefetch(b->arena + b->recs[x->p[k]].ref);
+            x->kind = PW_DONE;
+            break;
+        default:
+            x->kind = PW_DONE;
+            break;
+        }
     }
 }
 
@@ -980,12 +1086,8 @@ static void pf_stage(kz_e_pipe *p, int s, size_t i)
     pfwin *w = &p->win[i % PF_DEPTH];
     if (s == 1)
         pf_slots(p->g, p->r + i * PF_WIN, WIN_LEN(p, i), w);
-    else if (s == 2)
-        pf_recs(p->g, w);
-    else if (s == 3)
-        pf_values(p->g, w);
     else
-        pf_late(p->g, w);
+        pf_step(p->g, w);
 }
 
 kz_e_pipe *kz_e_pipe_begin(const kz_engine_gen *g, const kz_engine_record *r, size_t n)
@@ -1016,6 +1118,11 @@ void kz_e_pipe_at(kz_e_pipe *p, size_t k)
 }
 #undef WIN_LEN
 
+const struct pfwin *kz_e_pipe_win(const kz_e_pipe *p, size_t k)
+{
+    return p && k / PF_WIN < p->nwin ? &p->win[k / PF_WIN % PF_DEPTH] : NULL;
+}
+
 void kz_e_pipe_end(kz_e_pipe *p)
 {
     free(p);
@@ -1035,6 +1142,7 @@ long kz_engine_match_batch(const kz_engine_gen *g, const kz_engine_record *r, si
         kz_e_pipe_at(pp, k);
         kz_eview v = {0};
         v.r = &r[k];
+        v.pw = kz_e_pipe_win(pp, k);
         rc = kz_e_collect(g, &v, &c, err, errlen);
         if (rc == 0)
             rc = answer(g, &v, &c, k, fn, ctx, &hits);
@@ -1185,7 +1293,7 @@ size_t kz_engine_lookup_cidr(const kz_engine_gen *g, uint32_t path, const char *
     if (!g || path >= g->npaths || !(g->pflags[path] & (PF_CIDR4 | PF_CIDR6)))
         return 0;
     kz_ecands c = {0};
-    probe_string(g, path, val, len, &c, true);
+    probe_string(g, path, val, len, &c, true, false);
     size_t n = 0;
     for (size_t i = 0; i < c.n; i++) {
         const kz_eseg *s = c.v[i].seg ? g->delta : g->base;

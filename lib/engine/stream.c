@@ -370,6 +370,7 @@ long kz_engine_stream_feed_batch(kz_engine_stream *st, const kz_engine_record *r
         kz_e_pipe_at(p, k);
         kz_eview v = {0};
         v.r = &r[k];
+        v.pw = kz_e_pipe_win(p, k);
         char e1[256] = "";
         bool refused = false;
         long h = feed_g(st, g, &v, 21, fn, ctxs ? ctxs[k] : NULL, &c, &refused, e1, sizeof e1);

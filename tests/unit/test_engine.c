@@ -810,17 +810,27 @@ typedef struct dcase {
     kz_pattern *p;
 } dcase;
 
+/* The segments the indicators of a differential run live in: the base and the delta answer
+ * through different code (the base's simple index, rank indexes and the batch pipeline's
+ * probes; the delta's), so every run picks one of three layouts. */
+enum { IN_DELTA, IN_BASE, IN_BOTH };
+
 static void run_differential(uint64_t seed, int nind, int nobs, bool multi, size_t *compared)
 {
     rng_state = seed;
-    kz_engine_opts o = {.now_us = NOW};
+    int layout = (int)(seed % 3);
+    /* merge_min 1: the first load becomes the base; a second load of an eighth stays a delta */
+    kz_engine_opts o = {.now_us = NOW, .merge_min = layout == IN_DELTA ? 0 : 1};
     kz_engine *e = kz_engine_new(&o);
     dcase *dc = calloc((size_t)nind, sizeof *dc);
-    kz_buf pat, all, one;
+    kz_buf pat, all, all2, one;
     kz_buf_init(&pat);
     kz_buf_init(&all);
+    kz_buf_init(&all2);
     kz_buf_init(&one);
     kz_buf_puts(&all, "[");
+    kz_buf_puts(&all2, "[");
+    int nfirst = layout == IN_BOTH ? nind - nind / 9 : nind;
     for (int i = 0; i < nind; i++) {
         rand_pattern(&pat, multi);
         snprintf(dc[i].text, sizeof dc[i].text, "%s", pat.data);
@@ -828,10 +838,21 @@ static void run_differential(uint64_t seed, int nind, int nobs, bool multi, size
         char msg[128];
         dc[i].p = kz_pattern_parse(pat.data, 21, &l, &c, msg, sizeof msg);
         char buf[2048];
-        kz_buf_printf(&all, "%s%s", i ? "," : "", ind(buf, sizeof buf, i + 1, pat.data, NULL));
+        kz_buf *to = i < nfirst ? &all : &all2;
+        kz_buf_printf(to, "%s%s", i && i != nfirst ? "," : "", ind(buf, sizeof buf, i + 1, pat.data, NULL));
     }
     kz_buf_puts(&all, "]");
+    kz_buf_puts(&all2, "]");
     load_text(e, all.data, NULL);
+    if (nfirst < nind)
+        load_text(e, all2.data, NULL);
+    kz_engine_stats es;
+    kz_engine_get_stats(e, &es);
+    KT_CHECK_MSG(layout == IN_DELTA ? es.base_records == 0
+                 : layout == IN_BASE ? es.delta_records == 0
+                                     : es.base_records && es.delta_records,
+                 "seed %llu: layout %d, base %zu, delta %zu", (unsigned long long)seed, layout,
+                 es.base_records, es.delta_records);
     /* observations */
     kz_buf obsall;
     kz_buf_init(&obsall);
@@ -1000,6 +1021,7 @@ static void run_differential(uint64_t seed, int nind, int nobs, bool multi, size
     free(dc);
     kz_buf_free(&pat);
     kz_buf_free(&all);
+    kz_buf_free(&all2);
     kz_buf_free(&one);
     kz_buf_free(&obsall);
     kz_engine_free(e);
@@ -1234,5 +1256,126 @@ static void test_long_value_texts(void)
     kz_engine_free(e);
 }
 
-KT_MAIN(KT(test_long_value_texts), KT(test_record_ref_lists), KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
+/* ---- the batch pipeline's index answers, base and delta ------------------------------------ */
+
+typedef struct kidlog {
+    char ids[64][80]; /* "k indicator--..." */
+    size_t n;
+} kidlog;
+
+static int on_hit_k(void *ctx, const kz_engine_hit *h)
+{
+    kidlog *l = ctx;
+    if (l->n < 64)
+        snprintf(l->ids[l->n++], sizeof l->ids[0], "%zu %s", h->observation, h->id);
+    return 0;
+}
+
+static bool has_k(const kidlog *l, size_t k, int n)
+{
+    char want[80];
+    snprintf(want, sizeof want, "%zu %s", k, idn(n));
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->ids[i], want) == 0)
+            return true;
+    return false;
+}
+
+/* A base of simple indicators (only simple ones on the address path, so the batch takes the
+ * base's answers from its pipeline and probes nothing else there), one of them removed, and
+ * a delta of three more:
+ * records of a batch hit the base, the delta, and fall back to the plain probes for values
+ * the pipeline leaves (a final newline, text that is not NFC, a field past the 64th). */
+static void test_batch_base_and_delta(void)
+{
+    kz_engine_opts o = {.now_us = NOW, .merge_min = 1};
+    kz_engine *e = kz_engine_new(&o);
+    char b[2048];
+    kz_buf all;
+    kz_buf_init(&all);
+    const char *base[] = {
+        "[domain-name:value = 'evil.example']",
+        "[domain-name:value = 'bad.example' OR domain-name:value LIKE '%.bad.example']",
+        "[domain-name:value = 'wide.example' OR domain-name:value LIKE '%.wide.example']",
+        "[ipv4-addr:value = '192.0.2.7']",
+        "[domain-name:value = 'caf\u00e9.example' OR domain-name:value LIKE '%.caf\u00e9.example']",
+        "[ipv4-addr:value = '192.0.2.8']",
+    };
+    for (int i = 0; i < 6; i++) {
+        kz_buf_puts(&all, ind(b, sizeof b, i + 1, base[i], NULL));
+        kz_buf_putc(&all, '\n');
+    }
+    for (int i = 0; i < 20; i++) { /* so that the three of the delta stay a delta (3 * 8 < 26) */
+        char pat[64];
+        snprintf(pat, sizeof pat, "[ipv4-addr:value = '198.51.100.%d']", i);
+        kz_buf_puts(&all, ind(b, sizeof b, 100 + i, pat, NULL));
+        kz_buf_putc(&all, '\n');
+    }
+    KT_CHECK(load_text(e, all.data, NULL) == 26);
+    kz_buf_reset(&all);
+    kz_buf_puts(&all, ind(b, sizeof b, 7, "[domain-name:value = 'new.example']", NULL));
+    kz_buf_putc(&all, '\n');
+    kz_buf_puts(&all, ind(b, sizeof b, 8, "[domain-name:value LIKE '%.evil.example']", NULL));
+    kz_buf_putc(&all, '\n');
+    kz_buf_puts(&all, ind(b, sizeof b, 9, "[ipv4-addr:value = '192.0.2.9']", NULL));
+    KT_CHECK(load_text(e, all.data, NULL) == 3);
+    const char *gone[] = {idn(6)};
+    char err[256];
+    KT_CHECK(kz_engine_remove(e, gone, 1, err, sizeof err) == 1);
+    kz_engine_stats st;
+    kz_engine_get_stats(e, &st);
+    KT_CHECK_MSG(st.base_records == 26 && st.delta_records == 3, "base %zu delta %zu",
+                 st.base_records, st.delta_records);
+    long pd = kz_engine_path(e, "domain-name:value"), pi = kz_engine_path(e, "ipv4-addr:value");
+    struct {
+        const char *v;
+        int want; /* indicator, 0 none */
+    } cases[] = {
+        {"evil.example", 1},             /* base exact */
+        {"a.evil.example", 8},           /* delta suffix */
+        {"x.y.bad.example", 2},          /* base suffix of an exact-or-suffix */
+        {"new.example", 7},              /* delta exact */
+        {"a.wide.example\n", 3},         /* '$' before a final newline: plain probes */
+        {"www.cafe\u0301.example", 5},   /* LIKE on the NFC text: plain probes */
+        {"wide.example", 3},             /* base exact of an exact-or-suffix */
+        {"192.0.2.7", 4},                /* base address */
+        {"192.0.2.8", 0},                /* removed */
+        {"192.0.2.9", 9},                /* delta address (the base: simple only on the path) */
+    };
+    enum { NR = sizeof cases / sizeof cases[0] };
+    const char *dt[] = {"domain-name"}, *it[] = {"ipv4-addr"};
+    kz_engine_field f[NR];
+    kz_engine_record r[NR + 1];
+    for (size_t k = 0; k < NR; k++) {
+        bool ip = k >= 7;
+        f[k] = (kz_engine_field){0, KZ_EF_STR, (uint32_t)(ip ? pi : pd), cases[k].v,
+                                 (uint32_t)strlen(cases[k].v), 0};
+        r[k] = (kz_engine_record){NOW, NOW, 1, ip ? it : dt, 1, &f[k], 1};
+    }
+    /* record NR: a domain on field 4, 63 resolutions, another domain on field 68: past the
+     * pipeline's 64 fields (and 68 = 4 modulo 64) */
+    long pres = kz_engine_path(e, "domain-name:resolves_to_refs");
+    KT_CHECK(pres >= 0);
+    const char *many_t[] = {"domain-name", "ipv4-addr", "domain-name"};
+    kz_engine_field many_f[69];
+    for (int j = 0; j < 68; j++)
+        many_f[j] = (kz_engine_field){0, KZ_EF_REF, (uint32_t)pres, NULL, 0, 1};
+    many_f[4] = (kz_engine_field){0, KZ_EF_STR, (uint32_t)pd, "quiet.example", 13, 0};
+    many_f[67] = (kz_engine_field){1, KZ_EF_STR, (uint32_t)pi, "203.0.113.1", 11, 0};
+    many_f[68] = (kz_engine_field){2, KZ_EF_STR, (uint32_t)pd, "bad.example", 11, 0};
+    r[NR] = (kz_engine_record){NOW, NOW, 1, many_t, 3, many_f, 69};
+    kidlog l = {0};
+    const kz_engine_gen *g = kz_engine_acquire(e);
+    long n = kz_engine_match_batch(g, r, NR + 1, on_hit_k, &l, err, sizeof err);
+    kz_engine_release(e, g);
+    KT_CHECK_MSG(n == NR - 1 + 1, "%ld hits (%s)", n, err);
+    for (size_t k = 0; k < NR; k++)
+        KT_CHECK_MSG(cases[k].want ? has_k(&l, k, cases[k].want) : !has_k(&l, k, 6),
+                     "record %zu (%s): no hit of indicator %d", k, cases[k].v, cases[k].want);
+    KT_CHECK(has_k(&l, NR, 2));
+    kz_buf_free(&all);
+    kz_engine_free(e);
+}
+
+KT_MAIN(KT(test_batch_base_and_delta), KT(test_long_value_texts), KT(test_record_ref_lists), KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
         KT(test_records), KT(test_regex_index), KT(test_ref_index), KT(test_differential_single), KT(test_differential_stream))
