@@ -129,6 +129,7 @@ static void bench_text(const char *what, text *files, size_t nfiles, bool eve, p
         while (c < 0.4 || done < 200000) {
             for (size_t f = 0; f < nfiles; f++)
                 memcpy(files[f].work, files[f].data, files[f].len);
+            bench_perf(1);
             double c0 = bench_thread_cpu_s(), w0 = bench_wall_s();
             for (size_t f = 0; f < nfiles; f++) {
                 kz_tel_zeek *z = eve ? NULL : kz_tel_zeek_new("bench", &sink);
@@ -148,6 +149,7 @@ static void bench_text(const char *what, text *files, size_t nfiles, bool eve, p
             }
             c += bench_thread_cpu_s() - c0;
             w += bench_wall_s() - w0;
+            bench_perf(0);
             done += lines;
             donebytes += bytes;
         }
@@ -218,12 +220,14 @@ static void bench_pcap(const char *path, pipe_ctx *p)
         uint64_t done = 0, bits = 0;
         while (c < 0.4 || done < 200000) {
             kz_tel_pcap *dec = kz_tel_pcap_new("bench", &sink, NULL);
+            bench_perf(1);
             double c0 = bench_thread_cpu_s(), w0 = bench_wall_s();
             for (size_t i = 0; i < n; i++)
                 kz_tel_pcap_packet(dec, dlt, v[i].data, v[i].caplen, v[i].wirelen, v[i].ts);
             kz_tel_pcap_flush(dec);
             c += bench_thread_cpu_s() - c0;
             w += bench_wall_s() - w0;
+            bench_perf(0);
             kz_tel_pcap_free(dec);
             done += n;
             bits += wire * 8;

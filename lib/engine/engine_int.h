@@ -530,7 +530,7 @@ void kz_e_cands_free(kz_ecands *c);
 int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err, size_t errlen);
 /* The batch pipeline over records r[0..n): begin, then kz_e_pipe_at(p, k) before matching
  * record k (it prefetches for the records ahead), end. NULL (no prefetching, still correct)
- * when out of memory; all three accept NULL. */
+ * for fewer records than it has stages, or when out of memory; all accept NULL. */
 typedef struct kz_e_pipe kz_e_pipe;
 kz_e_pipe *kz_e_pipe_begin(const kz_engine_gen *g, const kz_engine_record *r, size_t n);
 void kz_e_pipe_at(kz_e_pipe *p, size_t k);
