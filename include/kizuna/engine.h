@@ -177,6 +177,11 @@ typedef struct kz_engine_record {
  * (>= 0) or -1 for a path that does not parse or when the registry (4096 paths) is full. */
 long kz_engine_path(kz_engine *e, const char *path);
 
+/* The object type of path id (its text before ':'), as the engine's own string: records whose
+ * types[] hold these very pointers are validated without comparing type names. NULL for an
+ * unknown id. Stable for the engine's life. */
+const char *kz_engine_path_type(kz_engine *e, uint32_t path);
+
 /* Match one record; batch: n records, hit->observation is the index in the batch (the
  * batch prefetches the index slots of every field before probing). Returns hits or -1. */
 long kz_engine_match_record(const kz_engine_gen *g, const kz_engine_record *r,

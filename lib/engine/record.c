@@ -19,6 +19,13 @@
 static bool utf8_ok(const char *s, size_t len)
 {
     size_t i = 0;
+    /* ASCII eight bytes at a time: nearly every value is ASCII */
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull)
+            break;
+    }
     while (i < len && (unsigned char)s[i] < 0x80)
         i++;
     while (i < len) {

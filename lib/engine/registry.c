@@ -219,6 +219,13 @@ long kz_engine_path(kz_engine *e, const char *path)
     return id;
 }
 
+const char *kz_engine_path_type(kz_engine *e, uint32_t path)
+{
+    if (!e || path >= atomic_load_explicit(&e->npaths, memory_order_acquire))
+        return NULL;
+    return e->types[e->paths[path]->type];
+}
+
 typedef struct ctxmap {
     uint32_t *slots; /* id + 1 */
     size_t n;        /* power of two */

@@ -90,6 +90,7 @@ static const char *const path_text[P_COUNT] = {
 
 struct kz_sensor_map {
     uint32_t path[P_COUNT];
+    const char *ptype[P_COUNT]; /* the engine's own type name of each path: no strcmp */
     const char *types[KZ_ENGINE_MAX_OBJECTS];
     kz_engine_field fields[MAX_FIELDS];
     size_t ntypes, nfields;
@@ -115,6 +116,7 @@ kz_sensor_map *kz_sensor_map_new(kz_engine *e, char *err, size_t errlen)
             return NULL;
         }
         m->path[i] = (uint32_t)id;
+        m->ptype[i] = kz_engine_path_type(e, (uint32_t)id);
     }
     return m;
 }
@@ -155,11 +157,12 @@ static bool utf8_ok(const char *s, size_t n)
     return true;
 }
 
-static int add_obj(kz_sensor_map *m, const char *type)
+/* An object of the type of path `path`. */
+static int add_obj(kz_sensor_map *m, int path)
 {
     if (m->ntypes >= KZ_ENGINE_MAX_OBJECTS)
         return -1;
-    m->types[m->ntypes] = type;
+    m->types[m->ntypes] = m->ptype[path];
     return (int)m->ntypes++;
 }
 
@@ -202,13 +205,13 @@ static void add_int(kz_sensor_map *m, int obj, int path, int kind, int64_t v)
 }
 
 /* An object holding one string value; -1 when the value was unusable or the record is full. */
-static int value_obj(kz_sensor_map *m, const char *type, int path, const char *s, size_t n)
+static int value_obj(kz_sensor_map *m, int path, const char *s, size_t n)
 {
     if (!utf8_ok(s, n)) {
         m->dropped++;
         return -1;
     }
-    int o = add_obj(m, type);
+    int o = add_obj(m, path);
     add_ok_str(m, o, path, s, n);
     return o;
 }
@@ -230,7 +233,7 @@ static int addr_obj(kz_sensor_map *m, const kz_tel_addr *a)
     if (!buf)
         return -1;
     size_t n = kz_tel_addr_text(a, buf); /* ASCII: no UTF-8 check needed */
-    int o = add_obj(m, a->family == 4 ? "ipv4-addr" : "ipv6-addr");
+    int o = add_obj(m, a->family == 4 ? P_IP4 : P_IP6);
     add_ok_str(m, o, a->family == 4 ? P_IP4 : P_IP6, buf, n);
     return o;
 }
@@ -246,7 +249,7 @@ static int name_or_addr(kz_sensor_map *m, kz_tel_str s)
     kz_tel_addr a;
     if (kz_tel_addr_parse(s.p, s.n, &a) == 0)
         return addr_obj(m, &a);
-    return value_obj(m, "domain-name", P_DOMAIN, s.p, s.n);
+    return value_obj(m, P_DOMAIN, s.p, s.n);
 }
 
 /* Host without a ":port" suffix (an IPv6 literal keeps its brackets off). */
@@ -279,7 +282,7 @@ static void map_url(kz_sensor_map *m, const kz_tel_record *r, int nt)
         return;
     add_str(m, nt, P_NT_VALUE, uri.p, uri.n);
     if (uri.n > 7 && (memcmp(uri.p, "http://", 7) == 0 || memcmp(uri.p, "https://", 8) == 0)) {
-        value_obj(m, "url", P_URL, uri.p, uri.n);
+        value_obj(m, P_URL, uri.p, uri.n);
         return;
     }
     if (!present(host))
@@ -301,7 +304,7 @@ static void map_url(kz_sensor_map *m, const kz_tel_record *r, int nt)
         m->url[k++] = '/';
     memcpy(m->url + k, uri.p, uri.n);
     k += uri.n;
-    value_obj(m, "url", P_URL, m->url, k);
+    value_obj(m, P_URL, m->url, k);
 }
 
 /* Fingerprints come as hex with or without colons; STIX hashes want plain hex. */
@@ -332,7 +335,7 @@ size_t kz_sensor_map_record(kz_sensor_map *m, const kz_tel_record *r, int64_t no
     int nt = -1;
     bool tuple = r->src.family || r->dst.family || r->has_ports;
     if (tuple || present(r->http_user_agent) || present(r->http_uri)) {
-        nt = add_obj(m, "network-traffic");
+        nt = add_obj(m, P_NT_SRC);
         if (r->src.family)
             add_int(m, nt, P_NT_SRC, KZ_EF_REF, addr_obj(m, &r->src));
         if (r->dst.family)
@@ -351,7 +354,7 @@ size_t kz_sensor_map_record(kz_sensor_map *m, const kz_tel_record *r, int64_t no
         if (present(r->http_user_agent))
             add_str(m, nt, P_NT_UA, r->http_user_agent.p, r->http_user_agent.n);
     }
-    int q = present(r->dns_query) ? value_obj(m, "domain-name", P_DOMAIN, r->dns_query.p, r->dns_query.n)
+    int q = present(r->dns_query) ? value_obj(m, P_DOMAIN, r->dns_query.p, r->dns_query.n)
                                   : -1;
     for (unsigned i = 0; i < r->n_dns_answers && i < KZ_TEL_MAX_ANSWERS; i++)
         if (present(r->dns_answers[i])) {
@@ -362,9 +365,9 @@ size_t kz_sensor_map_record(kz_sensor_map *m, const kz_tel_record *r, int64_t no
     if (present(r->http_host) || present(r->http_uri))
         map_url(m, r, nt);
     if (present(r->tls_sni))
-        value_obj(m, "domain-name", P_DOMAIN, r->tls_sni.p, r->tls_sni.n);
+        value_obj(m, P_DOMAIN, r->tls_sni.p, r->tls_sni.n);
     if (present(r->ja3) || present(r->ja3s) || present(r->ja4)) {
-        int t = add_obj(m, "x-kizuna-tls");
+        int t = add_obj(m, P_JA3);
         if (present(r->ja3))
             add_str(m, t, P_JA3, r->ja3.p, r->ja3.n);
         if (present(r->ja3s))
@@ -374,7 +377,7 @@ size_t kz_sensor_map_record(kz_sensor_map *m, const kz_tel_record *r, int64_t no
     }
     if (present(r->x509_subject) || present(r->x509_issuer) || present(r->x509_serial) ||
         present(r->x509_fingerprint)) {
-        int x = add_obj(m, "x509-certificate");
+        int x = add_obj(m, P_X_SUBJECT);
         if (present(r->x509_subject))
             add_str(m, x, P_X_SUBJECT, r->x509_subject.p, r->x509_subject.n);
         if (present(r->x509_issuer))
@@ -386,7 +389,7 @@ size_t kz_sensor_map_record(kz_sensor_map *m, const kz_tel_record *r, int64_t no
     }
     if (present(r->file_md5) || present(r->file_sha1) || present(r->file_sha256) ||
         present(r->file_name)) {
-        int f = add_obj(m, "file");
+        int f = add_obj(m, P_MD5);
         if (present(r->file_md5))
             add_str(m, f, P_MD5, r->file_md5.p, r->file_md5.n);
         if (present(r->file_sha1))
@@ -397,9 +400,9 @@ size_t kz_sensor_map_record(kz_sensor_map *m, const kz_tel_record *r, int64_t no
             add_str(m, f, P_FNAME, r->file_name.p, r->file_name.n);
     }
     if (present(r->mail_from) || present(r->mail_subject) || r->n_mail_to) {
-        int em = add_obj(m, "email-message");
+        int em = add_obj(m, P_EM_FROM);
         if (present(r->mail_from)) {
-            int a = value_obj(m, "email-addr", P_EMAIL, r->mail_from.p, r->mail_from.n);
+            int a = value_obj(m, P_EMAIL, r->mail_from.p, r->mail_from.n);
             if (a >= 0)
                 add_int(m, em, P_EM_FROM, KZ_EF_REF, a);
         }
@@ -407,7 +410,7 @@ size_t kz_sensor_map_record(kz_sensor_map *m, const kz_tel_record *r, int64_t no
             add_str(m, em, P_EM_SUBJECT, r->mail_subject.p, r->mail_subject.n);
         for (unsigned i = 0; i < r->n_mail_to && i < KZ_TEL_MAX_RCPT; i++)
             if (present(r->mail_to[i])) {
-                int a = value_obj(m, "email-addr", P_EMAIL, r->mail_to[i].p, r->mail_to[i].n);
+                int a = value_obj(m, P_EMAIL, r->mail_to[i].p, r->mail_to[i].n);
                 if (a >= 0)
                     add_int(m, em, P_EM_TO, KZ_EF_REF, a);
             }
