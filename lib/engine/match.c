@@ -1191,16 +1191,18 @@ size_t kz_engine_lookup_exact(const kz_engine_gen *g, uint32_t path, const char 
 }
 
 /* Lookups in a four-stage software pipeline over windows of LW: key and hash (prefetch the
- * home slot), first candidate record (prefetch it), its value (prefetch it), then the count.
- * Window i + 3 starts while window i finishes, so each stage's cache miss has three windows
- * of work to hide behind instead of stalling its own. */
+ * home slot), first candidate record (prefetch it), its value (prefetch it), then the count,
+ * which goes on from that candidate (the walk's slots are cached by then). Window i + 3
+ * starts while window i finishes, so each stage's cache miss has three windows of work to
+ * hide behind instead of stalling its own. */
 enum { LW = 16 };
 typedef struct lwin {
     size_t n;
     uint8_t kb[LW][208];
     size_t kl[LW];
     uint64_t h[LW];
-    uint32_t rec[LW];
+    kz_e_sit it[LW];  /* the base's walk, after rec */
+    uint32_t rec[LW]; /* the first candidate, UINT32_MAX for none */
 } lwin;
 
 static void lw_keys(const kz_engine_gen *g, const kz_eseg *b, lwin *w, const uint32_t *paths,
@@ -1224,9 +1226,8 @@ static void lw_recs(const kz_eseg *b, lwin *w)
         w->rec[j] = UINT32_MAX;
         if (!w->kl[j] || !b)
             continue;
-        kz_e_sit it;
-        kz_e_sbegin(b, w->h[j], &it);
-        w->rec[j] = kz_e_snext(b, &it);
+        kz_e_sbegin(b, w->h[j], &w->it[j]);
+        w->rec[j] = kz_e_snext(b, &w->it[j]);
         if (w->rec[j] != UINT32_MAX)
             __builtin_prefetch(&b->recs[w->rec[j]]);
     }
@@ -1240,6 +1241,15 @@ static void lw_values(const kz_eseg *b, const lwin *w)
             __builtin_prefetch(a);
             __builtin_prefetch(a + 48); /* a URL or a digest may cross into the next line */
         }
+}
+
+/* The base's count of probe j of w: its first candidate, then the rest of its walk. */
+static uint32_t lw_count(const kz_engine_gen *g, const kz_eseg *b, lwin *w, size_t j)
+{
+    uint32_t n = 0;
+    for (uint32_t r = w->rec[j]; r != UINT32_MAX; r = kz_e_snext(b, &w->it[j]))
+        n += !is_dead(g, r) && kz_e_simple_eq(b, r, w->kb[j], w->kl[j]);
+    return n;
 }
 
 void kz_engine_lookup_exact_batch(const kz_engine_gen *g, const uint32_t *paths,
@@ -1274,12 +1284,12 @@ void kz_engine_lookup_exact_batch(const kz_engine_gen *g, const uint32_t *paths,
             lw_recs(b, &w[(i + 2) % 4]);
         if (i + 1 < nw && b)
             lw_values(b, &w[(i + 1) % 4]);
-        const lwin *x = &w[i % 4];
+        lwin *x = &w[i % 4];
         for (size_t j = 0; j < x->n; j++) {
             size_t at = LW_AT(i) + j;
             if (x->kl[j])
-                counts[at] = (uint32_t)(count_simple(g, 0, x->kb[j], x->kl[j], x->h[j]) +
-                                        count_simple(g, 1, x->kb[j], x->kl[j], x->h[j]));
+                counts[at] = (b ? lw_count(g, b, x, j) : 0) +
+                             (g->delta ? (uint32_t)count_simple(g, 1, x->kb[j], x->kl[j], x->h[j]) : 0);
             else
                 counts[at] = (uint32_t)kz_engine_lookup_exact(g, paths[at], vals[at], lens[at]);
         }

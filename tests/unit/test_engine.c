@@ -1387,5 +1387,99 @@ static void test_batch_base_and_delta(void)
     kz_engine_free(e);
 }
 
-KT_MAIN(KT(test_batch_base_and_delta), KT(test_long_value_texts), KT(test_record_ref_lists), KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
+/* ---- exact lookups in batches against a model ----------------------------------------------- */
+
+/* Values from a small pool (so several indicators share one), in the base, some removed
+ * (dead base records), some added to the delta; every value, and absent ones, looked up in
+ * batches of every length around the pipeline's windows, and one at a time: each count must
+ * be the number of live indicators with that value. */
+static void test_lookup_exact_batch(void)
+{
+    kz_engine_opts o = {.now_us = NOW, .merge_min = 1};
+    kz_engine *e = kz_engine_new(&o);
+    enum { NV = 40, NI = 400 };
+    char vals[NV + 10][64];
+    for (int v = 0; v < NV + 10; v++) { /* the last ten are never loaded */
+        switch (v % 4) {
+        case 0: snprintf(vals[v], sizeof vals[v], "10.1.%d.%d", v / 7, v); break;
+        case 1: snprintf(vals[v], sizeof vals[v], "host%d.example.org", v); break;
+        case 2: snprintf(vals[v], sizeof vals[v], "2001:db8::%x", v + 1); break;
+        default: snprintf(vals[v], sizeof vals[v], "%032x", v * 2654435761u); break;
+        }
+    }
+    static const char *const paths[4] = {"ipv4-addr:value", "domain-name:value", "ipv6-addr:value",
+                                         "file:hashes.MD5"};
+    int live[NV + 10] = {0};
+    int vof[NI];
+    rng_state = 4242;
+    kz_buf all;
+    kz_buf_init(&all);
+    char b[2048], pat[160];
+    for (int i = 0; i < NI; i++) {
+        int v = (int)rnd(NV);
+        vof[i] = v;
+        snprintf(pat, sizeof pat, "[%s = '%s']", paths[v % 4], vals[v]);
+        kz_buf_puts(&all, ind(b, sizeof b, 1000 + i, pat, NULL));
+        kz_buf_putc(&all, '\n');
+        live[v]++;
+    }
+    KT_CHECK(load_text(e, all.data, NULL) == NI);
+    const char *gone[NI / 10];
+    char gb[NI / 10][64];
+    for (int k = 0; k < NI / 10; k++) { /* every tenth: dead records of the base */
+        snprintf(gb[k], sizeof gb[k], "%s", idn(1000 + 10 * k));
+        gone[k] = gb[k];
+        live[vof[10 * k]]--;
+    }
+    char err[256];
+    KT_CHECK(kz_engine_remove(e, gone, NI / 10, err, sizeof err) == NI / 10);
+    kz_buf_reset(&all);
+    for (int i = 0; i < 20; i++) { /* a delta (20 * 8 < 360) */
+        int v = (int)rnd(NV);
+        snprintf(pat, sizeof pat, "[%s = '%s']", paths[v % 4], vals[v]);
+        kz_buf_puts(&all, ind(b, sizeof b, 5000 + i, pat, NULL));
+        kz_buf_putc(&all, '\n');
+        live[v]++;
+    }
+    KT_CHECK(load_text(e, all.data, NULL) == 20);
+    kz_engine_stats st;
+    kz_engine_get_stats(e, &st);
+    KT_CHECK_MSG(st.base_records == NI && st.delta_records == 20, "base %zu delta %zu",
+                 st.base_records, st.delta_records);
+    enum { NQ = 200 };
+    uint32_t qp[NQ], ql[NQ], cnt[NQ];
+    const char *qv[NQ];
+    int qwant[NQ];
+    long pid[4];
+    for (int k = 0; k < 4; k++)
+        pid[k] = kz_engine_path(e, paths[k]);
+    for (int q = 0; q < NQ; q++) {
+        int v = q % 9 == 0 ? NV + (int)rnd(10) : (int)rnd(NV);
+        /* one in eleven on another path than its own: no hit */
+        int pk = q % 11 == 0 ? (v + 1) % 4 : v % 4;
+        qp[q] = (uint32_t)pid[pk];
+        qv[q] = vals[v];
+        ql[q] = (uint32_t)strlen(vals[v]);
+        qwant[q] = pk == v % 4 ? live[v] : 0;
+    }
+    const kz_engine_gen *g = kz_engine_acquire(e);
+    size_t bad = 0, found = 0;
+    for (size_t len = 1; len <= NQ; len += len < 40 ? 1 : 37) {
+        memset(cnt, 0xff, sizeof cnt);
+        kz_engine_lookup_exact_batch(g, qp, qv, ql, len, cnt);
+        for (size_t q = 0; q < len; q++) {
+            bad += cnt[q] != (uint32_t)qwant[q];
+            found += cnt[q] > 0;
+        }
+    }
+    for (int q = 0; q < NQ; q++)
+        bad += kz_engine_lookup_exact(g, qp[q], qv[q], ql[q]) != (size_t)qwant[q];
+    kz_engine_release(e, g);
+    KT_CHECK_MSG(bad == 0, "%zu lookups differ from the model", bad);
+    KT_CHECK(found > 1000);
+    kz_buf_free(&all);
+    kz_engine_free(e);
+}
+
+KT_MAIN(KT(test_lookup_exact_batch), KT(test_batch_base_and_delta), KT(test_long_value_texts), KT(test_record_ref_lists), KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
         KT(test_records), KT(test_regex_index), KT(test_ref_index), KT(test_differential_single), KT(test_differential_stream))
