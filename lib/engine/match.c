@@ -415,7 +415,7 @@ static long rec_ref_target(const kz_engine_record *r, const kz_engine_field *f)
 {
     if (f->kind == KZ_EF_REF)
         return (long)f->i;
-    if (f->kind != KZ_EF_STR || !f->len || f->len > 3 || (f->s[0] == '0' && f->len > 1))
+    if (f->kind != KZ_EF_STR || !f->s || !f->len || f->len > 3 || (f->s[0] == '0' && f->len > 1))
         return -1;
     long t = 0;
     for (size_t i = 0; i < f->len; i++) {
@@ -427,12 +427,18 @@ static long rec_ref_target(const kz_engine_record *r, const kz_engine_field *f)
 }
 
 /* Reference paths of a record: for a field on T:x_ref referring to object t, every indexed
- * path T:x_ref.tail takes the value of t's field at tail (if any). */
-static void probe_rec_refs(const kz_engine_gen *g, const kz_engine_record *r, kz_ecands *c)
+ * path T:x_ref.tail takes the value of t's field at tail (if any): fn(ctx, path, field). */
+typedef void (*ref_fn)(void *ctx, uint32_t p, const kz_engine_field *tf);
+
+static void rec_refs_each(const kz_engine_gen *g, const kz_engine_record *r, ref_fn fn, void *ctx)
 {
     const kz_engine *e = g->eng;
+    /* the pipeline calls this ahead of validation: paths are checked here too */
+    unsigned np = atomic_load_explicit(&e->npaths, memory_order_acquire);
     for (size_t j = 0; j < r->nfields; j++) {
         const kz_engine_field *f = &r->fields[j];
+        if (f->path >= np)
+            continue;
         const kz_epath *q = e->paths[f->path];
         if (!q->ref_last || q->type >= g->ntypes ||
             g->tp_start[q->type] == g->tp_start[q->type + 1])
@@ -447,6 +453,8 @@ static void probe_rec_refs(const kz_engine_gen *g, const kz_engine_record *r, kz
                 continue;
             for (size_t h = 0; h < r->nfields; h++) {
                 const kz_engine_field *tf = &r->fields[h];
+                if (tf->path >= np)
+                    continue;
                 const kz_epath *tp = e->paths[tf->path];
                 if (tf->obj != (uint64_t)t || tp->nsteps + 1 != ep->nsteps)
                     continue;
@@ -455,14 +463,31 @@ static void probe_rec_refs(const kz_engine_gen *g, const kz_engine_record *r, kz
                     s++;
                 if (s < tp->nsteps)
                     continue;
-                if (tf->kind == KZ_EF_STR)
-                    probe_string(g, p, tf->s, tf->len, c, false, false);
-                else if (tf->kind == KZ_EF_INT)
-                    probe_int(g, p, tf->i, c);
+                fn(ctx, p, tf);
                 break; /* fields of one object never overlap (record.c) */
             }
         }
     }
+}
+
+typedef struct refprobe {
+    const kz_engine_gen *g;
+    kz_ecands *c;
+} refprobe;
+
+static void ref_probe(void *ctx, uint32_t p, const kz_engine_field *tf)
+{
+    refprobe *x = ctx;
+    if (tf->kind == KZ_EF_STR)
+        probe_string(x->g, p, tf->s, tf->len, x->c, false, false);
+    else if (tf->kind == KZ_EF_INT)
+        probe_int(x->g, p, tf->i, x->c);
+}
+
+static void probe_rec_refs(const kz_engine_gen *g, const kz_engine_record *r, kz_ecands *c)
+{
+    refprobe x = {g, c};
+    rec_refs_each(g, r, ref_probe, &x);
 }
 
 static bool parses(const char *s, size_t len)
@@ -876,6 +901,34 @@ static bool pf_key(const kz_eseg *b, pfwin *w, const uint8_t *kb, size_t kl, siz
     return true;
 }
 
+/* A probe through a reference path (T:x_ref.tail, the value of the object referred to): only
+ * its slot, record and value are prefetched; the match probes it as before (those probes
+ * are few, and their answers would need the reference's bookkeeping to be taken). */
+typedef struct refpre {
+    const kz_engine_gen *g;
+    const kz_eseg *b;
+    pfwin *w;
+} refpre;
+
+static void ref_prefetch(void *ctx, uint32_t p, const kz_engine_field *tf)
+{
+    refpre *x = ctx;
+    if (tf->kind != KZ_EF_STR || !tf->s || tf->len > 256 || x->w->m >= PF_MAX ||
+        p >= x->g->npaths || !(x->g->pflags[p] & PF_EXACT))
+        return;
+    uint8_t kb[KZ_E_MAX_KEY + 32];
+    size_t kl = kz_e_key_str(kb, p, tf->s, tf->len);
+    if (!kl)
+        return;
+    uint64_t h = kz_e_hash(kb, kl);
+    pfent *e = &x->w->e[x->w->m++];
+    e->at = e->home = (uint32_t)kz_e_spos(x->b, h);
+    e->tg = kz_e_stag(x->b, h);
+    e->kind = PW_KEY;
+    e->key = 0;
+    __builtin_prefetch(&x->b->sslots[e->at]);
+}
+
 /* Whether probe_suffixes probes v with proof at every dot and in one pass: ASCII (its own
  * NFC) without a newline. */
 static bool plain_ascii(const char *v, size_t len)
@@ -998,6 +1051,8 @@ static void pf_slots(const kz_engine_gen *g, const kz_engine_record *r, size_t n
                 }
             }
         }
+        refpre x = {g, b, w};
+        rec_refs_each(g, &r[k], ref_prefetch, &x);
     }
 }
 
