@@ -528,7 +528,7 @@ static bool rec_others_cidr(const kz_engine_record *r, uint32_t p, size_t self)
 }
 
 static bool pf_done(const struct pfwin *w, size_t j);
-static void pf_take(const kz_engine_gen *g, const struct pfwin *w, size_t j, kz_ecands *c);
+static void pf_take(const kz_engine_gen *g, const struct pfwin *w, kz_ecands *c);
 
 int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err, size_t errlen)
 {
@@ -572,11 +572,11 @@ int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err,
             if (!dup)
                 probe_type(g, kz_e_type_id(e, r->types[j], false), out);
         }
+        if (v->pw)
+            pf_take(g, v->pw, out);
         for (size_t j = 0; j < r->nfields; j++) {
             const kz_engine_field *f = &r->fields[j];
             bool taken = f->kind == KZ_EF_STR && pf_done(v->pw, j);
-            if (taken)
-                pf_take(g, v->pw, j, out);
             if (f->kind == KZ_EF_STR)
                 probe_string(g, f->path, f->s, f->len, out,
                              f->path < g->npaths && (g->pflags[f->path] & (PF_CIDR4 | PF_CIDR6)) &&
@@ -944,14 +944,14 @@ static bool pf_done(const pfwin *w, size_t j)
     return w && j < 64 && (w->done >> j & 1);
 }
 
-/* The answers of field j's simple-index probes in window w (what probe_simple gives for
- * the base with each of their keys). */
-static void pf_take(const kz_engine_gen *g, const pfwin *w, size_t j, kz_ecands *c)
+/* The answers of the simple-index probes of window w's done fields (what probe_simple gives
+ * for the base with each of their keys), in one pass over the window. */
+static void pf_take(const kz_engine_gen *g, const pfwin *w, kz_ecands *c)
 {
     const kz_eseg *b = g->base;
     for (size_t i = 0; i < w->m; i++) {
         const pfent *x = &w->e[i];
-        if (!x->key || x->field != j)
+        if (!x->key || !(w->done >> x->field & 1))
             continue;
         const uint8_t *k = w->keys + x->koff;
         uint32_t aux = (k[2] == K_SUF ? KZ_E_AUX_S_SUFFIX : KZ_E_AUX_S_EXACT) | KZ_E_PROOF;
