@@ -22,6 +22,48 @@
 #include <hs.h>
 #include <utf8proc.h>
 
+/* The batch pipeline's windows (below: kz_e_pipe); the probes read what they answered. */
+enum { PF_WIN = 1, PF_MAX = 192, PF_KEYS = 2048 };
+
+/* One probe in flight, a small state machine: each stage after the first reads what the
+ * previous one prefetched and prefetches the next dependent line.
+ * PW_KEY: at is its home slot → PW_REC: at is its first candidate record → PW_VAL (value
+ * prefetched, done).
+ * PW_CIDR: an IPv4 address (addr, path, vp), expanded in stage 1 into one entry per prefix
+ * length present: PW_CBITS (rank words prefetched; bitmaps of up to 2^18 bits are not, they
+ * stay in cache) → PW_CENT: p is the network's entry → PW_CREC: at is its record, or
+ * PW_CDUP: p is its list of records [count, records...] → PW_CVAL / PW_CDRECS → done. */
+enum { PW_KEY, PW_REC, PW_CIDR, PW_CBITS, PW_CENT, PW_CREC, PW_CDUP, PW_CDRECS, PW_DONE };
+typedef struct pfent {
+    size_t at;
+    const uint32_t *p;
+    uint32_t tg, home; /* a key's tag and home slot */
+    uint32_t addr;
+    uint16_t path;
+    uint16_t koff, klen; /* a key's bytes in the window's keys */
+    uint8_t kind, vp;
+    uint8_t field, key; /* key: PK_KEY or PK_NET, an answer of field `field` taken later */
+} pfent;
+
+enum { PK_NONE, PK_KEY, PK_NET }; /* pfent.key: prefetch only, a simple key, a network */
+
+/* The window of one record. done has bit j when every probe of the base's simple index that
+ * probe_string would make for field j (its exact key, its suffix keys) is an entry with its
+ * key here: the match then takes their answers (pf_take) instead of building, hashing and
+ * probing the keys a second time. */
+typedef struct pfwin {
+    size_t m, kn;
+    uint64_t done;
+    uint64_t nets; /* bit j: field j's networks in the rank indexes are all entries here */
+    pfent e[PF_MAX];
+    uint8_t keys[PF_KEYS];
+} pfwin;
+
+static bool pf_done(const pfwin *w, size_t j)
+{
+    return w && j < 64 && (w->done >> j & 1);
+}
+
 static void push(kz_ecands *c, uint32_t seg, uint32_t rec, uint32_t aux)
 {
     if (c->n == c->cap) {
@@ -100,10 +142,30 @@ static void probe_p(const kz_engine_gen *g, const uint8_t *k, size_t kl, kz_ecan
  * the others (complex patterns' keys, longer networks) through a filter bit test and a hash
  * probe only when the bit is set. */
 static void probe_cidr4(const kz_engine_gen *g, uint32_t p, const uint8_t a[4], int vp,
-                        kz_ecands *c, uint8_t *kb, bool proof)
+                        kz_ecands *c, uint8_t *kb, bool proof, const pfwin *w, size_t j)
 {
     uint32_t addr = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
     uint32_t aux = (KZ_E_AUX_S_CIDR | KZ_E_PROOF) & (proof ? ~0u : ~KZ_E_PROOF);
+    /* w: the base's rank-index answers for field j are the window's network entries */
+    for (size_t i = 0; w && i < w->m; i++) {
+        const pfent *x = &w->e[i];
+        if (x->key != PK_NET || x->field != j || !x->p)
+            continue;
+        uint32_t one, nr;
+        const uint32_t *rs;
+        if (*x->p & KZ_E_C4S_DUP) {
+            const uint32_t *d = &g->base->c4s[25 * (size_t)x->path + x->vp].dups[*x->p & ~KZ_E_C4S_DUP];
+            nr = d[0];
+            rs = d + 1;
+        } else {
+            one = *x->p;
+            rs = &one;
+            nr = 1;
+        }
+        for (uint32_t k = 0; k < nr; k++)
+            if (!is_dead(g, rs[k]))
+                push(c, 0, rs[k], aux);
+    }
     for (unsigned sg = 0; sg < 2; sg++) {
         const kz_eseg *s = sg ? g->delta : g->base;
         if (!s || p >= s->npaths || !s->c4[p])
@@ -115,7 +177,7 @@ static void probe_cidr4(const kz_engine_gen *g, uint32_t p, const uint8_t a[4], 
             const kz_ec4s *cs = s->c4s && L <= 24 ? &s->c4s[25 * p + (size_t)L] : NULL;
             uint32_t one, nr;
             const uint32_t *rs;
-            if (cs && cs->bits && kz_e_c4s_find(cs, top, &one, &rs, &nr))
+            if (cs && cs->bits && !(w && !sg) && kz_e_c4s_find(cs, top, &one, &rs, &nr))
                 for (uint32_t k = 0; k < nr; k++)
                     if (sg || !is_dead(g, rs[k]))
                         push(c, sg, rs[k], aux);
@@ -268,8 +330,9 @@ void kz_e_cands_free(kz_ecands *c)
  * as an address or CIDR, so ISSUBSET on p cannot raise a runtime error. It is only read
  * when s itself parses, so a caller may leave s out of that test. */
 static void probe_string(const kz_engine_gen *g, uint32_t p, const char *s, size_t len,
-                         kz_ecands *c, bool cidr_proof, bool base_done)
+                         kz_ecands *c, bool cidr_proof, const pfwin *w, size_t j)
 {
+    bool base_done = pf_done(w, j);
     if (p >= g->npaths)
         return;
     uint8_t f = g->pflags[p];
@@ -302,7 +365,8 @@ static void probe_string(const kz_engine_gen *g, uint32_t p, const char *s, size
             ok = kz_e_parse_cidr(s, len, &fam, a, &vp);
         }
         if (ok && fam == 4) {
-            probe_cidr4(g, p, a, vp, c, kb, cidr_proof);
+            probe_cidr4(g, p, a, vp, c, kb, cidr_proof,
+                        w && j < 64 && (w->nets >> j & 1) ? w : NULL, j);
         } else if (ok && fam == 6) {
             const uint64_t *mask = fam == 4 ? &g->c4[p] : &g->c6[3 * p];
             int nb = fam == 4 ? 4 : 16;
@@ -359,7 +423,7 @@ static void probe_json(const kz_engine_gen *g, uint32_t p, const json_t *v, kz_e
                        bool cidr_proof)
 {
     if (json_is_string(v)) {
-        probe_string(g, p, json_string_value(v), json_string_length(v), c, cidr_proof, false);
+        probe_string(g, p, json_string_value(v), json_string_length(v), c, cidr_proof, NULL, 0);
     } else if (json_is_integer(v)) {
         probe_int(g, p, json_integer_value(v), c);
     } else if (json_is_real(v)) {
@@ -479,7 +543,7 @@ static void ref_probe(void *ctx, uint32_t p, const kz_engine_field *tf)
 {
     refprobe *x = ctx;
     if (tf->kind == KZ_EF_STR)
-        probe_string(x->g, p, tf->s, tf->len, x->c, false, false);
+        probe_string(x->g, p, tf->s, tf->len, x->c, false, NULL, 0);
     else if (tf->kind == KZ_EF_INT)
         probe_int(x->g, p, tf->i, x->c);
 }
@@ -527,7 +591,6 @@ static bool rec_others_cidr(const kz_engine_record *r, uint32_t p, size_t self)
     return true;
 }
 
-static bool pf_done(const struct pfwin *w, size_t j);
 static void pf_take(const kz_engine_gen *g, const struct pfwin *w, kz_ecands *c);
 
 int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err, size_t errlen)
@@ -576,12 +639,11 @@ int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err,
             pf_take(g, v->pw, out);
         for (size_t j = 0; j < r->nfields; j++) {
             const kz_engine_field *f = &r->fields[j];
-            bool taken = f->kind == KZ_EF_STR && pf_done(v->pw, j);
             if (f->kind == KZ_EF_STR)
                 probe_string(g, f->path, f->s, f->len, out,
                              f->path < g->npaths && (g->pflags[f->path] & (PF_CIDR4 | PF_CIDR6)) &&
                                  rec_others_cidr(r, f->path, j),
-                             taken);
+                             v->pw, j);
             else if (f->kind == KZ_EF_INT)
                 probe_int(g, f->path, f->i, out);
         }
@@ -848,39 +910,6 @@ long kz_engine_match_obs(const kz_engine_gen *g, const kz_obs_set *s, size_t i,
  * network entries) of window i + 3 and the slots (and rank words) of window i + 4, so each
  * step's miss overlaps a window of work instead of stalling it. Small windows spread the
  * prefetches (a burst of a hundred overflows the core's miss queue and most are dropped). */
-enum { PF_WIN = 1, PF_MAX = 192, PF_KEYS = 2048 };
-
-/* One probe in flight, a small state machine: each stage after the first reads what the
- * previous one prefetched and prefetches the next dependent line.
- * PW_KEY: at is its home slot → PW_REC: at is its first candidate record → PW_VAL (value
- * prefetched, done).
- * PW_CIDR: an IPv4 address (addr, path, vp), expanded in stage 1 into one entry per prefix
- * length present: PW_CBITS (rank words prefetched; bitmaps of up to 2^18 bits are not, they
- * stay in cache) → PW_CENT: p is the network's entry → PW_CREC: at is its record, or
- * PW_CDUP: p is its list of records [count, records...] → PW_CVAL / PW_CDRECS → done. */
-enum { PW_KEY, PW_REC, PW_CIDR, PW_CBITS, PW_CENT, PW_CREC, PW_CDUP, PW_CDRECS, PW_DONE };
-typedef struct pfent {
-    size_t at;
-    const uint32_t *p;
-    uint32_t tg, home; /* a key's tag and home slot */
-    uint32_t addr;
-    uint16_t path;
-    uint16_t koff, klen; /* a key's bytes in the window's keys */
-    uint8_t kind, vp;
-    uint8_t field, key; /* key: a simple-index probe of field `field` */
-} pfent;
-
-/* The window of one record. done has bit j when every probe of the base's simple index that
- * probe_string would make for field j (its exact key, its suffix keys) is an entry with its
- * key here: the match then takes their answers (pf_take) instead of building, hashing and
- * probing the keys a second time. */
-typedef struct pfwin {
-    size_t m, kn;
-    uint64_t done;
-    pfent e[PF_MAX];
-    uint8_t keys[PF_KEYS];
-} pfwin;
-
 /* A simple-index probe of key kb of field j; false when the window has no room for it. */
 static bool pf_key(const kz_eseg *b, pfwin *w, const uint8_t *kb, size_t kl, size_t j)
 {
@@ -891,7 +920,7 @@ static bool pf_key(const kz_eseg *b, pfwin *w, const uint8_t *kb, size_t kl, siz
     x->at = x->home = (uint32_t)kz_e_spos(b, h);
     x->tg = kz_e_stag(b, h);
     x->kind = PW_KEY;
-    x->key = 1;
+    x->key = PK_KEY;
     x->field = (uint8_t)j;
     x->koff = (uint16_t)w->kn;
     x->klen = (uint16_t)kl;
@@ -925,7 +954,7 @@ static void ref_prefetch(void *ctx, uint32_t p, const kz_engine_field *tf)
     e->at = e->home = (uint32_t)kz_e_spos(x->b, h);
     e->tg = kz_e_stag(x->b, h);
     e->kind = PW_KEY;
-    e->key = 0;
+    e->key = PK_NONE;
     __builtin_prefetch(&x->b->sslots[e->at]);
 }
 
@@ -939,11 +968,6 @@ static bool plain_ascii(const char *v, size_t len)
     return true;
 }
 
-static bool pf_done(const pfwin *w, size_t j)
-{
-    return w && j < 64 && (w->done >> j & 1);
-}
-
 /* The answers of the simple-index probes of window w's done fields (what probe_simple gives
  * for the base with each of their keys), in one pass over the window. */
 static void pf_take(const kz_engine_gen *g, const pfwin *w, kz_ecands *c)
@@ -951,7 +975,7 @@ static void pf_take(const kz_engine_gen *g, const pfwin *w, kz_ecands *c)
     const kz_eseg *b = g->base;
     for (size_t i = 0; i < w->m; i++) {
         const pfent *x = &w->e[i];
-        if (!x->key || !(w->done >> x->field & 1))
+        if (x->key != PK_KEY || !(w->done >> x->field & 1))
             continue;
         const uint8_t *k = w->keys + x->koff;
         uint32_t aux = (k[2] == K_SUF ? KZ_E_AUX_S_SUFFIX : KZ_E_AUX_S_EXACT) | KZ_E_PROOF;
@@ -964,17 +988,20 @@ static void pf_take(const kz_engine_gen *g, const pfwin *w, kz_ecands *c)
 
 /* Stage 1 of an IPv4 address: one entry per prefix length present up to vp (the longer
  * networks are in the hash tables: their /24 filter word is prefetched). */
-static void pf_cidr4(const kz_eseg *b, pfwin *w, uint16_t path, uint32_t addr, int vp)
+static bool pf_cidr4(const kz_eseg *b, pfwin *w, uint16_t path, uint32_t addr, int vp, size_t j)
 {
     uint64_t lens = b->c4[path] & (vp >= 24 ? (2ull << 24) - 1 : (2ull << vp) - 1);
-    for (; lens && w->m < PF_MAX; lens &= lens - 1) {
+    for (; lens; lens &= lens - 1) {
         int L = __builtin_ctzll(lens);
         const kz_ec4s *cs = &b->c4s[25 * (size_t)path + (size_t)L];
         if (!cs->bits)
             continue;
+        if (w->m >= PF_MAX)
+            return false;
         uint32_t top = L ? addr >> (32 - L) : 0;
         pfent *x = &w->e[w->m];
-        x->key = 0;
+        x->key = PK_NET;
+        x->field = (uint8_t)j;
         x->addr = addr;
         x->vp = (uint8_t)L;
         x->path = path;
@@ -987,6 +1014,7 @@ static void pf_cidr4(const kz_eseg *b, pfwin *w, uint16_t path, uint32_t addr, i
         } else {
             __builtin_prefetch(&cs->bits[top >> 6]);
             __builtin_prefetch(&cs->rank[top >> 9]);
+            x->p = NULL;
             x->kind = PW_CBITS;
         }
         w->m++;
@@ -996,6 +1024,7 @@ static void pf_cidr4(const kz_eseg *b, pfwin *w, uint16_t path, uint32_t addr, i
         if (cf)
             __builtin_prefetch(&cf[(addr >> (32 - L)) / 64]);
     }
+    return true;
 }
 
 /* Stage 1: keys, hashes and home slots of the window's probes; prefetch the slots and the
@@ -1004,7 +1033,7 @@ static void pf_slots(const kz_engine_gen *g, const kz_engine_record *r, size_t n
 {
     const kz_eseg *b = g->base;
     w->m = w->kn = 0;
-    w->done = 0;
+    w->done = w->nets = 0;
     if (!b || !b->nsslots)
         return;
     uint8_t kb[KZ_E_MAX_KEY + 32];
@@ -1047,7 +1076,8 @@ static void pf_slots(const kz_engine_gen *g, const kz_engine_record *r, size_t n
                 if (ip4 || (kz_e_parse_cidr(f->s, f->len, &fam, a, &vp) && fam == 4)) {
                     uint32_t addr = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
                                     (uint32_t)a[2] << 8 | a[3];
-                    pf_cidr4(b, w, (uint16_t)f->path, addr, vp);
+                    if (pf_cidr4(b, w, (uint16_t)f->path, addr, vp, j))
+                        w->nets |= 1ull << j;
                 }
             }
         }
@@ -1094,9 +1124,9 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
             uint32_t e = *x->p;
             if (e & KZ_E_C4S_DUP) {
                 const kz_ec4s *cs = &b->c4s[25 * (size_t)x->path + x->vp];
-                x->p = &cs->dups[e & ~KZ_E_C4S_DUP];
+                x->at = e & ~KZ_E_C4S_DUP;
                 x->kind = PW_CDUP;
-                __builtin_prefetch(x->p);
+                __builtin_prefetch(&cs->dups[x->at]);
             } else {
                 x->kind = PW_CREC;
                 x->at = e;
@@ -1105,18 +1135,17 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
             break;
         }
         case PW_CDUP: /* the first few records of a network several indicators name */
-            x->at = x->p[0] < 4 ? x->p[0] : 4;
-            x->p++;
-            for (size_t k = 0; k < x->at; k++)
-                __builtin_prefetch(&b->recs[x->p[k]]);
-            x->kind = PW_CDRECS;
+        case PW_CDRECS: {
+            const uint32_t *d = &b->c4s[25 * (size_t)x->path + x->vp].dups[x->at];
+            uint32_t nd = d[0] < 4 ? d[0] : 4;
+            for (size_t k = 1; k <= nd; k++)
+                if (x->kind == PW_CDUP)
+                    __builtin_prefetch(&b->recs[d[k]]);
+                else if (!(b->recs[d[k]].ref & KZ_E_REF_CPLX))
+                    __builtin_prefetch(b->arena + b->recs[d[k]].ref);
+            x->kind = x->kind == PW_CDUP ? PW_CDRECS : PW_DONE;
             break;
-        case PW_CDRECS:
-            for (size_t k = 0; k < x->at; k++)
-                if (!(b->recs[x->p[k]].ref & KZ_E_REF_CPLX))
-                    __builtin_prefetch(b->arena + b->recs[x->p[k]].ref);
-            x->kind = PW_DONE;
-            break;
+        }
         default:
             x->kind = PW_DONE;
             break;
@@ -1362,7 +1391,7 @@ size_t kz_engine_lookup_cidr(const kz_engine_gen *g, uint32_t path, const char *
     if (!g || path >= g->npaths || !(g->pflags[path] & (PF_CIDR4 | PF_CIDR6)))
         return 0;
     kz_ecands c = {0};
-    probe_string(g, path, val, len, &c, true, false);
+    probe_string(g, path, val, len, &c, true, NULL, 0);
     size_t n = 0;
     for (size_t i = 0; i < c.n; i++) {
         const kz_eseg *s = c.v[i].seg ? g->delta : g->base;
