@@ -11,7 +11,8 @@
  *     plain domains: exact + suffix probes, hits answered without the evaluator),
  *   - mixed observations/s (DNS query, HTTP request, TLS handshake records; 10% hits),
  *   - incremental change: 1,000 added, 1,000 removed, each one published generation.
- * Every rate is the median of RUNS runs on one thread.
+ * Every rate is the median of RUNS runs on one thread. Records carry the engine's own type
+ * names (kz_engine_path_type), as the sensor's do.
  *
  *   bench_engine [N=1000000] [RUNS=5]
  */
@@ -164,8 +165,7 @@ int main(int argc, char **argv)
                                                : -1;
         if (p < 0)
             continue;
-        const char *type = p == p_ip4 ? "ipv4-addr" : p == p_ip6 ? "ipv6-addr" : p == p_dom ? "domain-name"
-                           : p == p_url ? "url" : "file";
+        const char *type = kz_engine_path_type(e, (uint32_t)p);
         vals[nq] = put(&q, val.data, val.len);
         lens[nq] = (uint32_t)val.len;
         paths[nq] = (uint32_t)p;
@@ -267,7 +267,7 @@ int main(int argc, char **argv)
         char b[300];
         snprintf(b, sizeof b, "%s%s", strcmp(kind, "domain") == 0 ? "cdn." : "img.", val.data);
         const char *v = put(&q, b, strlen(b));
-        q.types[nq * 8] = "domain-name";
+        q.types[nq * 8] = kz_engine_path_type(e, (uint32_t)p_dom);
         q.f[nq * 8] = (kz_engine_field){0, KZ_EF_STR, (uint32_t)p_dom, v, (uint32_t)strlen(v), 0};
         q.r[nq] = (kz_engine_record){0, 0, 1, &q.types[nq * 8], 1, &q.f[nq * 8], 1};
         nq++;
@@ -313,22 +313,22 @@ int main(int argc, char **argv)
         const char **ty = &q.types[nq * 8];
         kz_engine_field *f = &q.f[nq * 8];
         size_t nf = 0, nt = 0;
-        ty[nt++] = "network-traffic";
+        ty[nt++] = kz_engine_path_type(e, (uint32_t)p_port);
         f[nf++] = (kz_engine_field){0, KZ_EF_INT, (uint32_t)p_port, NULL, 0, kind == 0 ? 53 : kind == 1 ? 80 : 443};
         f[nf++] = (kz_engine_field){0, KZ_EF_REF, (uint32_t)p_dref, NULL, 0, 1};
-        ty[nt++] = "ipv4-addr";
+        ty[nt++] = kz_engine_path_type(e, (uint32_t)p_ip4);
         const char *v = put(&q, ip, strlen(ip));
         f[nf++] = (kz_engine_field){1, KZ_EF_STR, (uint32_t)p_ip4, v, (uint32_t)strlen(v), 0};
         if (kind == 1) {
-            ty[nt++] = "url";
+            ty[nt++] = kz_engine_path_type(e, (uint32_t)p_url);
             v = put(&q, url, strlen(url));
             f[nf++] = (kz_engine_field){2, KZ_EF_STR, (uint32_t)p_url, v, (uint32_t)strlen(v), 0};
         } else if (kind == 2) {
-            ty[nt++] = "x-ja3";
+            ty[nt++] = kz_engine_path_type(e, (uint32_t)p_ja3);
             v = put(&q, ja3, strlen(ja3));
             f[nf++] = (kz_engine_field){2, KZ_EF_STR, (uint32_t)p_ja3, v, (uint32_t)strlen(v), 0};
         }
-        ty[nt++] = "domain-name";
+        ty[nt++] = kz_engine_path_type(e, (uint32_t)p_dom);
         v = put(&q, dom, strlen(dom));
         f[nf++] = (kz_engine_field){(uint16_t)(nt - 1), KZ_EF_STR, (uint32_t)p_dom, v, (uint32_t)strlen(v), 0};
         q.r[nq] = (kz_engine_record){0, 0, 1, ty, nt, f, nf};

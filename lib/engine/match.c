@@ -55,6 +55,9 @@ typedef struct pfwin {
     size_t m, kn;
     uint64_t done;
     uint64_t nets; /* bit j: field j's networks in the rank indexes are all entries here */
+    uint64_t has4; /* bit j: field j parsed as an IPv4 address or network: a4[j]/vp4[j] */
+    uint32_t a4[64];
+    uint8_t vp4[64];
     pfent e[PF_MAX];
     uint8_t keys[PF_KEYS];
 } pfwin;
@@ -346,7 +349,8 @@ static void probe_string(const kz_engine_gen *g, uint32_t p, const char *s, size
     unsigned segs = base_done ? 3u | SEG_NO_BASE_SIMPLE : 3u;
     uint8_t kb[KZ_E_MAX_KEY + 32];
     bool ip4 = false; /* kb holds the value's K_IP4 key: a plain address, parsed once */
-    if ((f & PF_EXACT) && (rest || (f & (PF_CIDR4 | PF_CIDR6)))) {
+    bool had4 = w && j < 64 && (w->has4 >> j & 1); /* parsed by the pipeline */
+    if ((f & PF_EXACT) && (rest || ((f & (PF_CIDR4 | PF_CIDR6)) && !had4))) {
         size_t kl = kz_e_key_str(kb, p, s, len);
         if (kl && rest)
             probe_s(g, kb, kl, c, true, segs);
@@ -356,7 +360,12 @@ static void probe_string(const kz_engine_gen *g, uint32_t p, const char *s, size
         int fam = 0, vp = 0;
         uint8_t a[16];
         bool ok;
-        if (ip4) { /* kz_e_parse_cidr would give the same: family 4, prefix 32 */
+        if (had4) {
+            memcpy(a, &w->a4[j], 4);
+            fam = 4;
+            vp = w->vp4[j];
+            ok = true;
+        } else if (ip4) { /* kz_e_parse_cidr would give the same: family 4, prefix 32 */
             memcpy(a, kb + 5, 4);
             fam = 4;
             vp = 32;
@@ -1033,7 +1042,7 @@ static void pf_slots(const kz_engine_gen *g, const kz_engine_record *r, size_t n
 {
     const kz_eseg *b = g->base;
     w->m = w->kn = 0;
-    w->done = w->nets = 0;
+    w->done = w->nets = w->has4 = 0;
     if (!b || !b->nsslots)
         return;
     uint8_t kb[KZ_E_MAX_KEY + 32];
@@ -1074,6 +1083,9 @@ static void pf_slots(const kz_engine_gen *g, const kz_engine_record *r, size_t n
                 if (ip4)
                     memcpy(a, a4, 4);
                 if (ip4 || (kz_e_parse_cidr(f->s, f->len, &fam, a, &vp) && fam == 4)) {
+                    memcpy(&w->a4[j], a, 4); /* what probe_string would parse */
+                    w->vp4[j] = (uint8_t)vp;
+                    w->has4 |= 1ull << j;
                     uint32_t addr = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
                                     (uint32_t)a[2] << 8 | a[3];
                     if (pf_cidr4(b, w, (uint16_t)f->path, addr, vp, j))

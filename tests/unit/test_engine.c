@@ -1147,15 +1147,22 @@ static void test_cidr_brute_force(void)
             uint32_t a = t % 3 == 0 ? 0x0a000000u | rnd(1u << 24)
                          : t % 3 == 1 ? nets[rnd(NN)].net | rnd(256)
                                       : (rnd(1u << 16) << 16 | rnd(1u << 16));
+            /* one in seven observes a network a/ql: inside the networks of up to ql bits */
+            int ql = t % 7 == 6 ? (int)rnd(33) : 32;
+            if (ql < 32)
+                a &= ql ? ~0u << (32 - ql) : 0;
             size_t want = 0;
             int wl = -1;
             for (int i = 0; i < NN; i++)
-                if (nets[i].live && net_has(&nets[i], a)) {
+                if (nets[i].live && nets[i].len <= ql && net_has(&nets[i], a)) {
                     want++;
                     wl = nets[i].len > wl ? nets[i].len : wl;
                 }
             char *v = vs[t];
-            snprintf(v, sizeof vs[t], "%u.%u.%u.%u", a >> 24 & 255, a >> 16 & 255, a >> 8 & 255, a & 255);
+            int vn = snprintf(v, sizeof vs[t], "%u.%u.%u.%u", a >> 24 & 255, a >> 16 & 255,
+                              a >> 8 & 255, a & 255);
+            if (ql < 32)
+                snprintf(v + vn, sizeof vs[t] - (size_t)vn, "/%d", ql);
             wants[t] = want;
             rf[t] = (kz_engine_field){0, KZ_EF_STR, (uint32_t)p, v, (uint32_t)strlen(v), 0};
             rr[t] = (kz_engine_record){NOW, NOW, 1, rt, 1, &rf[t], 1};
