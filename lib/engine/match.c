@@ -98,6 +98,8 @@ static void probe_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k, 
                    : k[2] == K_CIDR4 || k[2] == K_CIDR6 ? KZ_E_AUX_S_CIDR
                                                         : KZ_E_AUX_S_EXACT;
     aux = (aux | KZ_E_PROOF) & keep;
+    if (!kz_e_smaybe(s, h))
+        return;
     kz_e_sit it;
     kz_e_sbegin(s, h, &it);
     for (uint32_t r; (r = kz_e_snext(s, &it)) != UINT32_MAX;)
@@ -1264,7 +1266,7 @@ static size_t count_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k
                            uint64_t h)
 {
     const kz_eseg *s = sg ? g->delta : g->base;
-    if (!s || !s->nsslots)
+    if (!s || !s->nsslots || !kz_e_smaybe(s, h))
         return 0;
     size_t n = 0;
     kz_e_sit it;

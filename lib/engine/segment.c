@@ -113,6 +113,7 @@ void kz_e_seg_free(kz_eseg *s)
     free(s->cmeta);
     free(s->names);
     free(s->sslots);
+    free(s->sfilt);
     free(s->posts);
     free(s->slots);
     free(s->arena);
@@ -369,8 +370,13 @@ static int build_simple_index(kz_eseg *s, kz_e_kv *sh, size_t n)
     while (s->sbits < 27 && ((uint64_t)1 << s->sbits) <= s->nrecs + 1)
         s->sbits++;
     s->smask = (uint32_t)(((uint64_t)1 << s->sbits) - 1);
+    s->nsfilt = n / 16 + 1; /* 4 bits per key */
+    s->sfilt = big_alloc(s->nsfilt * 8, true);
+    if (!s->sfilt)
+        return -1;
     for (size_t i = 0; i < n; i++) {
         uint64_t h = sh[i].k;
+        s->sfilt[((h >> 32) * s->nsfilt) >> 32] |= 1ull << (h & 63) | 1ull << (h >> 20 & 63);
         sh[i].k = (uint64_t)kz_e_spos(s, h) << 32 | kz_e_stag(s, h);
     }
     if (kz_e_radix_sort(sh, n) < 0)
@@ -717,7 +723,7 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
         }
     }
     s->bytes += sizeof *s + s->nrecs * sizeof *s->recs + s->nmeta * sizeof *s->meta + s->ncplx * 4 +
-                s->nnames * 4 + s->nstotal * 4 + s->nposts * sizeof *s->posts + s->nslots * 4 +
+                s->nnames * 4 + s->nstotal * 4 + s->nsfilt * 8 + s->nposts * sizeof *s->posts + s->nslots * 4 +
                 s->arena_len + s->ncplx * sizeof(void *) + s->npaths * 33;
     free(ord);
     return s;
