@@ -129,9 +129,10 @@ int main(int argc, char **argv)
            added, t_load + t_commit, t_loadw + t_commitw, t_load, t_commit);
     printf("live %zu (simple %zu, confirmed %zu), index keys %zu\n", st.live, st.simple,
            st.confirmed, st.index_keys);
-    printf("memory: RSS +%.1f MB = %.1f bytes/indicator; segment heap %.1f MB = %.1f bytes/indicator\n",
+    printf("memory: RSS +%.1f MB = %.1f bytes/indicator; segment heap %.1f MB = %.1f bytes/indicator; "
+           "%.0f MB in huge pages\n",
            (double)(rss1 - rss0) / 1e6, (double)(rss1 - rss0) / (double)N, (double)st.index_bytes / 1e6,
-           (double)st.index_bytes / (double)N);
+           (double)st.index_bytes / (double)N, (double)bench_thp_bytes() / 1e6);
 
     /* ---- query sets ---- */
     /* BENCH_QUERIES sets the query count apart from N (a small, cache-resident index probed

@@ -108,6 +108,22 @@ static inline void bench_machine(void)
            u.sysname, u.release, u.machine, model, sysconf(_SC_NPROCESSORS_ONLN), la);
 }
 
+/* Bytes of the process's memory in transparent huge pages (0 when unknown): an index whose
+ * arrays did not get them misses the TLB on top of the caches, and its rates drop. */
+static inline size_t bench_thp_bytes(void)
+{
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    size_t kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "AnonHugePages: %zu kB", &kb) == 1)
+            break;
+    fclose(f);
+    return kb * 1024;
+}
+
 /* Profiling only the timed loops: with BENCH_PERF_CTL naming the control FIFO of
  * `perf record -D -1 --control fifo:FIFO`, bench_perf(true) and bench_perf(false) around a
  * loop enable and disable the recording there, so set-up and data generation stay out. */
