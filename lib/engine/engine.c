@@ -217,7 +217,7 @@ kz_engine *kz_engine_new(const kz_engine_opts *opts)
     if (!e->opts.max_comparisons)
         e->opts.max_comparisons = 1000;
     if (!e->opts.max_pattern_len)
-        e->opts.max_pattern_len = 64 * 1024;
+        e->opts.max_pattern_len = (size_t)64 * 1024;
     if (!e->opts.merge_ratio)
         e->opts.merge_ratio = 8;
     if (!e->opts.merge_min)
@@ -368,10 +368,10 @@ static op *op_push(oplist *L)
          * gigabyte of them from missing the TLB on every step */
         size_t bytes = nc * sizeof *v;
         if (bytes >= ((size_t)8 << 20)) {
-            uintptr_t a = ((uintptr_t)v + ((uintptr_t)2 << 20) - 1) & ~(((uintptr_t)2 << 20) - 1);
-            uintptr_t z = ((uintptr_t)v + bytes) & ~(((uintptr_t)2 << 20) - 1);
-            if (z > a)
-                madvise((void *)a, z - a, MADV_HUGEPAGE);
+            const size_t huge = (size_t)2 << 20;
+            size_t head = (huge - (uintptr_t)v % huge) % huge; /* to the first 2 MiB boundary */
+            if (bytes > head && (bytes - head) / huge)
+                madvise((char *)v + head, (bytes - head) / huge * huge, MADV_HUGEPAGE);
         }
     }
     op *o = &L->v[L->n];
@@ -726,7 +726,7 @@ static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
             continue;
         }
         if (bi >= 0) {
-            dead[bi / 64] |= 1ull << (bi % 64);
+            dead[bi / 64] |= 1ull << (bi % 64); // NOLINT(clang-analyzer-core.NullDereference): bi >= 0 ⇒ a base ⇒ dead
             ndead++;
         }
         if (di >= 0)

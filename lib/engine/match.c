@@ -156,20 +156,17 @@ static void probe_cidr4(const kz_engine_gen *g, uint32_t p, const uint8_t a[4], 
         const pfent *x = &w->e[i];
         if (x->key != PK_NET || x->field != j || !x->p)
             continue;
-        uint32_t one, nr;
-        const uint32_t *rs;
-        if (*x->p & KZ_E_C4S_DUP) {
-            const uint32_t *d = &g->base->c4s[25 * (size_t)x->path + x->vp].dups[*x->p & ~KZ_E_C4S_DUP];
-            nr = d[0];
-            rs = d + 1;
-        } else {
-            one = *x->p;
-            rs = &one;
-            nr = 1;
+        uint32_t e = *x->p;
+        if (!(e & KZ_E_C4S_DUP)) {
+            if (!is_dead(g, e))
+                push(c, 0, e, aux);
+            continue;
         }
-        for (uint32_t k = 0; k < nr; k++)
-            if (!is_dead(g, rs[k]))
-                push(c, 0, rs[k], aux);
+        const kz_ec4s *cs = &g->base->c4s[25 * (size_t)x->path + x->vp];
+        const uint32_t *d = cs->dups + (e & ~KZ_E_C4S_DUP); /* [count, records...] */
+        for (uint32_t k = 1; k <= d[0]; k++)
+            if (!is_dead(g, d[k]))
+                push(c, 0, d[k], aux);
     }
     for (unsigned sg = 0; sg < 2; sg++) {
         const kz_eseg *s = sg ? g->delta : g->base;
@@ -179,7 +176,7 @@ static void probe_cidr4(const kz_engine_gen *g, uint32_t p, const uint8_t a[4], 
         for (; lens; lens &= lens - 1) {
             int L = __builtin_ctzll(lens);
             uint32_t top = L ? addr >> (32 - L) : 0;
-            const kz_ec4s *cs = s->c4s && L <= 24 ? &s->c4s[25 * p + (size_t)L] : NULL;
+            const kz_ec4s *cs = s->c4s && L <= 24 ? &s->c4s[25 * (size_t)p + (size_t)L] : NULL;
             uint32_t one, nr;
             const uint32_t *rs;
             if (cs && cs->bits && !(w && !sg) && kz_e_c4s_find(cs, top, &one, &rs, &nr))
@@ -188,7 +185,7 @@ static void probe_cidr4(const kz_engine_gen *g, uint32_t p, const uint8_t a[4], 
                         push(c, sg, rs[k], aux);
             int sh = L < 24 ? L : 24;
             size_t idx = sh ? addr >> (32 - sh) : 0;
-            const uint64_t *f = s->c4f ? s->c4f[33 * p + (size_t)sh] : NULL;
+            const uint64_t *f = s->c4f ? s->c4f[33 * (size_t)p + (size_t)sh] : NULL;
             if (!f || !((f[idx / 64] >> (idx % 64)) & 1))
                 continue;
             uint8_t m[5];
@@ -379,7 +376,7 @@ static void probe_string(const kz_engine_gen *g, uint32_t p, const char *s, size
             probe_cidr4(g, p, a, vp, c, kb, cidr_proof,
                         w && j < 64 && (w->nets >> j & 1) ? w : NULL, j);
         } else if (ok && fam == 6) {
-            const uint64_t *mask = fam == 4 ? &g->c4[p] : &g->c6[3 * p];
+            const uint64_t *mask = fam == 4 ? &g->c4[p] : &g->c6[3 * (size_t)p];
             int nb = fam == 4 ? 4 : 16;
             for (int L = 0; L <= vp; L++) {
                 if (!((mask[L / 64] >> (L % 64)) & 1))
@@ -830,7 +827,7 @@ int kz_e_emit(const kz_engine_gen *g, const kz_ecand *c, size_t obs, const size_
     name[0] = 0;
     kz_uuid u;
     memcpy(u.b, r->uuid, 16);
-    memcpy(id, "indicator--", 11);
+    memcpy(id, "indicator--", 12); /* its NUL is overwritten by the uuid */
     kz_uuid_format(&u, id + 11);
     kz_engine_hit h = {0};
     h.id = id;
@@ -1150,7 +1147,8 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
         }
         case PW_CDUP: /* the first few records of a network several indicators name */
         case PW_CDRECS: {
-            const uint32_t *d = &b->c4s[25 * (size_t)x->path + x->vp].dups[x->at];
+            const kz_ec4s *cs = &b->c4s[25 * (size_t)x->path + x->vp];
+            const uint32_t *d = cs->dups + x->at; /* [count, records...] */
             uint32_t nd = d[0] < 4 ? d[0] : 4;
             for (size_t k = 1; k <= nd; k++)
                 if (x->kind == PW_CDUP)

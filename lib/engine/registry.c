@@ -36,7 +36,7 @@ long kz_e_type_id(kz_engine *e, const char *type, bool add)
     if (!type)
         return -1;
     uint64_t h = kz_e_hash(type, strlen(type));
-    const size_t ns = 2 * KZ_E_MAX_TYPES;
+    const size_t ns = (size_t)2 * KZ_E_MAX_TYPES;
     for (int pass = 0; pass < 2; pass++) {
         size_t at = h & (ns - 1);
         for (;;) {
@@ -119,7 +119,7 @@ long kz_e_path_from_ast(kz_engine *e, const kz_pat_path *pp, bool add)
         return -1;
     }
     uint64_t h = kz_e_hash(b.data, b.len);
-    const size_t ns = 2 * KZ_E_MAX_PATHS;
+    const size_t ns = (size_t)2 * KZ_E_MAX_PATHS;
     long res = -1;
     for (int pass = 0; pass < 2 && res < 0; pass++) {
         size_t at = h & (ns - 1);
@@ -291,7 +291,7 @@ uint32_t kz_e_ctx_intern(kz_engine *e, const char *text)
     }
     if (n >= KZ_E_CTX_CHUNK * KZ_E_CTX_CHUNKS)
         return 0; /* table full: the hit shows the empty context */
-    if ((n + 1) * 2 > m->n) {
+    if (((size_t)n + 1) * 2 > m->n) {
         uint32_t *ns = calloc(m->n * 2, sizeof *ns);
         if (!ns)
             return 0;

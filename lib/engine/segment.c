@@ -476,7 +476,7 @@ static int build_c4s(kz_eseg *s, kz_e_kv *cid, size_t n)
 kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, size_t errlen)
 {
     kz_eseg *s = calloc(1, sizeof *s);
-    const kz_esrc **ord = malloc((n ? n : 1) * sizeof *ord);
+    const kz_esrc **ord = malloc((n ? n : 1) * sizeof *ord); // NOLINT(bugprone-sizeof-expression)
     arena a = {0};
     metamap mm = {0};
     kz_e_kv *sh = NULL, *cid = NULL; /* cid grows on demand: most sets have few networks */
@@ -508,10 +508,10 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
     if (!a.p)
         goto oom;
     if (a.cap >= ((size_t)8 << 20)) {
-        uintptr_t lo = ((uintptr_t)a.p + ((uintptr_t)2 << 20) - 1) & ~(((uintptr_t)2 << 20) - 1);
-        uintptr_t hi = ((uintptr_t)a.p + a.cap) & ~(((uintptr_t)2 << 20) - 1);
-        if (hi > lo)
-            madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+        const size_t huge = (size_t)2 << 20;
+        size_t head = (huge - (uintptr_t)a.p % huge) % huge; /* to the first 2 MiB boundary */
+        if (a.cap > head && (a.cap - head) / huge)
+            madvise(a.p + head, (a.cap - head) / huge * huge, MADV_HUGEPAGE);
     }
     uint8_t zero = 0;
     arena_put(&a, &zero, 1);
@@ -521,7 +521,7 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
         ncplx += !simple;
         nsuf += simple && ord[i]->shape == SHAPE_EQ_OR_SUF;
     }
-    s->cplx = calloc(ncplx ? ncplx : 1, sizeof *s->cplx);
+    s->cplx = calloc(ncplx ? ncplx : 1, sizeof *s->cplx); // NOLINT(bugprone-sizeof-expression)
     s->cmeta = calloc(ncplx ? ncplx : 1, sizeof *s->cmeta);
     capsh = n - ncplx + nsuf + 1;
     sh = malloc(capsh * sizeof *sh);
@@ -712,7 +712,7 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
             uint32_t na = (uint32_t)k[6] << 24 | (uint32_t)k[7] << 16 | (uint32_t)k[8] << 8 | k[9];
             int shf = L < 24 ? L : 24;
             size_t idx = shf ? na >> (32 - shf) : 0;
-            size_t fi = 33 * p + (size_t)shf;
+            size_t fi = 33 * (size_t)p + (size_t)shf;
             if (!s->c4f[fi]) {
                 size_t nb = (((size_t)1 << shf) + 63) / 64 * 8;
                 if (!(s->c4f[fi] = big_alloc(nb, true)))

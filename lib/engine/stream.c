@@ -127,7 +127,7 @@ static sstate *state_get(kz_engine_stream *st, const uint8_t uuid[16])
 static void drop_at(kz_engine_stream *st, sstate *s, size_t k)
 {
     sobs_unref(s->v[k]);
-    memmove(&s->v[k], &s->v[k + 1], (s->n - k - 1) * sizeof *s->v);
+    memmove(&s->v[k], &s->v[k + 1], (s->n - k - 1) * sizeof *s->v); // NOLINT(bugprone-sizeof-expression)
     s->n--;
     st->buffered--;
 }
@@ -267,7 +267,7 @@ static long feed_g(kz_engine_stream *st, const kz_engine_gen *g, kz_eview *v, in
         }
         if (s->n == s->cap) {
             size_t nc = s->cap ? s->cap * 2 : 4;
-            sobs **nv = realloc(s->v, nc * sizeof *nv);
+            sobs **nv = realloc(s->v, nc * sizeof *nv); // NOLINT(bugprone-sizeof-expression)
             if (!nv) {
                 snprintf(err, errlen, "out of memory");
                 rc = -1;
