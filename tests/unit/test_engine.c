@@ -819,8 +819,10 @@ static void run_differential(uint64_t seed, int nind, int nobs, bool multi, size
 {
     rng_state = seed;
     int layout = (int)(seed % 3);
-    /* merge_min 1: the first load becomes the base; a second load of an eighth stays a delta */
-    kz_engine_opts o = {.now_us = NOW, .merge_min = layout == IN_DELTA ? 0 : 1};
+    /* merge_min 1: the first load becomes the base; merge_ratio 1: a second load of an eighth
+     * stays a delta (it would merge once larger than the live base) */
+    kz_engine_opts o = {.now_us = NOW, .merge_min = layout == IN_DELTA ? 0 : 1,
+                        .merge_ratio = layout == IN_DELTA ? 0 : 1};
     kz_engine *e = kz_engine_new(&o);
     dcase *dc = calloc((size_t)nind, sizeof *dc);
     kz_buf pat, all, all2, one;
