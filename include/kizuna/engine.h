@@ -217,7 +217,8 @@ json_t *kz_engine_record_to_json(const kz_engine *e, const kz_engine_record *r, 
  * max_total across the stream, and observations whose last_observed is older than
  * max_age_us before the newest first_observed seen are expired (a WITHIN d qualifier on the
  * whole pattern lowers the age to d). Single-expression indicators are reported at once, as
- * kz_engine_match_* do. */
+ * kz_engine_match_* do. A stream belongs to one thread at a time, and a hit callback must
+ * not feed the stream that called it. */
 typedef struct kz_engine_stream kz_engine_stream;
 typedef struct kz_engine_stream_opts {
     size_t max_per_indicator; /* 0 = 64 */

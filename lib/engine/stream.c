@@ -44,6 +44,7 @@ struct kz_engine_stream {
     size_t seq, buffered, dropped;
     kz_evt newest;
     bool have_newest;
+    kz_ecands c; /* candidates, kept between feeds: no allocation per record */
 };
 
 kz_engine_stream *kz_engine_stream_new(kz_engine *e, const kz_engine_stream_opts *o)
@@ -87,6 +88,7 @@ void kz_engine_stream_free(kz_engine_stream *st)
         free(st->tab[i].v);
     }
     free(st->tab);
+    kz_e_cands_free(&st->c);
     free(st);
 }
 
@@ -319,9 +321,8 @@ static long feed(kz_engine_stream *st, kz_eview *v, int version, kz_engine_hit_f
                  char *err, size_t errlen)
 {
     const kz_engine_gen *g = kz_engine_acquire(st->e);
-    kz_ecands c = {0};
-    long rc = feed_g(st, g, v, version, fn, ctx, &c, NULL, err, errlen);
-    kz_e_cands_free(&c);
+    long rc = feed_g(st, g, v, version, fn, ctx, &st->c, NULL, err, errlen);
+    st->c.oom = false; /* reported by this feed; the next one starts clean */
     kz_engine_release(st->e, g);
     return rc;
 }
