@@ -5,11 +5,14 @@
  * input (input + line or packet).
  *
  * Invariants: the output is one JSON object without a newline; record text that is not valid
- * UTF-8 is left out rather than emitted as invalid JSON. Alerts are rare next to records, so
- * the line is built with jansson for correct escaping, not on the per-record path.
+ * UTF-8 is left out rather than emitted as invalid JSON. The line is written directly, not
+ * built as a jansson tree and dumped: under attack every record may alert, and the tree, its
+ * dump and the parse of the indicator's context were 60% of the sensor's time when a quarter
+ * of the records hit. The context (the engine's canonical JSON) is copied value by value.
  */
 #include <kizuna/sensor.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +28,213 @@ int kz_sensor_severity(long confidence, bool has_confidence)
     return 3;
 }
 
-static void set_str(json_t *o, const char *k, kz_tel_str s)
+/* ---- a compact JSON writer (jansson's escaping: short escapes, \u00XX, UTF-8 as is) ---- */
+
+typedef struct jw {
+    kz_buf *b;
+    bool first; /* no member written yet in the current object */
+} jw;
+
+static bool utf8_valid(const char *s, size_t n)
 {
-    if (!s.p)
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k = c >= 0xf5 ? 0 : c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 ? 1 : 0;
+        if (!k || n - i <= k) /* not a lead byte, or its sequence cut short */
+            return false;
+        uint32_t cp = c & (0x3f >> k);
+        for (size_t j = 1; j <= k; j++) {
+            unsigned char d = (unsigned char)s[i + j];
+            if ((d & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (d & 0x3f);
+        }
+        /* overlong forms, surrogates, beyond U+10FFFF */
+        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += k + 1;
+    }
+    return true;
+}
+
+static void jw_str(kz_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    kz_buf_putc(b, '"');
+    size_t run = 0; /* bytes copied as they are, pending */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        kz_buf_append(b, s + run, i - run);
+        run = i + 1;
+        char e[7] = {'\\', 0, 0, 0, 0, 0, 0};
+        size_t el = 2;
+        switch (c) {
+        case '"': e[1] = '"'; break;
+        case '\\': e[1] = '\\'; break;
+        case '\b': e[1] = 'b'; break;
+        case '\f': e[1] = 'f'; break;
+        case '\n': e[1] = 'n'; break;
+        case '\r': e[1] = 'r'; break;
+        case '\t': e[1] = 't'; break;
+        default:
+            e[1] = 'u';
+            e[2] = e[3] = '0';
+            e[4] = hex[c >> 4];
+            e[5] = hex[c & 15];
+            el = 6;
+        }
+        kz_buf_append(b, e, el);
+    }
+    kz_buf_append(b, s + run, n - run);
+    kz_buf_putc(b, '"');
+}
+
+static void jw_key(jw *w, const char *k)
+{
+    if (!w->first)
+        kz_buf_putc(w->b, ',');
+    w->first = false;
+    jw_str(w->b, k, strlen(k));
+    kz_buf_putc(w->b, ':');
+}
+
+/* A member with string value s (n bytes); left out when s is absent or not UTF-8. */
+static void jw_mstr(jw *w, const char *k, const char *s, size_t n)
+{
+    if (!s || !utf8_valid(s, n))
         return;
-    json_t *v = json_stringn(s.p, s.n);
-    if (v)
-        json_object_set_new(o, k, v);
+    jw_key(w, k);
+    jw_str(w->b, s, n);
+}
+
+static void jw_mint(jw *w, const char *k, int64_t v)
+{
+    char t[24];
+    jw_key(w, k);
+    kz_buf_append(w->b, t, (size_t)snprintf(t, sizeof t, "%" PRId64, v));
+}
+
+/* Any jansson value, compact, members in insertion order (as JSON_PRESERVE_ORDER dumps). */
+static void jw_value(kz_buf *b, const json_t *v, int depth)
+{
+    char t[40];
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        kz_buf_putc(b, '{');
+        const char *k;
+        json_t *x;
+        bool first = true;
+        json_object_foreach((json_t *)v, k, x) {
+            if (!first)
+                kz_buf_putc(b, ',');
+            first = false;
+            jw_str(b, k, strlen(k));
+            kz_buf_putc(b, ':');
+            if (depth < 64)
+                jw_value(b, x, depth + 1);
+            else
+                kz_buf_puts(b, "null");
+        }
+        kz_buf_putc(b, '}');
+        break;
+    }
+    case JSON_ARRAY:
+        kz_buf_putc(b, '[');
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if (i)
+                kz_buf_putc(b, ',');
+            if (depth < 64)
+                jw_value(b, json_array_get(v, i), depth + 1);
+            else
+                kz_buf_puts(b, "null");
+        }
+        kz_buf_putc(b, ']');
+        break;
+    case JSON_STRING:
+        jw_str(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        kz_buf_append(b, t, (size_t)snprintf(t, sizeof t, "%" JSON_INTEGER_FORMAT, json_integer_value(v)));
+        break;
+    case JSON_REAL:
+        kz_buf_append(b, t, (size_t)snprintf(t, sizeof t, "%.17g", json_real_value(v)));
+        break;
+    case JSON_TRUE: kz_buf_puts(b, "true"); break;
+    case JSON_FALSE: kz_buf_puts(b, "false"); break;
+    default: kz_buf_puts(b, "null"); break;
+    }
+}
+
+/* ---- the indicator's context: the engine's canonical JSON, trusted ---------------------- */
+
+/* The text of member `name` of the top-level object in ctx (valid compact JSON the engine
+ * wrote: "name":value pairs, no whitespace), or NULL. */
+static const char *ctx_member(const char *ctx, const char *name, size_t *len)
+{
+    if (!ctx || *ctx != '{')
+        return NULL;
+    size_t nl = strlen(name);
+    const char *p = ctx + 1;
+    while (*p == '"') {
+        /* the key */
+        const char *k = ++p;
+        while (*p && *p != '"')
+            p += *p == '\\' && p[1] ? 2 : 1;
+        if (!*p)
+            return NULL;
+        bool match = (size_t)(p - k) == nl && memcmp(k, name, nl) == 0;
+        p++;
+        if (*p != ':')
+            return NULL;
+        const char *v = ++p;
+        /* the value's extent */
+        int depth = 0;
+        for (; *p; p++) {
+            if (*p == '"') {
+                for (p++; *p && *p != '"'; p += *p == '\\' && p[1] ? 2 : 1)
+                    ;
+                if (!*p)
+                    return NULL;
+                continue;
+            }
+            if (*p == '[' || *p == '{')
+                depth++;
+            else if ((*p == ']' || *p == '}') && depth)
+                depth--;
+            else if ((*p == ',' || *p == '}') && !depth)
+                break;
+        }
+        if (!*p)
+            return NULL;
+        if (match) {
+            *len = (size_t)(p - v);
+            return v;
+        }
+        if (*p == '}')
+            return NULL;
+        p++; /* the comma */
+    }
+    return NULL;
+}
+
+/* A member whose value is the text of context member `name`, when present. */
+static const char *jw_mctx(jw *w, const char *k, const char *ctx, const char *name)
+{
+    size_t n;
+    const char *v = ctx_member(ctx, name, &n);
+    if (v) {
+        jw_key(w, k);
+        kz_buf_append(w->b, v, n);
+    }
+    return v;
 }
 
 static const char *proto_name(uint8_t p, char *buf, size_t len)
@@ -58,125 +261,143 @@ static const char *input_kind(kz_tel_input k)
 }
 
 /* The record's key fields, by what it describes. */
-static json_t *record_fields(const kz_tel_record *r)
+static void record_fields(kz_buf *b, const kz_tel_record *r)
 {
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    set_str(o, "log", r->log);
-    set_str(o, "uid", r->uid);
-    set_str(o, "dns_query", r->dns_query);
+    jw w = {b, true};
+    kz_buf_putc(b, '{');
+#define STR(k, f) jw_mstr(&w, k, r->f.p, r->f.n)
+    STR("log", log);
+    STR("uid", uid);
+    STR("dns_query", dns_query);
     if (r->n_dns_answers) {
-        json_t *a = json_array();
-        for (unsigned i = 0; a && i < r->n_dns_answers && i < KZ_TEL_MAX_ANSWERS; i++) {
-            json_t *v = json_stringn(r->dns_answers[i].p ? r->dns_answers[i].p : "",
-                                     r->dns_answers[i].n);
-            if (v)
-                json_array_append_new(a, v);
+        jw_key(&w, "dns_answers");
+        kz_buf_putc(b, '[');
+        bool first = true;
+        for (unsigned i = 0; i < r->n_dns_answers && i < KZ_TEL_MAX_ANSWERS; i++) {
+            const kz_tel_str *a = &r->dns_answers[i];
+            if (a->p && !utf8_valid(a->p, a->n))
+                continue;
+            if (!first)
+                kz_buf_putc(b, ',');
+            first = false;
+            jw_str(b, a->p ? a->p : "", a->p ? a->n : 0);
         }
-        if (a)
-            json_object_set_new(o, "dns_answers", a);
+        kz_buf_putc(b, ']');
     }
-    set_str(o, "http_method", r->http_method);
-    set_str(o, "http_host", r->http_host);
-    set_str(o, "http_uri", r->http_uri);
-    set_str(o, "http_user_agent", r->http_user_agent);
-    set_str(o, "tls_sni", r->tls_sni);
-    set_str(o, "ja3", r->ja3);
-    set_str(o, "ja3s", r->ja3s);
-    set_str(o, "ja4", r->ja4);
-    set_str(o, "x509_subject", r->x509_subject);
-    set_str(o, "x509_issuer", r->x509_issuer);
-    set_str(o, "x509_serial", r->x509_serial);
-    set_str(o, "file_name", r->file_name);
-    set_str(o, "md5", r->file_md5);
-    set_str(o, "sha1", r->file_sha1);
-    set_str(o, "sha256", r->file_sha256);
-    set_str(o, "mail_from", r->mail_from);
-    set_str(o, "mail_subject", r->mail_subject);
+    STR("http_method", http_method);
+    STR("http_host", http_host);
+    STR("http_uri", http_uri);
+    STR("http_user_agent", http_user_agent);
+    STR("tls_sni", tls_sni);
+    STR("ja3", ja3);
+    STR("ja3s", ja3s);
+    STR("ja4", ja4);
+    STR("x509_subject", x509_subject);
+    STR("x509_issuer", x509_issuer);
+    STR("x509_serial", x509_serial);
+    STR("file_name", file_name);
+    STR("md5", file_md5);
+    STR("sha1", file_sha1);
+    STR("sha256", file_sha256);
+    STR("mail_from", mail_from);
+    STR("mail_subject", mail_subject);
+#undef STR
     if (r->has_flow) {
-        json_object_set_new(o, "bytes_toserver", json_integer((json_int_t)r->bytes_toserver));
-        json_object_set_new(o, "bytes_toclient", json_integer((json_int_t)r->bytes_toclient));
-        json_object_set_new(o, "pkts_toserver", json_integer((json_int_t)r->pkts_toserver));
-        json_object_set_new(o, "pkts_toclient", json_integer((json_int_t)r->pkts_toclient));
+        jw_mint(&w, "bytes_toserver", (int64_t)r->bytes_toserver);
+        jw_mint(&w, "bytes_toclient", (int64_t)r->bytes_toclient);
+        jw_mint(&w, "pkts_toserver", (int64_t)r->pkts_toserver);
+        jw_mint(&w, "pkts_toclient", (int64_t)r->pkts_toclient);
     }
-    return o;
+    kz_buf_putc(b, '}');
 }
+
+/* The alert's own top-level members, which extra's members may not repeat. */
+static const char *const own_keys[] = {"timestamp", "event_type", "src_ip",  "src_port",
+                                       "dest_ip",   "dest_port",  "proto",   "sensor",
+                                       "input_type", "input",     "line",    "packet",
+                                       "alert",     "record"};
 
 int kz_sensor_alert_format(kz_buf *out, const kz_tel_record *r, const kz_engine_hit *hit,
                            const char *sensor, json_t *extra)
 {
     char ts[40], ab[48], pb[8];
-    json_t *ctx = hit->context_json ? json_loads(hit->context_json, 0, NULL) : NULL;
-    json_t *a = json_object(), *al = json_object(), *md = json_object();
-    int rc = -1;
-    if (!a || !al || !md)
-        goto done;
+    size_t start = out->len;
+    jw w = {out, true};
+    kz_buf_putc(out, '{');
     kz_time_format(r->has_ts ? r->ts_us : kz_time_now_us(), 6, ts, sizeof ts);
-    json_object_set_new(a, "timestamp", json_string(ts));
-    json_object_set_new(a, "event_type", json_string("alert"));
+    jw_mstr(&w, "timestamp", ts, strlen(ts));
+    jw_mstr(&w, "event_type", "alert", 5);
     if (r->src.family && kz_tel_addr_format(&r->src, ab, sizeof ab))
-        json_object_set_new(a, "src_ip", json_string(ab));
+        jw_mstr(&w, "src_ip", ab, strlen(ab));
     if (r->has_ports)
-        json_object_set_new(a, "src_port", json_integer(r->sport));
+        jw_mint(&w, "src_port", r->sport);
     if (r->dst.family && kz_tel_addr_format(&r->dst, ab, sizeof ab))
-        json_object_set_new(a, "dest_ip", json_string(ab));
+        jw_mstr(&w, "dest_ip", ab, strlen(ab));
     if (r->has_ports)
-        json_object_set_new(a, "dest_port", json_integer(r->dport));
-    if (r->proto)
-        json_object_set_new(a, "proto", json_string(proto_name(r->proto, pb, sizeof pb)));
-    if (sensor)
-        json_object_set_new(a, "sensor", json_string(sensor));
-    json_object_set_new(a, "input_type", json_string(input_kind(r->input)));
-    if (r->input_name)
-        json_object_set_new(a, "input", json_string(r->input_name));
-    json_object_set_new(a, r->input == KZ_TEL_IN_PCAP || r->input == KZ_TEL_IN_IFACE ? "packet"
-                                                                                    : "line",
-                        json_integer((json_int_t)r->pos));
-
-    json_object_set_new(al, "action", json_string("allowed"));
-    json_object_set_new(al, "signature", json_string(hit->name ? hit->name : hit->id));
-    json_object_set_new(al, "signature_id", json_string(hit->id));
-    json_t *types = ctx ? json_object_get(ctx, "indicator_types") : NULL;
-    json_object_set_new(al, "category", types ? json_incref(types) : json_array());
-    json_t *conf = ctx ? json_object_get(ctx, "confidence") : NULL;
-    json_object_set_new(al, "severity",
-                        json_integer(kz_sensor_severity(
-                            json_is_integer(conf) ? (long)json_integer_value(conf) : 0,
-                            json_is_integer(conf))));
-    if (conf)
-        json_object_set(md, "confidence", conf);
-    json_t *v = ctx ? json_object_get(ctx, "created_by_ref") : NULL;
-    if (v)
-        json_object_set(md, "created_by_ref", v);
-    v = ctx ? json_object_get(ctx, "object_marking_refs") : NULL;
-    if (v)
-        json_object_set(md, "markings", v);
-    v = ctx ? json_object_get(ctx, "kill_chain_phases") : NULL;
-    if (v)
-        json_object_set(md, "kill_chain_phases", v);
-    if (hit->fired)
-        json_object_set_new(md, "matched", json_string(hit->fired));
-    if (hit->pattern)
-        json_object_set_new(md, "pattern", json_string(hit->pattern));
-    json_object_set_new(al, "metadata", md);
-    md = NULL;
-    json_object_set_new(a, "alert", al);
-    al = NULL;
-    json_t *rf = record_fields(r);
-    if (rf)
-        json_object_set_new(a, "record", rf);
-    if (json_is_object(extra))
-        json_object_update(a, extra);
-    char *s = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (s) {
-        rc = kz_buf_puts(out, s);
-        free(s);
+        jw_mint(&w, "dest_port", r->dport);
+    if (r->proto) {
+        const char *pn = proto_name(r->proto, pb, sizeof pb);
+        jw_mstr(&w, "proto", pn, strlen(pn));
     }
-done:
-    json_decref(ctx);
-    json_decref(a);
-    json_decref(al);
-    json_decref(md);
-    return rc;
+    if (sensor)
+        jw_mstr(&w, "sensor", sensor, strlen(sensor));
+    const char *ik = input_kind(r->input);
+    jw_mstr(&w, "input_type", ik, strlen(ik));
+    if (r->input_name)
+        jw_mstr(&w, "input", r->input_name, strlen(r->input_name));
+    jw_mint(&w, r->input == KZ_TEL_IN_PCAP || r->input == KZ_TEL_IN_IFACE ? "packet" : "line",
+            (int64_t)r->pos);
+
+    /* alert */
+    const char *ctx = hit->context_json;
+    jw_key(&w, "alert");
+    jw a = {out, true};
+    kz_buf_putc(out, '{');
+    jw_mstr(&a, "action", "allowed", 7);
+    const char *sig = hit->name ? hit->name : hit->id;
+    jw_mstr(&a, "signature", sig, strlen(sig));
+    jw_mstr(&a, "signature_id", hit->id, strlen(hit->id));
+    if (!jw_mctx(&a, "category", ctx, "indicator_types")) {
+        jw_key(&a, "category");
+        kz_buf_puts(out, "[]");
+    }
+    size_t cl;
+    const char *conf = ctx_member(ctx, "confidence", &cl);
+    bool has_conf = conf && cl && (conf[0] == '-' || (conf[0] >= '0' && conf[0] <= '9')) &&
+                    !memchr(conf, '.', cl) && !memchr(conf, 'e', cl) && !memchr(conf, 'E', cl);
+    jw_mint(&a, "severity", kz_sensor_severity(has_conf ? strtol(conf, NULL, 10) : 0, has_conf));
+    jw_key(&a, "metadata");
+    jw md = {out, true};
+    kz_buf_putc(out, '{');
+    jw_mctx(&md, "confidence", ctx, "confidence");
+    jw_mctx(&md, "created_by_ref", ctx, "created_by_ref");
+    jw_mctx(&md, "markings", ctx, "object_marking_refs");
+    jw_mctx(&md, "kill_chain_phases", ctx, "kill_chain_phases");
+    if (hit->fired)
+        jw_mstr(&md, "matched", hit->fired, strlen(hit->fired));
+    if (hit->pattern)
+        jw_mstr(&md, "pattern", hit->pattern, strlen(hit->pattern));
+    kz_buf_puts(out, "}}");
+
+    jw_key(&w, "record");
+    record_fields(out, r);
+    if (json_is_object(extra)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(extra, k, v) {
+            bool own = false;
+            for (size_t i = 0; i < sizeof own_keys / sizeof *own_keys && !own; i++)
+                own = strcmp(k, own_keys[i]) == 0;
+            if (own || !utf8_valid(k, strlen(k)))
+                continue;
+            jw_key(&w, k);
+            jw_value(out, v, 0);
+        }
+    }
+    kz_buf_putc(out, '}');
+    if (out->oom) {
+        out->len = start;
+        return -1;
+    }
+    return 0;
 }
