@@ -910,14 +910,15 @@ long kz_engine_match_obs(const kz_engine_gen *g, const kz_obs_set *s, size_t i,
     return rc ? rc : hits;
 }
 
-/* Software pipeline over windows of records (kz_e_pipe): the exact-key probes of their string
- * fields go through slot, record and value in dependent steps, each a likely cache miss on a
- * large base; an IPv4 address goes through rank words, network entry, record and value.
- * Five windows are in flight: while window i is matched, the networks' values of window i + 1
- * are being fetched, the values (and networks' records) of window i + 2, the records (and
- * network entries) of window i + 3 and the slots (and rank words) of window i + 4, so each
- * step's miss overlaps a window of work instead of stalling it. Small windows spread the
- * prefetches (a burst of a hundred overflows the core's miss queue and most are dropped). */
+/* Software pipeline over records (kz_e_pipe), one record per window: the exact and suffix
+ * keys of its string fields go through slot, record and value in dependent steps, each a
+ * likely cache miss on a large base; an IPv4 address goes through rank words, network entry,
+ * record (or list) and value. Five windows are in flight, one per stage: while record i is
+ * matched, record i + 1 is in stage 4, i + 2 in stage 3 and so on, so each step's miss
+ * overlaps a record's work instead of stalling it. The match then takes the answers the
+ * window holds (pf_take, probe_cidr4) instead of probing again. One record per window keeps
+ * the prefetches spread (bursts of a hundred overflowed the core's miss queue). */
+
 /* A simple-index probe of key kb of field j; false when the window has no room for it. */
 static bool pf_key(const kz_eseg *b, pfwin *w, const uint8_t *kb, size_t kl, size_t j)
 {
