@@ -114,6 +114,12 @@ int64_t kz_time_now_us(void);
 /* IPv4 dotted decimal as inet_ntop(AF_INET) writes it; out needs 16 bytes. Returns the length. */
 size_t kz_ip4_format(const uint8_t a[4], char *out);
 
+/* ---- text ------------------------------------------------------------------------------- */
+
+/* Whether s[0..n) is valid UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF; NUL bytes allowed). ASCII is checked eight bytes at a time. */
+bool kz_utf8_valid(const char *s, size_t n);
+
 /* ---- UUIDs ------------------------------------------------------------------------------ */
 
 typedef struct kz_uuid {

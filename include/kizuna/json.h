@@ -46,6 +46,10 @@ long kz_json_append_file(const char *path, json_t *into, kz_json_err_fn on_err, 
  * Returns 0, or -1 for a value that has no canonical form (NaN/Inf) or on out of memory. */
 int kz_json_canonical(const json_t *v, kz_buf *out);
 
+/* Append s[0..n) as a JSON string literal, escaped as the canonical form escapes it (the
+ * caller checks that s is UTF-8). Returns 0, or -1 on out of memory. */
+int kz_json_put_string(kz_buf *out, const char *s, size_t n);
+
 /* Read a whole file ("-" is stdin) into memory. Returns a malloc'd buffer (NUL-terminated)
  * and its length, or NULL with errno set. */
 char *kz_read_file(const char *path, size_t *len);

@@ -14,30 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <utf8proc.h>
-
-static bool utf8_ok(const char *s, size_t len)
-{
-    size_t i = 0;
-    /* ASCII eight bytes at a time: nearly every value is ASCII */
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        if (w & 0x8080808080808080ull)
-            break;
-    }
-    while (i < len && (unsigned char)s[i] < 0x80)
-        i++;
-    while (i < len) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t n =
-            utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
-        if (n <= 0)
-            return false;
-        i += (size_t)n;
-    }
-    return true;
-}
 
 int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, char *err, size_t errlen)
 {
@@ -69,7 +45,7 @@ int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, char *err, 
             snprintf(err, errlen, "field %zu: path %s cannot be set by a record", j, p->text);
             return -1;
         }
-        if ((f->kind == KZ_EF_STR && ((!f->s && f->len) || !utf8_ok(f->s, f->len))) ||
+        if ((f->kind == KZ_EF_STR && ((!f->s && f->len) || !kz_utf8_valid(f->s, f->len))) ||
             (f->kind == KZ_EF_REF && (f->i < 0 || (uint64_t)f->i >= r->ntypes))) {
             snprintf(err, errlen, "field %zu: invalid value", j);
             return -1;

@@ -96,7 +96,7 @@ static int cmp_keys(const void *a, const void *b)
 
 /* ---- strings ---------------------------------------------------------------------------- */
 
-static int put_string(kz_buf *out, const char *s, size_t n)
+int kz_json_put_string(kz_buf *out, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     kz_buf_putc(out, '"');
@@ -229,7 +229,7 @@ static int put_object(const json_t *v, kz_buf *out, int depth)
     for (size_t j = 0; j < i && rc == 0; j++) {
         if (j)
             kz_buf_putc(out, ',');
-        put_string(out, keys[j], strlen(keys[j]));
+        kz_json_put_string(out, keys[j], strlen(keys[j]));
         kz_buf_putc(out, ':');
         rc = put_value(json_object_get(v, keys[j]), out, depth + 1);
     }
@@ -254,7 +254,7 @@ static int put_value(const json_t *v, kz_buf *out, int depth)
         }
         return rc ? rc : kz_buf_putc(out, ']');
     }
-    case JSON_STRING: return put_string(out, json_string_value(v), json_string_length(v));
+    case JSON_STRING: return kz_json_put_string(out, json_string_value(v), json_string_length(v));
     case JSON_INTEGER: return put_integer(out, json_integer_value(v));
     case JSON_REAL: return put_double(out, json_real_value(v));
     case JSON_TRUE: return kz_buf_puts(out, "true");

@@ -10,6 +10,7 @@
  * dump and the parse of the indicator's context were 60% of the sensor's time when a quarter
  * of the records hit. The context (the engine's canonical JSON) is copied value by value.
  */
+#include <kizuna/json.h>
 #include <kizuna/sensor.h>
 
 #include <inttypes.h>
@@ -28,91 +29,29 @@ int kz_sensor_severity(long confidence, bool has_confidence)
     return 3;
 }
 
-/* ---- a compact JSON writer (jansson's escaping: short escapes, \u00XX, UTF-8 as is) ---- */
+/* ---- a compact JSON writer over kz_json_put_string and kz_json_canonical ---------------- */
 
 typedef struct jw {
     kz_buf *b;
     bool first; /* no member written yet in the current object */
 } jw;
 
-static bool utf8_valid(const char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k = c >= 0xf5 ? 0 : c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 ? 1 : 0;
-        if (!k || n - i <= k) /* not a lead byte, or its sequence cut short */
-            return false;
-        uint32_t cp = c & (0x3f >> k);
-        for (size_t j = 1; j <= k; j++) {
-            unsigned char d = (unsigned char)s[i + j];
-            if ((d & 0xc0) != 0x80)
-                return false;
-            cp = cp << 6 | (d & 0x3f);
-        }
-        /* overlong forms, surrogates, beyond U+10FFFF */
-        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += k + 1;
-    }
-    return true;
-}
-
-static void jw_str(kz_buf *b, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    kz_buf_putc(b, '"');
-    size_t run = 0; /* bytes copied as they are, pending */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        kz_buf_append(b, s + run, i - run);
-        run = i + 1;
-        char e[7] = {'\\', 0, 0, 0, 0, 0, 0};
-        size_t el = 2;
-        switch (c) {
-        case '"': e[1] = '"'; break;
-        case '\\': e[1] = '\\'; break;
-        case '\b': e[1] = 'b'; break;
-        case '\f': e[1] = 'f'; break;
-        case '\n': e[1] = 'n'; break;
-        case '\r': e[1] = 'r'; break;
-        case '\t': e[1] = 't'; break;
-        default:
-            e[1] = 'u';
-            e[2] = e[3] = '0';
-            e[4] = hex[c >> 4];
-            e[5] = hex[c & 15];
-            el = 6;
-        }
-        kz_buf_append(b, e, el);
-    }
-    kz_buf_append(b, s + run, n - run);
-    kz_buf_putc(b, '"');
-}
-
 static void jw_key(jw *w, const char *k)
 {
     if (!w->first)
         kz_buf_putc(w->b, ',');
     w->first = false;
-    jw_str(w->b, k, strlen(k));
+    kz_json_put_string(w->b, k, strlen(k));
     kz_buf_putc(w->b, ':');
 }
 
 /* A member with string value s (n bytes); left out when s is absent or not UTF-8. */
 static void jw_mstr(jw *w, const char *k, const char *s, size_t n)
 {
-    if (!s || !utf8_valid(s, n))
+    if (!s || !kz_utf8_valid(s, n))
         return;
     jw_key(w, k);
-    jw_str(w->b, s, n);
+    kz_json_put_string(w->b, s, n);
 }
 
 static void jw_mint(jw *w, const char *k, int64_t v)
@@ -120,57 +59,6 @@ static void jw_mint(jw *w, const char *k, int64_t v)
     char t[24];
     jw_key(w, k);
     kz_buf_append(w->b, t, (size_t)snprintf(t, sizeof t, "%" PRId64, v));
-}
-
-/* Any jansson value, compact, members in insertion order (as JSON_PRESERVE_ORDER dumps). */
-static void jw_value(kz_buf *b, const json_t *v, int depth)
-{
-    char t[40];
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-        kz_buf_putc(b, '{');
-        const char *k;
-        json_t *x;
-        bool first = true;
-        json_object_foreach((json_t *)v, k, x) {
-            if (!first)
-                kz_buf_putc(b, ',');
-            first = false;
-            jw_str(b, k, strlen(k));
-            kz_buf_putc(b, ':');
-            if (depth < 64)
-                jw_value(b, x, depth + 1);
-            else
-                kz_buf_puts(b, "null");
-        }
-        kz_buf_putc(b, '}');
-        break;
-    }
-    case JSON_ARRAY:
-        kz_buf_putc(b, '[');
-        for (size_t i = 0; i < json_array_size(v); i++) {
-            if (i)
-                kz_buf_putc(b, ',');
-            if (depth < 64)
-                jw_value(b, json_array_get(v, i), depth + 1);
-            else
-                kz_buf_puts(b, "null");
-        }
-        kz_buf_putc(b, ']');
-        break;
-    case JSON_STRING:
-        jw_str(b, json_string_value(v), json_string_length(v));
-        break;
-    case JSON_INTEGER:
-        kz_buf_append(b, t, (size_t)snprintf(t, sizeof t, "%" JSON_INTEGER_FORMAT, json_integer_value(v)));
-        break;
-    case JSON_REAL:
-        kz_buf_append(b, t, (size_t)snprintf(t, sizeof t, "%.17g", json_real_value(v)));
-        break;
-    case JSON_TRUE: kz_buf_puts(b, "true"); break;
-    case JSON_FALSE: kz_buf_puts(b, "false"); break;
-    default: kz_buf_puts(b, "null"); break;
-    }
 }
 
 /* ---- the indicator's context: the engine's canonical JSON, trusted ---------------------- */
@@ -275,12 +163,12 @@ static void record_fields(kz_buf *b, const kz_tel_record *r)
         bool first = true;
         for (unsigned i = 0; i < r->n_dns_answers && i < KZ_TEL_MAX_ANSWERS; i++) {
             const kz_tel_str *a = &r->dns_answers[i];
-            if (a->p && !utf8_valid(a->p, a->n))
+            if (a->p && !kz_utf8_valid(a->p, a->n))
                 continue;
             if (!first)
                 kz_buf_putc(b, ',');
             first = false;
-            jw_str(b, a->p ? a->p : "", a->p ? a->n : 0);
+            kz_json_put_string(b, a->p ? a->p : "", a->p ? a->n : 0);
         }
         kz_buf_putc(b, ']');
     }
@@ -388,10 +276,14 @@ int kz_sensor_alert_format(kz_buf *out, const kz_tel_record *r, const kz_engine_
             bool own = false;
             for (size_t i = 0; i < sizeof own_keys / sizeof *own_keys && !own; i++)
                 own = strcmp(k, own_keys[i]) == 0;
-            if (own || !utf8_valid(k, strlen(k)))
+            if (own || !kz_utf8_valid(k, strlen(k)))
                 continue;
+            size_t mark = out->len;
             jw_key(&w, k);
-            jw_value(out, v, 0);
+            if (kz_json_canonical(v, out) < 0 && !out->oom) { /* no JSON form: left out */
+                out->len = mark;
+                out->data[mark] = 0;
+            }
         }
     }
     kz_buf_putc(out, '}');

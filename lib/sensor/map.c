@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <utf8proc.h>
 
 enum {
     P_NT_SRC,
@@ -134,29 +133,6 @@ uint64_t kz_sensor_map_dropped(const kz_sensor_map *m)
     return m->dropped;
 }
 
-static bool utf8_ok(const char *s, size_t n)
-{
-    size_t i = 0;
-    /* ASCII eight bytes at a time: nearly every value is ASCII */
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        if (w & 0x8080808080808080ull)
-            break;
-    }
-    while (i < n && (unsigned char)s[i] < 0x80)
-        i++;
-    while (i < n) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t k =
-            utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
-        if (k <= 0)
-            return false;
-        i += (size_t)k;
-    }
-    return true;
-}
-
 /* An object of the type of path `path`. */
 static int add_obj(kz_sensor_map *m, int path)
 {
@@ -184,7 +160,7 @@ static void add_str(kz_sensor_map *m, int obj, int path, const char *s, size_t n
 {
     if (obj < 0 || m->nfields >= MAX_FIELDS)
         return;
-    if (!utf8_ok(s, n)) {
+    if (!kz_utf8_valid(s, n)) {
         m->dropped++;
         return;
     }
@@ -207,7 +183,7 @@ static void add_int(kz_sensor_map *m, int obj, int path, int kind, int64_t v)
 /* An object holding one string value; -1 when the value was unusable or the record is full. */
 static int value_obj(kz_sensor_map *m, int path, const char *s, size_t n)
 {
-    if (!utf8_ok(s, n)) {
+    if (!kz_utf8_valid(s, n)) {
         m->dropped++;
         return -1;
     }
