@@ -55,6 +55,25 @@ static int runs_for(const char *phase, int runs)
     return !only || strstr(only, phase) ? runs : 0;
 }
 
+typedef struct exact_paths {
+    long ip4, ip6, dom, url, sha, md5;
+} exact_paths;
+
+/* Generated indicator i of seed into one/val; its value's path when it is of a class the
+ * exact index answers (address, domain, URL, hash), else -1. */
+static long exact_value(const exact_paths *xp, uint64_t seed, uint64_t i, kz_buf *one, kz_buf *val)
+{
+    const char *kind;
+    kz_engine_gen_indicator(seed, i, one, val, &kind);
+    return strcmp(kind, "ipv4") == 0     ? xp->ip4
+           : strcmp(kind, "ipv6") == 0   ? xp->ip6
+           : strcmp(kind, "domain") == 0 ? xp->dom
+           : strcmp(kind, "url") == 0    ? xp->url
+           : strcmp(kind, "sha256") == 0 ? xp->sha
+           : strcmp(kind, "md5") == 0    ? xp->md5
+                                         : -1;
+}
+
 typedef struct qset {
     kz_engine_record *r;
     kz_engine_field *f;
@@ -152,18 +171,10 @@ int main(int argc, char **argv)
              *counts = malloc(Q * sizeof *counts);
     const char **vals = malloc(Q * sizeof *vals);
     /* exact: values of exact-class indicators */
+    const exact_paths xp = {p_ip4, p_ip6, p_dom, p_url, p_sha, p_md5};
     size_t nq = 0;
     while (nq < Q) {
-        uint64_t i = rnd64() % N;
-        const char *kind;
-        kz_engine_gen_indicator(1, i, &one, &val, &kind);
-        long p = strcmp(kind, "ipv4") == 0     ? p_ip4
-                 : strcmp(kind, "ipv6") == 0   ? p_ip6
-                 : strcmp(kind, "domain") == 0 ? p_dom
-                 : strcmp(kind, "url") == 0    ? p_url
-                 : strcmp(kind, "sha256") == 0 ? p_sha
-                 : strcmp(kind, "md5") == 0    ? p_md5
-                                               : -1;
+        long p = exact_value(&xp, 1, rnd64() % N, &one, &val);
         if (p < 0)
             continue;
         const char *type = kz_engine_path_type(e, (uint32_t)p);
@@ -201,16 +212,7 @@ int main(int argc, char **argv)
         const char **vals2 = malloc(Q * sizeof *vals2);
         size_t nq2 = 0;
         while (nq2 < Q) {
-            uint64_t i = rnd64() % N;
-            const char *kind;
-            kz_engine_gen_indicator(2, i, &one, &val, &kind);
-            long p = strcmp(kind, "ipv4") == 0     ? p_ip4
-                     : strcmp(kind, "ipv6") == 0   ? p_ip6
-                     : strcmp(kind, "domain") == 0 ? p_dom
-                     : strcmp(kind, "url") == 0    ? p_url
-                     : strcmp(kind, "sha256") == 0 ? p_sha
-                     : strcmp(kind, "md5") == 0    ? p_md5
-                                                   : -1;
+            long p = exact_value(&xp, 2, rnd64() % N, &one, &val);
             if (p < 0)
                 continue;
             vals2[nq2] = put(&q, val.data, val.len);
