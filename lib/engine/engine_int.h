@@ -219,23 +219,29 @@ static inline const uint32_t *kz_e_c4s_entry(const kz_ec4s *c, uint32_t idx)
     return &c->recs[r];
 }
 
-/* The records of network idx (top L bits) in c: *n of them at *out (one may be *one). */
-static inline bool kz_e_c4s_find(const kz_ec4s *c, uint32_t idx, uint32_t *one,
+/* The records of a network whose entry holds e: *n of them at *out (one may be *one). */
+static inline void kz_e_c4s_recs(const kz_ec4s *c, uint32_t e, uint32_t *one,
                                  const uint32_t **out, uint32_t *n)
 {
-    const uint32_t *ent = kz_e_c4s_entry(c, idx);
-    if (!ent)
-        return false;
-    uint32_t e = *ent;
     if (e & KZ_E_C4S_DUP) {
-        *n = c->dups[e & ~KZ_E_C4S_DUP];
-        *out = &c->dups[(e & ~KZ_E_C4S_DUP) + 1];
+        const uint32_t *d = c->dups + (e & ~KZ_E_C4S_DUP); /* [count, records...] */
+        *n = d[0];
+        *out = d + 1;
     } else {
         *one = e;
         *out = one;
         *n = 1;
     }
-    return true;
+}
+
+/* The records of network idx (top L bits) in c: *n of them at *out (one may be *one). */
+static inline bool kz_e_c4s_find(const kz_ec4s *c, uint32_t idx, uint32_t *one,
+                                 const uint32_t **out, uint32_t *n)
+{
+    const uint32_t *ent = kz_e_c4s_entry(c, idx);
+    if (ent)
+        kz_e_c4s_recs(c, *ent, one, out, n);
+    return ent != NULL;
 }
 
 #define KZ_E_SLOT_BITS 27u

@@ -156,17 +156,12 @@ static void probe_cidr4(const kz_engine_gen *g, uint32_t p, const uint8_t a[4], 
         const pfent *x = &w->e[i];
         if (x->key != PK_NET || x->field != j || !x->p)
             continue;
-        uint32_t e = *x->p;
-        if (!(e & KZ_E_C4S_DUP)) {
-            if (!is_dead(g, e))
-                push(c, 0, e, aux);
-            continue;
-        }
-        const kz_ec4s *cs = &g->base->c4s[25 * (size_t)x->path + x->vp];
-        const uint32_t *d = cs->dups + (e & ~KZ_E_C4S_DUP); /* [count, records...] */
-        for (uint32_t k = 1; k <= d[0]; k++)
-            if (!is_dead(g, d[k]))
-                push(c, 0, d[k], aux);
+        uint32_t one, nr;
+        const uint32_t *rs;
+        kz_e_c4s_recs(&g->base->c4s[25 * (size_t)x->path + x->vp], *x->p, &one, &rs, &nr);
+        for (uint32_t k = 0; k < nr; k++)
+            if (!is_dead(g, rs[k]))
+                push(c, 0, rs[k], aux);
     }
     for (unsigned sg = 0; sg < 2; sg++) {
         const kz_eseg *s = sg ? g->delta : g->base;
@@ -919,23 +914,29 @@ long kz_engine_match_obs(const kz_engine_gen *g, const kz_obs_set *s, size_t i,
  * window holds (pf_take, probe_cidr4) instead of probing again. One record per window keeps
  * the prefetches spread (bursts of a hundred overflowed the core's miss queue). */
 
+/* A new entry for the key of hash h, its home slot prefetched (the caller checked room). */
+static pfent *pf_entry(const kz_eseg *b, pfwin *w, uint64_t h, uint8_t key)
+{
+    pfent *x = &w->e[w->m++];
+    x->at = x->home = (uint32_t)kz_e_spos(b, h);
+    x->tg = kz_e_stag(b, h);
+    x->kind = PW_KEY;
+    x->key = key;
+    __builtin_prefetch(&b->sslots[x->at]);
+    return x;
+}
+
 /* A simple-index probe of key kb of field j; false when the window has no room for it. */
 static bool pf_key(const kz_eseg *b, pfwin *w, const uint8_t *kb, size_t kl, size_t j)
 {
     if (w->m >= PF_MAX || kl > PF_KEYS - w->kn)
         return false;
-    uint64_t h = kz_e_hash(kb, kl);
-    pfent *x = &w->e[w->m++];
-    x->at = x->home = (uint32_t)kz_e_spos(b, h);
-    x->tg = kz_e_stag(b, h);
-    x->kind = PW_KEY;
-    x->key = PK_KEY;
+    pfent *x = pf_entry(b, w, kz_e_hash(kb, kl), PK_KEY);
     x->field = (uint8_t)j;
     x->koff = (uint16_t)w->kn;
     x->klen = (uint16_t)kl;
     memcpy(w->keys + w->kn, kb, kl);
     w->kn += kl;
-    __builtin_prefetch(&b->sslots[x->at]);
     return true;
 }
 
@@ -958,13 +959,7 @@ static void ref_prefetch(void *ctx, uint32_t p, const kz_engine_field *tf)
     size_t kl = kz_e_key_str(kb, p, tf->s, tf->len);
     if (!kl)
         return;
-    uint64_t h = kz_e_hash(kb, kl);
-    pfent *e = &x->w->e[x->w->m++];
-    e->at = e->home = (uint32_t)kz_e_spos(x->b, h);
-    e->tg = kz_e_stag(x->b, h);
-    e->kind = PW_KEY;
-    e->key = PK_NONE;
-    __builtin_prefetch(&x->b->sslots[e->at]);
+    pf_entry(x->b, x->w, kz_e_hash(kb, kl), PK_NONE);
 }
 
 /* Whether probe_suffixes probes v with proof at every dot and in one pass: ASCII (its own
