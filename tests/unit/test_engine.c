@@ -98,6 +98,14 @@ static char *ind(char *buf, size_t len, int n, const char *pattern, const char *
     return buf;
 }
 
+/* Indicator n with pattern, one JSON line appended to all. */
+static void add_ind(kz_buf *all, int n, const char *pattern)
+{
+    char b[2048];
+    kz_buf_puts(all, ind(b, sizeof b, n, pattern, NULL));
+    kz_buf_putc(all, '\n');
+}
+
 static const char *idn(int n)
 {
     static char b[8][64];
@@ -1093,11 +1101,10 @@ static void test_cidr_brute_force(void)
             a = nets[i - 1].net, len = nets[i - 1].len; /* a duplicate network */
         uint32_t m = len ? ~0u << (32 - len) : 0;
         nets[i] = (net4){a & m, len, true};
-        char pat[96], b[2048];
+        char pat[96];
         snprintf(pat, sizeof pat, "[ipv4-addr:value ISSUBSET '%u.%u.%u.%u/%d']", a >> 24 & 255,
                  a >> 16 & 255, a >> 8 & 255, a & 255, len);
-        kz_buf_puts(&all, ind(b, sizeof b, 5000 + i, pat, NULL));
-        kz_buf_putc(&all, '\n');
+        add_ind(&all, 5000 + i, pat);
     }
     KT_CHECK(load_text(e, all.data, NULL) == NN);
     for (int round = 0; round < 3; round++) {
@@ -1322,7 +1329,6 @@ static void test_batch_base_and_delta(void)
 {
     kz_engine_opts o = {.now_us = NOW, .merge_min = 1};
     kz_engine *e = kz_engine_new(&o);
-    char b[2048];
     kz_buf all;
     kz_buf_init(&all);
     const char *base[] = {
@@ -1334,22 +1340,18 @@ static void test_batch_base_and_delta(void)
         "[ipv4-addr:value = '192.0.2.8']",
     };
     for (int i = 0; i < 6; i++) {
-        kz_buf_puts(&all, ind(b, sizeof b, i + 1, base[i], NULL));
-        kz_buf_putc(&all, '\n');
+        add_ind(&all, i + 1, base[i]);
     }
     for (int i = 0; i < 20; i++) { /* so that the three of the delta stay a delta (3 * 8 < 26) */
         char pat[64];
         snprintf(pat, sizeof pat, "[ipv4-addr:value = '198.51.100.%d']", i);
-        kz_buf_puts(&all, ind(b, sizeof b, 100 + i, pat, NULL));
-        kz_buf_putc(&all, '\n');
+        add_ind(&all, 100 + i, pat);
     }
     KT_CHECK(load_text(e, all.data, NULL) == 26);
     kz_buf_reset(&all);
-    kz_buf_puts(&all, ind(b, sizeof b, 7, "[domain-name:value = 'new.example']", NULL));
-    kz_buf_putc(&all, '\n');
-    kz_buf_puts(&all, ind(b, sizeof b, 8, "[domain-name:value LIKE '%.evil.example']", NULL));
-    kz_buf_putc(&all, '\n');
-    kz_buf_puts(&all, ind(b, sizeof b, 9, "[ipv4-addr:value = '192.0.2.9']", NULL));
+    add_ind(&all, 7, "[domain-name:value = 'new.example']");
+    add_ind(&all, 8, "[domain-name:value LIKE '%.evil.example']");
+    add_ind(&all, 9, "[ipv4-addr:value = '192.0.2.9']");
     KT_CHECK(load_text(e, all.data, NULL) == 3);
     const char *gone[] = {idn(6)};
     char err[256];
@@ -1446,13 +1448,12 @@ static void test_lookup_exact_batch(void)
     rng_state = 4242;
     kz_buf all;
     kz_buf_init(&all);
-    char b[2048], pat[160];
+    char pat[160];
     for (int i = 0; i < NI; i++) {
         int v = (int)rnd(NV);
         vof[i] = v;
         snprintf(pat, sizeof pat, "[%s = '%s']", paths[v % 4], vals[v]);
-        kz_buf_puts(&all, ind(b, sizeof b, 1000 + i, pat, NULL));
-        kz_buf_putc(&all, '\n');
+        add_ind(&all, 1000 + i, pat);
         live[v]++;
     }
     KT_CHECK(load_text(e, all.data, NULL) == NI);
@@ -1469,8 +1470,7 @@ static void test_lookup_exact_batch(void)
     for (int i = 0; i < 20; i++) { /* a delta (20 * 8 < 360) */
         int v = (int)rnd(NV);
         snprintf(pat, sizeof pat, "[%s = '%s']", paths[v % 4], vals[v]);
-        kz_buf_puts(&all, ind(b, sizeof b, 5000 + i, pat, NULL));
-        kz_buf_putc(&all, '\n');
+        add_ind(&all, 5000 + i, pat);
         live[v]++;
     }
     KT_CHECK(load_text(e, all.data, NULL) == 20);
