@@ -600,6 +600,7 @@ int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err,
 {
     kz_engine *e = g->eng;
     out->n = 0;
+    out->oom = false; /* a set reused across observations: a failure was reported already */
     if (!g->base && !g->delta)
         return 0;
     if (v->s) {

@@ -203,7 +203,6 @@ static long feed_g(kz_engine_stream *st, const kz_engine_gen *g, kz_eview *v, in
                    size_t errlen)
 {
     kz_ecands c = *cands;
-    c.oom = false;
     long hits = 0, rc = kz_e_collect(g, v, &c, err, errlen);
     if (refused)
         *refused = rc < 0 && !c.oom; /* the record itself is invalid */
@@ -322,7 +321,6 @@ static long feed(kz_engine_stream *st, kz_eview *v, int version, kz_engine_hit_f
 {
     const kz_engine_gen *g = kz_engine_acquire(st->e);
     long rc = feed_g(st, g, v, version, fn, ctx, &st->c, NULL, err, errlen);
-    st->c.oom = false; /* reported by this feed; the next one starts clean */
     kz_engine_release(st->e, g);
     return rc;
 }
