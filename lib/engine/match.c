@@ -23,17 +23,18 @@
 #include <utf8proc.h>
 
 /* The batch pipeline's windows (below: kz_e_pipe); the probes read what they answered. */
-enum { PF_WIN = 1, PF_MAX = 192, PF_KEYS = 2048 };
+enum { PF_MAX = 192, PF_KEYS = 2048 };
 
 /* One probe in flight, a small state machine: each stage after the first reads what the
  * previous one prefetched and prefetches the next dependent line.
- * PW_KEY: at is its home slot → PW_REC: at is its first candidate record → PW_VAL (value
- * prefetched, done).
- * PW_CIDR: an IPv4 address (addr, path, vp), expanded in stage 1 into one entry per prefix
- * length present: PW_CBITS (rank words prefetched; bitmaps of up to 2^18 bits are not, they
- * stay in cache) → PW_CENT: p is the network's entry → PW_CREC: at is its record, or
- * PW_CDUP: p is its list of records [count, records...] → PW_CVAL / PW_CDRECS → done. */
-enum { PW_KEY, PW_REC, PW_CIDR, PW_CBITS, PW_CENT, PW_CREC, PW_CDUP, PW_CDRECS, PW_DONE };
+ * PW_KEY: at is its home slot → PW_REC: at is its first candidate record, whose value is
+ * prefetched next → PW_DONE.
+ * An IPv4 address becomes in stage 1 one entry per prefix length L present (path, vp = L):
+ * PW_CBITS (rank words prefetched; bitmaps of up to 2^18 bits are not, they stay in cache,
+ * and the entry is found at once) → PW_CENT: p is the network's entry (kept to the end: the
+ * match takes its records from it) → PW_CREC: at is its record, or PW_CDUP: at is the offset
+ * of its list [count, records...] → PW_CDRECS → PW_DONE. */
+enum { PW_KEY, PW_REC, PW_CBITS, PW_CENT, PW_CREC, PW_CDUP, PW_CDRECS, PW_DONE };
 typedef struct pfent {
     size_t at;
     const uint32_t *p;
@@ -1032,66 +1033,67 @@ static bool pf_cidr4(const kz_eseg *b, pfwin *w, uint16_t path, uint32_t addr, i
     return true;
 }
 
-/* Stage 1: keys, hashes and home slots of the window's probes; prefetch the slots and the
- * CIDR filter words. */
-static void pf_slots(const kz_engine_gen *g, const kz_engine_record *r, size_t n, pfwin *w)
+/* Stage 1 of string field j (value f): its simple keys, its parsed address, its networks. */
+static void pf_field(const kz_engine_gen *g, const kz_eseg *b, pfwin *w, size_t j,
+                     const kz_engine_field *f)
+{
+    uint8_t kb[KZ_E_MAX_KEY + 32];
+    uint8_t fl = g->pflags[f->path];
+    bool ok = true; /* every probe of the field is here */
+    bool ip4 = false; /* a plain address, parsed once: a4 */
+    uint8_t a4[4];
+    if (fl & PF_EXACT) {
+        size_t kl = kz_e_key_str(kb, f->path, f->s, f->len);
+        if (kl)
+            ok = pf_key(b, w, kb, kl, j);
+        if ((ip4 = kl && kb[2] == K_IP4))
+            memcpy(a4, kb + 5, 4);
+    }
+    /* the suffix keys (none in the base: nothing to probe) */
+    if ((fl & PF_SUF) && f->path < b->npaths && (b->pflags[f->path] & PF_SUF)) {
+        ok = ok && plain_ascii(f->s, f->len);
+        for (size_t q = 0; q < f->len; q++)
+            if (f->s[q] == '.')
+                ok = pf_key(b, w, kb, kz_e_key_raw(kb, f->path, K_SUF, f->s + q, f->len - q), j) &&
+                     ok;
+    }
+    if (ok && (fl & (PF_EXACT | PF_SUF)))
+        w->done |= 1ull << j;
+    /* the networks of every prefix length */
+    if (!(fl & PF_CIDR4) || !b->c4s || f->path >= b->npaths || !b->c4[f->path])
+        return;
+    int fam = 4, vp = 32;
+    uint8_t a[16];
+    if (ip4)
+        memcpy(a, a4, 4);
+    else if (!kz_e_parse_cidr(f->s, f->len, &fam, a, &vp) || fam != 4)
+        return;
+    memcpy(&w->a4[j], a, 4); /* what probe_string would parse */
+    w->vp4[j] = (uint8_t)vp;
+    w->has4 |= 1ull << j;
+    uint32_t addr = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+    if (pf_cidr4(b, w, (uint16_t)f->path, addr, vp, j))
+        w->nets |= 1ull << j;
+}
+
+/* Stage 1 of record r: the keys, hashes and home slots of its probes (slots prefetched), its
+ * addresses' networks, the probes of its reference paths. */
+static void pf_slots(const kz_engine_gen *g, const kz_engine_record *r, pfwin *w)
 {
     const kz_eseg *b = g->base;
     w->m = w->kn = 0;
     w->done = w->nets = w->has4 = 0;
-    if (!b || !b->nsslots)
-        return;
-    uint8_t kb[KZ_E_MAX_KEY + 32];
-    for (size_t k = 0; k < n; k++) {
-        if (r[k].nfields && !r[k].fields)
-            continue; /* malformed: validation refuses it before any probe */
-        __builtin_prefetch(r[k].types); /* validation reads them first */
-        /* fields past the 64th (a done bit each) are left to the plain probes */
-        for (size_t j = 0; j < r[k].nfields && j < 64; j++) {
-            const kz_engine_field *f = &r[k].fields[j];
-            if (f->kind != KZ_EF_STR || !f->s || f->path >= g->npaths || f->len > 256)
-                continue;
-            uint8_t fl = g->pflags[f->path];
-            bool ok = n == 1; /* every probe of the field is here */
-            bool ip4 = false; /* a plain address, parsed once: a4 */
-            uint8_t a4[4];
-            if (fl & PF_EXACT) {
-                size_t kl = kz_e_key_str(kb, f->path, f->s, f->len);
-                if (kl)
-                    ok = pf_key(b, w, kb, kl, j) && ok;
-                if ((ip4 = kl && kb[2] == K_IP4))
-                    memcpy(a4, kb + 5, 4);
-            }
-            /* the suffix keys (none in the base: nothing to probe) */
-            if ((fl & PF_SUF) && f->path < b->npaths && (b->pflags[f->path] & PF_SUF)) {
-                ok = ok && plain_ascii(f->s, f->len);
-                for (size_t q = 0; q < f->len; q++)
-                    if (f->s[q] == '.')
-                        ok = pf_key(b, w, kb, kz_e_key_raw(kb, f->path, K_SUF, f->s + q, f->len - q),
-                                    j) && ok;
-            }
-            if (ok && (fl & (PF_EXACT | PF_SUF)))
-                w->done |= 1ull << j;
-            /* the networks of every prefix length */
-            if ((fl & PF_CIDR4) && b->c4s && f->path < b->npaths && b->c4[f->path]) {
-                int fam = 4, vp = 32;
-                uint8_t a[16];
-                if (ip4)
-                    memcpy(a, a4, 4);
-                if (ip4 || (kz_e_parse_cidr(f->s, f->len, &fam, a, &vp) && fam == 4)) {
-                    memcpy(&w->a4[j], a, 4); /* what probe_string would parse */
-                    w->vp4[j] = (uint8_t)vp;
-                    w->has4 |= 1ull << j;
-                    uint32_t addr = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
-                                    (uint32_t)a[2] << 8 | a[3];
-                    if (pf_cidr4(b, w, (uint16_t)f->path, addr, vp, j))
-                        w->nets |= 1ull << j;
-                }
-            }
-        }
-        refpre x = {g, b, w};
-        rec_refs_each(g, &r[k], ref_prefetch, &x);
+    if (!b || !b->nsslots || (r->nfields && !r->fields))
+        return; /* no index; or malformed: validation refuses it before any probe */
+    __builtin_prefetch(r->types); /* validation reads them first */
+    /* fields past the 64th (a done bit each) are left to the plain probes */
+    for (size_t j = 0; j < r->nfields && j < 64; j++) {
+        const kz_engine_field *f = &r->fields[j];
+        if (f->kind == KZ_EF_STR && f->s && f->path < g->npaths && f->len <= 256)
+            pf_field(g, b, w, j, f);
     }
+    refpre x = {g, b, w};
+    rec_refs_each(g, r, ref_prefetch, &x);
 }
 
 /* Stages 2 to 4: one dependent step of every entry of the window. */
@@ -1167,20 +1169,19 @@ enum { PF_DEPTH = 5 }; /* windows in flight: one per stage */
 struct kz_e_pipe {
     const kz_engine_gen *g;
     const kz_engine_record *r;
-    size_t n, nwin;
+    size_t n;
     pfwin win[PF_DEPTH];
 };
 
-#define WIN_LEN(p, i) ((p)->n - (i) * PF_WIN < PF_WIN ? (p)->n - (i) * PF_WIN : PF_WIN)
-
-/* Runs stage s (1..4) on window i when it exists: stage s works PF_DEPTH - s windows ahead. */
+/* Runs stage s (1..4) on record i's window when the record exists: stage s works
+ * PF_DEPTH - s records ahead. */
 static void pf_stage(kz_e_pipe *p, int s, size_t i)
 {
-    if (i >= p->nwin)
+    if (i >= p->n)
         return;
     pfwin *w = &p->win[i % PF_DEPTH];
     if (s == 1)
-        pf_slots(p->g, p->r + i * PF_WIN, WIN_LEN(p, i), w);
+        pf_slots(p->g, p->r + i, w);
     else
         pf_step(p->g, w);
 }
@@ -1197,7 +1198,6 @@ kz_e_pipe *kz_e_pipe_begin(const kz_engine_gen *g, const kz_engine_record *r, si
     p->g = g;
     p->r = r;
     p->n = n;
-    p->nwin = (n + PF_WIN - 1) / PF_WIN;
     /* prime: window j has been through the stages it would have had by window 0's match */
     for (int s = 1; s < PF_DEPTH; s++)
         for (size_t j = 0; j + (size_t)s < PF_DEPTH; j++)
@@ -1207,17 +1207,15 @@ kz_e_pipe *kz_e_pipe_begin(const kz_engine_gen *g, const kz_engine_record *r, si
 
 void kz_e_pipe_at(kz_e_pipe *p, size_t k)
 {
-    if (!p || k % PF_WIN)
+    if (!p)
         return;
-    size_t i = k / PF_WIN;
     for (int s = 1; s < PF_DEPTH; s++)
-        pf_stage(p, s, i + (size_t)(PF_DEPTH - s));
+        pf_stage(p, s, k + (size_t)(PF_DEPTH - s));
 }
-#undef WIN_LEN
 
 const struct pfwin *kz_e_pipe_win(const kz_e_pipe *p, size_t k)
 {
-    return p && k / PF_WIN < p->nwin ? &p->win[k / PF_WIN % PF_DEPTH] : NULL;
+    return p && k < p->n ? &p->win[k % PF_DEPTH] : NULL;
 }
 
 void kz_e_pipe_end(kz_e_pipe *p)
