@@ -6,6 +6,7 @@
  * name nothing sent (reported), and objects a complete status leaves out (kept, reported).
  * The real hub's side is tests/cli/outbox_versionless.sh. Only 127.0.0.1 is contacted. */
 #include "kt.h"
+#include "kt_net.h"
 
 #include <arpa/inet.h>
 #include <kizuna/taxii_client.h>
@@ -75,15 +76,7 @@ static void *serve(void *arg)
 static kz_taxii_client *start(status_fn fn)
 {
     if (srv.fd <= 0) {
-        srv.fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        socklen_t sl = sizeof sa;
-        if (bind(srv.fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(srv.fd, 16) < 0 ||
-            getsockname(srv.fd, (struct sockaddr *)&sa, &sl) < 0) {
-            perror("scripted server");
-            exit(1);
-        }
-        srv.port = ntohs(sa.sin_port);
+        srv.fd = kt_listen_loopback(&srv.port);
         pthread_create(&srv.th, NULL, serve, NULL);
     }
     srv.fn = fn;

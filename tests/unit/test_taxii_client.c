@@ -4,6 +4,7 @@
  * and the retry, error and origin rules. The real hub is exercised by
  * tests/cli/taxii_client.sh. Nothing but 127.0.0.1 is ever contacted. */
 #include "kt.h"
+#include "kt_net.h"
 
 #include <arpa/inet.h>
 #include <kizuna/taxii_client.h>
@@ -117,15 +118,7 @@ static void srv_start(void)
 {
     if (srv.fd > 0)
         return;
-    srv.fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof sa;
-    if (bind(srv.fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(srv.fd, 16) < 0 ||
-        getsockname(srv.fd, (struct sockaddr *)&sa, &sl) < 0) {
-        perror("fake server");
-        exit(1);
-    }
-    srv.port = ntohs(sa.sin_port);
+    srv.fd = kt_listen_loopback(&srv.port);
     pthread_create(&srv.th, NULL, serve, NULL);
 }
 
