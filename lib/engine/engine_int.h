@@ -73,7 +73,9 @@ typedef struct kz_epath {
      * refs_last: the last step ends in _refs (REF fields on it are the items of a list) */
     bool rec_ok, ref_last, refs_last;
     size_t nsteps;
-    char **steps;
+    /* key steps (NULL for index steps), interned in the engine: one copy per name, so two
+     * steps are equal exactly when their pointers are (matching compares them per record) */
+    const char **steps;
     char *text; /* "type:step.'quoted'" */
 } kz_epath;
 
@@ -372,6 +374,8 @@ struct kz_engine {
     atomic_uint_fast64_t readers[2];
     kz_epath *paths[KZ_E_MAX_PATHS];
     atomic_uint npaths;
+    char **stepnames; /* the interned step names of paths (under reglock) */
+    size_t nstepnames, capstepnames;
     atomic_uint pslots[2 * KZ_E_MAX_PATHS]; /* path text hash → id + 1 */
     atomic_uint tslots[2 * KZ_E_MAX_TYPES];
     char *types[KZ_E_MAX_TYPES];

@@ -203,8 +203,9 @@ size_t kz_e_key_str(uint8_t *buf, uint32_t path, const char *s, size_t len)
     uint8_t a[16];
     if (len >= 7 && len <= 15 && ip4_canonical(s, len, a))
         return kz_e_key_raw(buf, path, K_IP4, a, 4);
+    /* canonical IPv6 text has a ':' among its first five bytes (groups have <= 4 digits) */
     if (len >= 2 && len <= 39 && is_hex_char((unsigned char)s[0]) + (s[0] == ':') &&
-        memchr(s, ':', len) && ip6_canonical(s, len, a))
+        memchr(s, ':', len < 5 ? len : 5) && ip6_canonical(s, len, a))
         return kz_e_key_raw(buf, path, K_IP6, a, 16);
     /* one-case hex of >= 16 digits */
     if (len >= 16 && len % 2 == 0 && len <= 2 * 64) {

@@ -324,11 +324,21 @@ void kz_e_cands_free(kz_ecands *c)
     c->n = c->cap = 0;
 }
 
-/* cidr_proof: every string the observation has at path p (on objects of p's type) parses
- * as an address or CIDR, so ISSUBSET on p cannot raise a runtime error. It is only read
- * when s itself parses, so a caller may leave s out of that test. */
+static bool rec_others_cidr(const kz_engine_record *r, uint32_t p, size_t self);
+
+/* Whether ISSUBSET on path p cannot raise a runtime error in the observation: every string
+ * it has at p (on objects of p's type) parses as an address or CIDR. 1 or 0; or -1 for
+ * record r's field self, whose other fields on p are parsed only when a network was found
+ * (rarely: the proof is then taken back from those candidates). Only read when the value
+ * itself parses, so a caller may leave it out of the test. */
+typedef struct cproof {
+    int known;
+    const kz_engine_record *r;
+    size_t self;
+} cproof;
+
 static void probe_string(const kz_engine_gen *g, uint32_t p, const char *s, size_t len,
-                         kz_ecands *c, bool cidr_proof, const pfwin *w, size_t j)
+                         kz_ecands *c, cproof cp, const pfwin *w, size_t j)
 {
     bool base_done = pf_done(w, j);
     if (p >= g->npaths)
@@ -352,6 +362,8 @@ static void probe_string(const kz_engine_gen *g, uint32_t p, const char *s, size
         ip4 = kl && kb[2] == K_IP4;
     }
     if (f & (PF_CIDR4 | PF_CIDR6)) {
+        size_t c0 = c->n;
+        bool cidr_proof = cp.known != 0;
         int fam = 0, vp = 0;
         uint8_t a[16];
         bool ok;
@@ -385,6 +397,9 @@ static void probe_string(const kz_engine_gen *g, uint32_t p, const char *s, size
                         c, cidr_proof);
             }
         }
+        if (cp.known < 0 && c->n > c0 && !rec_others_cidr(cp.r, p, cp.self))
+            for (size_t k = c0; k < c->n; k++)
+                c->v[k].aux &= ~KZ_E_PROOF;
     }
     if ((f & PF_RE) && len < UINT32_MAX)
         probe_regex(g, p, s, len, c);
@@ -427,7 +442,8 @@ static void probe_json(const kz_engine_gen *g, uint32_t p, const json_t *v, kz_e
                        bool cidr_proof)
 {
     if (json_is_string(v)) {
-        probe_string(g, p, json_string_value(v), json_string_length(v), c, cidr_proof, NULL, 0);
+        probe_string(g, p, json_string_value(v), json_string_length(v), c,
+                     (cproof){cidr_proof, NULL, 0}, NULL, 0);
     } else if (json_is_integer(v)) {
         probe_int(g, p, json_integer_value(v), c);
     } else if (json_is_real(v)) {
@@ -517,7 +533,7 @@ static void rec_refs_each(const kz_engine_gen *g, const kz_engine_record *r, ref
         for (uint32_t k = g->tp_start[q->type]; k < g->tp_start[q->type + 1]; k++) {
             uint32_t p = g->tp_paths[k];
             const kz_epath *ep = e->paths[p];
-            if (!ep->ref1 || strcmp(ep->steps[0], q->steps[0]) != 0)
+            if (!ep->ref1 || ep->steps[0] != q->steps[0])
                 continue;
             for (size_t h = 0; h < r->nfields; h++) {
                 const kz_engine_field *tf = &r->fields[h];
@@ -527,7 +543,7 @@ static void rec_refs_each(const kz_engine_gen *g, const kz_engine_record *r, ref
                 if (tf->obj != (uint64_t)t || tp->nsteps + 1 != ep->nsteps)
                     continue;
                 size_t s = 0;
-                while (s < tp->nsteps && strcmp(tp->steps[s], ep->steps[s + 1]) == 0)
+                while (s < tp->nsteps && tp->steps[s] == ep->steps[s + 1])
                     s++;
                 if (s < tp->nsteps)
                     continue;
@@ -547,7 +563,7 @@ static void ref_probe(void *ctx, uint32_t p, const kz_engine_field *tf)
 {
     refprobe *x = ctx;
     if (tf->kind == KZ_EF_STR)
-        probe_string(x->g, p, tf->s, tf->len, x->c, false, NULL, 0);
+        probe_string(x->g, p, tf->s, tf->len, x->c, (cproof){0, NULL, 0}, NULL, 0);
     else if (tf->kind == KZ_EF_INT)
         probe_int(x->g, p, tf->i, x->c);
 }
@@ -645,10 +661,7 @@ int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err,
         for (size_t j = 0; j < r->nfields; j++) {
             const kz_engine_field *f = &r->fields[j];
             if (f->kind == KZ_EF_STR)
-                probe_string(g, f->path, f->s, f->len, out,
-                             f->path < g->npaths && (g->pflags[f->path] & (PF_CIDR4 | PF_CIDR6)) &&
-                                 rec_others_cidr(r, f->path, j),
-                             v->pw, j);
+                probe_string(g, f->path, f->s, f->len, out, (cproof){-1, r, j}, v->pw, j);
             else if (f->kind == KZ_EF_INT)
                 probe_int(g, f->path, f->i, out);
         }
@@ -1398,7 +1411,7 @@ size_t kz_engine_lookup_cidr(const kz_engine_gen *g, uint32_t path, const char *
     if (!g || path >= g->npaths || !(g->pflags[path] & (PF_CIDR4 | PF_CIDR6)))
         return 0;
     kz_ecands c = {0};
-    probe_string(g, path, val, len, &c, true, NULL, 0);
+    probe_string(g, path, val, len, &c, (cproof){1, NULL, 0}, NULL, 0);
     size_t n = 0;
     for (size_t i = 0; i < c.n; i++) {
         const kz_eseg *s = c.v[i].seg ? g->delta : g->base;

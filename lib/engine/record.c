@@ -62,7 +62,7 @@ int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, char *err, 
                 s = n;
             else if (p->nsteps == q->nsteps)
                 continue; /* distinct paths of one length: neither is a prefix of the other */
-            while (s < n && strcmp(p->steps[s], q->steps[s]) == 0)
+            while (s < n && p->steps[s] == q->steps[s])
                 s++;
             if (s == n) {
                 snprintf(err, errlen, "fields %zu and %zu overlap (%s, %s)", k, j, q->text,

@@ -75,11 +75,30 @@ static void free_path(kz_epath *p)
 {
     if (!p)
         return;
-    for (size_t i = 0; i < p->nsteps; i++)
-        free(p->steps[i]);
     free(p->steps);
     free(p->text);
     free(p);
+}
+
+/* The engine's one copy of step name k (caller holds reglock); NULL when out of memory. The
+ * names are few (property names of STIX objects), so a scan is enough. */
+static const char *step_intern(kz_engine *e, const char *k)
+{
+    for (size_t i = 0; i < e->nstepnames; i++)
+        if (strcmp(e->stepnames[i], k) == 0)
+            return e->stepnames[i];
+    if (e->nstepnames == e->capstepnames) {
+        size_t nc = e->capstepnames ? 2 * e->capstepnames : 32;
+        char **v = realloc(e->stepnames, nc * sizeof *v);
+        if (!v)
+            return NULL;
+        e->stepnames = v;
+        e->capstepnames = nc;
+    }
+    char *c = strdup(k);
+    if (c)
+        e->stepnames[e->nstepnames++] = c;
+    return c;
 }
 
 long kz_e_path_from_ast(kz_engine *e, const kz_pat_path *pp, bool add)
@@ -152,12 +171,12 @@ long kz_e_path_from_ast(kz_engine *e, const kz_pat_path *pp, bool add)
             p->type = (uint32_t)tid;
             p->simple = simple;
             p->text = strdup(b.data);
-            p->steps = calloc(pp->nsteps ? pp->nsteps : 1, sizeof(char *));
+            p->steps = calloc(pp->nsteps ? pp->nsteps : 1, sizeof *p->steps);
             bool ok = p->text && p->steps;
             for (size_t i = 0; ok && i < pp->nsteps; i++) {
                 if (pp->steps[i].kind != KZ_STEP_KEY)
                     continue; /* only key-step paths serve records; others never walk */
-                ok = (p->steps[i] = strdup(pp->steps[i].key)) != NULL;
+                ok = (p->steps[i] = step_intern(e, pp->steps[i].key)) != NULL;
             }
             p->nsteps = pp->nsteps;
             p->ref1 = ok && pp->nsteps >= 2 && pp->steps[0].kind == KZ_STEP_KEY &&
@@ -238,6 +257,9 @@ void kz_e_registry_free(kz_engine *e)
         free_path(e->paths[i]);
     for (unsigned i = 0; i < nt; i++)
         free(e->types[i]);
+    for (size_t i = 0; i < e->nstepnames; i++)
+        free(e->stepnames[i]);
+    free(e->stepnames);
     for (unsigned i = 0; i < nc; i++)
         free(e->ctx[i / KZ_E_CTX_CHUNK][i % KZ_E_CTX_CHUNK]);
     for (unsigned i = 0; i < KZ_E_CTX_CHUNKS; i++)
