@@ -163,8 +163,9 @@ typedef struct kz_eseg {
     size_t nnames;
     uint32_t *sslots; /* simple index */
     size_t nsslots, nstotal, nskeys;
-    uint64_t *sfilt; /* the simple keys' filter: nsfilt words */
+    uint64_t *sfilt; /* the simple keys' filter: nsfilt words, a region per path */
     uint64_t nsfilt;
+    uint32_t *sfoff; /* npaths + 1: path p's filter words are [sfoff[p], sfoff[p + 1]) */
     unsigned sbits; /* bits of a simple slot holding the record */
     uint32_t smask;
     kz_epost *posts; /* complex index */
@@ -176,6 +177,10 @@ typedef struct kz_eseg {
     kz_ecplx **cplx;
     size_t ncplx;
     uint8_t *pflags; /* per path id (npaths at build); PF_CX: the complex index has keys */
+    uint16_t *skinds; /* per path id: bit 1 << kind for each key kind in the simple hash
+                         table, so a probe of a path this segment has no such keys on costs
+                         no filter word and no slot (a sparse path's probe would miss like
+                         a dense one's) */
     uint64_t *c4, *c6; /* per path: CIDR prefix lengths present (c4: bit L; c6: 3 words) */
     size_t npaths;
     uint8_t *tflags; /* per type id: 1 when a type key exists */
@@ -278,14 +283,28 @@ static inline size_t kz_e_spos(const kz_eseg *s, uint64_t h)
 {
     return (size_t)(((h >> 32) * (uint64_t)s->nsslots) >> 32);
 }
-/* Whether the simple index may hold a key of hash h (false: it holds none). The word comes
- * from the hash's high bits, the two bits from low ones the tag does not use. */
-static inline bool kz_e_smaybe(const kz_eseg *s, uint64_t h)
+/* Whether the simple hash table of s may hold key k: it has keys of k's kind on k's path. */
+static inline bool kz_e_shas(const kz_eseg *s, const uint8_t *k)
+{
+    uint16_t p;
+    memcpy(&p, k, 2);
+    return p < s->npaths && (s->skinds[p] >> k[2] & 1);
+}
+
+/* Whether the simple index may hold key k of hash h (false: it holds none; k passed
+ * kz_e_shas). The filter has a region per path, so the few keys of a sparse path (a
+ * reference path, x509 fields, user agents) have a few words that stay cached instead of
+ * sharing the misses of the dense ones. In its region the word comes from the hash's high
+ * bits, the two bits from low ones the tag does not use. */
+static inline bool kz_e_smaybe(const kz_eseg *s, const uint8_t *k, uint64_t h)
 {
     if (!s->sfilt)
         return true;
+    uint16_t p;
+    memcpy(&p, k, 2);
+    uint32_t o = s->sfoff[p], nw = s->sfoff[p + 1] - o;
     uint64_t m = 1ull << (h & 63) | 1ull << (h >> 20 & 63);
-    return (s->sfilt[((h >> 32) * s->nsfilt) >> 32] & m) == m;
+    return (s->sfilt[o + (((h >> 32) * nw) >> 32)] & m) == m;
 }
 
 /* Bits of a simple slot: sbits for the record (as few as the segment's size needs), 4 for

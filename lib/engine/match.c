@@ -99,7 +99,7 @@ static void probe_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k, 
                    : k[2] == K_CIDR4 || k[2] == K_CIDR6 ? KZ_E_AUX_S_CIDR
                                                         : KZ_E_AUX_S_EXACT;
     aux = (aux | KZ_E_PROOF) & keep;
-    if (!kz_e_smaybe(s, h))
+    if (!kz_e_shas(s, k) || !kz_e_smaybe(s, k, h))
         return;
     kz_e_sit it;
     kz_e_sbegin(s, h, &it);
@@ -944,6 +944,8 @@ static pfent *pf_entry(const kz_eseg *b, pfwin *w, uint64_t h, uint8_t key)
 /* A simple-index probe of key kb of field j; false when the window has no room for it. */
 static bool pf_key(const kz_eseg *b, pfwin *w, const uint8_t *kb, size_t kl, size_t j)
 {
+    if (!kz_e_shas(b, kb))
+        return true; /* the base's answer is none: nothing to take */
     if (w->m >= PF_MAX || kl > PF_KEYS - w->kn)
         return false;
     pfent *x = pf_entry(b, w, kz_e_hash(kb, kl), PK_KEY);
@@ -972,7 +974,7 @@ static void ref_prefetch(void *ctx, uint32_t p, const kz_engine_field *tf)
         return;
     uint8_t kb[KZ_E_MAX_KEY + 32];
     size_t kl = kz_e_key_str(kb, p, tf->s, tf->len);
-    if (!kl)
+    if (!kl || !kz_e_shas(x->b, kb))
         return;
     pf_entry(x->b, x->w, kz_e_hash(kb, kl), PK_NONE);
 }
@@ -1272,7 +1274,7 @@ static size_t count_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k
                            uint64_t h)
 {
     const kz_eseg *s = sg ? g->delta : g->base;
-    if (!s || !s->nsslots || !kz_e_smaybe(s, h))
+    if (!s || !s->nsslots || !kz_e_shas(s, k) || !kz_e_smaybe(s, k, h))
         return 0;
     size_t n = 0;
     kz_e_sit it;
@@ -1307,6 +1309,7 @@ typedef struct lwin {
     uint64_t h[LW];
     kz_e_sit it[LW];  /* the base's walk, after rec */
     uint32_t rec[LW]; /* the first candidate, UINT32_MAX for none */
+    bool inb[LW];     /* the base may hold the key (kz_e_shas) */
 } lwin;
 
 static void lw_keys(const kz_engine_gen *g, const kz_eseg *b, lwin *w, const uint32_t *paths,
@@ -1315,11 +1318,13 @@ static void lw_keys(const kz_engine_gen *g, const kz_eseg *b, lwin *w, const uin
     w->n = n;
     for (size_t j = 0; j < n; j++) {
         w->kl[j] = 0;
+        w->inb[j] = false;
         if (paths[j] >= g->npaths || !(g->pflags[paths[j]] & PF_EXACT) || lens[j] > 200)
             continue;
         w->kl[j] = kz_e_key_str(w->kb[j], paths[j], vals[j], lens[j]);
         w->h[j] = kz_e_hash(w->kb[j], w->kl[j]);
-        if (w->kl[j] && b)
+        w->inb[j] = w->kl[j] && b && kz_e_shas(b, w->kb[j]);
+        if (w->inb[j])
             __builtin_prefetch(&b->sslots[kz_e_spos(b, w->h[j])]);
     }
 }
@@ -1328,7 +1333,7 @@ static void lw_recs(const kz_eseg *b, lwin *w)
 {
     for (size_t j = 0; j < w->n; j++) {
         w->rec[j] = UINT32_MAX;
-        if (!w->kl[j] || !b)
+        if (!w->inb[j])
             continue;
         kz_e_sbegin(b, w->h[j], &w->it[j]);
         w->rec[j] = kz_e_snext(b, &w->it[j]);

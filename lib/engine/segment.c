@@ -114,10 +114,12 @@ void kz_e_seg_free(kz_eseg *s)
     free(s->names);
     free(s->sslots);
     free(s->sfilt);
+    free(s->sfoff);
     free(s->posts);
     free(s->slots);
     free(s->arena);
     free(s->pflags);
+    free(s->skinds);
     kz_e_seg_free_re(s);
     if (s->c4f)
         for (size_t i = 0; i < 33 * s->npaths; i++)
@@ -359,6 +361,52 @@ static int build_complex_index(kz_eseg *s)
     return 0;
 }
 
+/* The path of simple record r. */
+static uint16_t simple_path(const kz_eseg *s, uint32_t r)
+{
+    uint32_t mi;
+    kz_e_uvar(s->arena + s->recs[r].ref, &mi);
+    return s->meta[mi].path;
+}
+
+/* The filter of the simple keys (kz_e_smaybe), from (hash, record) pairs: a region per path,
+ * 4 bits per key (about 1 false positive in 7), 8 for a path of fewer than 4096 keys (its
+ * region is small enough to stay cached anyway). */
+static int build_simple_filter(kz_eseg *s, const kz_e_kv *sh, size_t n)
+{
+    uint32_t *cnt = calloc(s->npaths + 1, sizeof *cnt);
+    s->sfoff = malloc((s->npaths + 1) * sizeof *s->sfoff);
+    if (!cnt || !s->sfoff) {
+        free(cnt);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint16_t p = simple_path(s, (uint32_t)sh[i].v);
+        cnt[p < s->npaths ? p : s->npaths]++; /* a path past npaths is never probed */
+    }
+    uint64_t words = 0;
+    for (size_t p = 0; p < s->npaths; p++) {
+        s->sfoff[p] = (uint32_t)words;
+        if (cnt[p])
+            words += (cnt[p] < 4096 ? cnt[p] / 8 : cnt[p] / 16) + 1;
+    }
+    s->sfoff[s->npaths] = (uint32_t)words;
+    free(cnt);
+    s->nsfilt = words;
+    s->sfilt = big_alloc((words ? words : 1) * 8, true);
+    if (!s->sfilt)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = sh[i].k;
+        uint16_t p = simple_path(s, (uint32_t)sh[i].v);
+        if (p >= s->npaths)
+            continue;
+        uint32_t o = s->sfoff[p], nw = s->sfoff[p + 1] - o;
+        s->sfilt[o + (((h >> 32) * nw) >> 32)] |= 1ull << (h & 63) | 1ull << (h >> 20 & 63);
+    }
+    return 0;
+}
+
 /* The simple table from (hash, record) pairs: sorted by (home, tag), then each at
  * max(home, previous + 1): an ordered table built in one sequential pass. */
 static int build_simple_index(kz_eseg *s, kz_e_kv *sh, size_t n)
@@ -370,15 +418,10 @@ static int build_simple_index(kz_eseg *s, kz_e_kv *sh, size_t n)
     while (s->sbits < 27 && ((uint64_t)1 << s->sbits) <= s->nrecs + 1)
         s->sbits++;
     s->smask = (uint32_t)(((uint64_t)1 << s->sbits) - 1);
-    s->nsfilt = n / 16 + 1; /* 4 bits per key */
-    s->sfilt = big_alloc(s->nsfilt * 8, true);
-    if (!s->sfilt)
+    if (build_simple_filter(s, sh, n) < 0)
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t h = sh[i].k;
-        s->sfilt[((h >> 32) * s->nsfilt) >> 32] |= 1ull << (h & 63) | 1ull << (h >> 20 & 63);
-        sh[i].k = (uint64_t)kz_e_spos(s, h) << 32 | kz_e_stag(s, h);
-    }
+    for (size_t i = 0; i < n; i++)
+        sh[i].k = (uint64_t)kz_e_spos(s, sh[i].k) << 32 | kz_e_stag(s, sh[i].k);
     if (kz_e_radix_sort(sh, n) < 0)
         return -1;
     size_t last = 0;
@@ -493,12 +536,13 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
     }
     s->npaths = atomic_load(&e->npaths);
     s->pflags = calloc(s->npaths + 1, 1);
+    s->skinds = calloc(s->npaths + 1, sizeof *s->skinds);
     s->c4 = calloc(s->npaths + 1, sizeof(uint64_t));
     s->c6 = calloc(3 * (s->npaths + 1), sizeof(uint64_t));
     s->ntypes = atomic_load(&e->ntypes);
     s->tflags = calloc(s->ntypes + 1, 1);
     s->recs = big_alloc(n * sizeof *s->recs, false);
-    if (!s->pflags || !s->c4 || !s->c6 || !s->recs || !s->tflags || order_by_uuid(src, n, ord) < 0)
+    if (!s->pflags || !s->skinds || !s->c4 || !s->c6 || !s->recs || !s->tflags || order_by_uuid(src, n, ord) < 0)
         goto oom;
     /* most keys are short (an address, a domain, a digest): reserve for 28 bytes per record
      * up front, advised as huge pages before first touch, so a large build neither copies a
@@ -608,6 +652,8 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
                 cid[ncid++] = (kz_e_kv){(uint64_t)p << 40 | (uint64_t)kb[5] << 32 | top, i};
             } else {
                 sh[nsh++] = (kz_e_kv){kz_e_hash(kb, kl), i};
+                if (p < s->npaths)
+                    s->skinds[p] |= (uint16_t)(1u << kb[2]);
             }
             note_key(s, kb, false);
             if (x->shape == SHAPE_EQ_OR_SUF) {
@@ -619,6 +665,8 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
                 size_t sl = kz_e_key_raw(sb, p, K_SUF, tb, tn + 1);
                 if (sl) {
                     sh[nsh++] = (kz_e_kv){kz_e_hash(sb, sl), i};
+                    if (p < s->npaths)
+                        s->skinds[p] |= 1u << K_SUF;
                     note_key(s, sb, false);
                 }
             }
@@ -724,7 +772,7 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
     }
     s->bytes += sizeof *s + s->nrecs * sizeof *s->recs + s->nmeta * sizeof *s->meta + s->ncplx * 4 +
                 s->nnames * 4 + s->nstotal * 4 + s->nsfilt * 8 + s->nposts * sizeof *s->posts + s->nslots * 4 +
-                s->arena_len + s->ncplx * sizeof(void *) + s->npaths * 33;
+                s->arena_len + s->ncplx * sizeof(void *) + s->npaths * 35;
     free(ord);
     return s;
 oom:
