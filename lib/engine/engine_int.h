@@ -524,8 +524,9 @@ int64_t kz_e_seg_modified(const kz_eseg *s, size_t r);
 uint32_t kz_e_seg_ctx(const kz_eseg *s, size_t r);
 /* Record r's name (NULL when none). */
 const char *kz_e_seg_name(const kz_eseg *s, size_t r, size_t *len);
-/* [*lo, *hi) postings of complex key k, or lo == hi. */
-void kz_e_seg_lookup(const kz_eseg *s, const uint8_t *k, size_t klen, size_t *lo, size_t *hi);
+/* [*lo, *hi) postings of complex key k (of hash h = kz_e_hash(k, klen)), or lo == hi. */
+void kz_e_seg_lookup(const kz_eseg *s, const uint8_t *k, size_t klen, uint64_t h, size_t *lo,
+                     size_t *hi);
 /* Record index of uuid, or -1. */
 long kz_e_seg_find(const kz_eseg *s, const uint8_t uuid[16]);
 /* Fill src from record r of s (borrowing s's storage). */

@@ -128,7 +128,7 @@ static void probe_s(const kz_engine_gen *g, const uint8_t *k, size_t kl, kz_ecan
         if (!s->nposts || (k[2] != K_TYPE && (path >= s->npaths || !(s->pflags[path] & PF_CX))))
             continue;
         size_t lo, hi;
-        kz_e_seg_lookup(s, k, kl, &lo, &hi);
+        kz_e_seg_lookup(s, k, kl, h, &lo, &hi);
         for (size_t i = lo; i < hi; i++) {
             const kz_epost *p = &s->posts[i];
             if (!sg && is_dead(g, p->rec))

@@ -788,12 +788,12 @@ fail:
     return NULL;
 }
 
-void kz_e_seg_lookup(const kz_eseg *s, const uint8_t *k, size_t klen, size_t *lo, size_t *hi)
+void kz_e_seg_lookup(const kz_eseg *s, const uint8_t *k, size_t klen, uint64_t h, size_t *lo,
+                     size_t *hi)
 {
     *lo = *hi = 0;
     if (!s || !s->nslots || !s->nposts)
         return;
-    uint64_t h = kz_e_hash(k, klen);
     uint32_t tag = (uint32_t)(h >> 59);
     size_t at = h & (s->nslots - 1);
     for (;;) {
