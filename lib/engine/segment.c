@@ -370,8 +370,9 @@ static uint16_t simple_path(const kz_eseg *s, uint32_t r)
 }
 
 /* The filter of the simple keys (kz_e_smaybe), from (hash, record) pairs: a region per path,
- * 4 bits per key (about 1 false positive in 7), 8 for a path of fewer than 4096 keys (its
- * region is small enough to stay cached anyway). */
+ * 6 bits per key (about 1 false positive in 14; at 4 bits, 1 in 6, the slot misses of the
+ * false positives cost the sensor 3% more than the 0.25 byte per key saves), 8 for a path of
+ * fewer than 4096 keys (its region is small enough to stay cached anyway). */
 static int build_simple_filter(kz_eseg *s, const kz_e_kv *sh, size_t n)
 {
     uint32_t *cnt = calloc(s->npaths + 1, sizeof *cnt);
@@ -388,7 +389,7 @@ static int build_simple_filter(kz_eseg *s, const kz_e_kv *sh, size_t n)
     for (size_t p = 0; p < s->npaths; p++) {
         s->sfoff[p] = (uint32_t)words;
         if (cnt[p])
-            words += (cnt[p] < 4096 ? cnt[p] / 8 : cnt[p] / 16) + 1;
+            words += (cnt[p] < 4096 ? cnt[p] / 8 : cnt[p] * 3 / 32) + 1;
     }
     s->sfoff[s->npaths] = (uint32_t)words;
     free(cnt);
@@ -402,7 +403,7 @@ static int build_simple_filter(kz_eseg *s, const kz_e_kv *sh, size_t n)
         if (p >= s->npaths)
             continue;
         uint32_t o = s->sfoff[p], nw = s->sfoff[p + 1] - o;
-        s->sfilt[o + (((h >> 32) * nw) >> 32)] |= 1ull << (h & 63) | 1ull << (h >> 20 & 63);
+        s->sfilt[o + (((h >> 32) * nw) >> 32)] |= kz_e_sfbits(h);
     }
     return 0;
 }
