@@ -10,12 +10,26 @@
 bool kz_utf8_valid(const char *s, size_t n)
 {
     size_t i = 0;
-    /* nearly every value is ASCII */
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        if (w & 0x8080808080808080ull)
-            break;
+    /* nearly every value is ASCII: 8 bytes at a time, the last 8 overlapping the others (a
+     * value of 8 bytes or more has no byte loop) */
+    uint64_t w;
+    if (n >= 8) {
+        for (; i + 8 <= n; i += 8) {
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ull)
+                break;
+        }
+        if (i + 8 > n) {
+            memcpy(&w, s + n - 8, 8);
+            if (!(w & 0x8080808080808080ull))
+                return true;
+        }
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        if (!((a | b) & 0x80808080u))
+            return true;
     }
     while (i < n && (unsigned char)s[i] < 0x80)
         i++;

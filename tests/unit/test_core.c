@@ -3,6 +3,8 @@
 
 #include <kizuna/core.h>
 
+#include <utf8proc.h>
+
 static void test_time_parse_valid(void)
 {
     kz_time t;
@@ -126,5 +128,60 @@ static void test_diags_and_buf(void)
     free(s);
 }
 
+/* Reference: the definition kz_utf8_valid promises (utf8proc's decoder over every byte),
+ * without its ASCII fast paths. */
+static bool utf8_ref(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k =
+            utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+        if (k <= 0)
+            return false;
+        i += (size_t)k;
+    }
+    return true;
+}
+
+/* The fast paths (8-byte words, an overlapping last word, two 4-byte words for 4..7 bytes)
+ * against the reference: a non-ASCII byte, a valid sequence and a broken one at every
+ * position of ASCII text of every length up to 40, and random byte strings. */
+static void test_utf8_valid(void)
+{
+    static const char *const ins[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\x80",
+                                      "\xc3", "\xe2\x82", "\xed\xa0\x80", "\xc0\xaf", "\xff"};
+    char buf[64];
+    int bad = 0;
+    for (size_t n = 0; n <= 40; n++) {
+        memset(buf, 'a', n);
+        bad += kz_utf8_valid(buf, n) != true;
+        for (size_t at = 0; at < n; at++)
+            for (size_t k = 0; k < sizeof ins / sizeof ins[0]; k++) {
+                size_t il = strlen(ins[k]);
+                if (at + il > n)
+                    continue;
+                memset(buf, 'a', n);
+                memcpy(buf + at, ins[k], il);
+                bad += kz_utf8_valid(buf, n) != utf8_ref(buf, n);
+            }
+    }
+    uint64_t r = 1;
+    for (int rep = 0; rep < 20000; rep++) {
+        size_t n = (size_t)(rep % 48);
+        for (size_t i = 0; i < n; i++) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            /* mostly ASCII, sometimes a high byte: both answers occur */
+            buf[i] = (char)((r >> 59) == 0 ? (r >> 40) | 0x80 : 'a' + (r >> 40) % 26);
+        }
+        bad += kz_utf8_valid(buf, n) != utf8_ref(buf, n);
+    }
+    KT_CHECK_MSG(bad == 0, "%d answers differ from utf8proc's", bad);
+    KT_CHECK(!kz_utf8_valid("abcdefg\xc3", 8));
+    KT_CHECK(!kz_utf8_valid("abc\xc3", 4));
+    KT_CHECK(kz_utf8_valid("abcdefgh\xc3\xa9", 10));
+}
+
 KT_MAIN(KT(test_time_parse_valid), KT(test_time_parse_invalid), KT(test_time_order_and_format),
-        KT(test_days_from_civil), KT(test_uuid), KT(test_ptr), KT(test_diags_and_buf))
+        KT(test_days_from_civil), KT(test_uuid), KT(test_ptr), KT(test_diags_and_buf),
+        KT(test_utf8_valid))
