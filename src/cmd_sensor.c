@@ -790,6 +790,14 @@ int cmd_sensor(int argc, char **argv)
         }
         if (s->once && all_done && !any_iface)
             break;
+        if (!got) { /* quiet: the streams let their generation go (memory after an update) */
+            if (any_iface)
+                pthread_mutex_lock(&s->lock);
+            for (int k = 0; k < 5; k++)
+                kz_engine_stream_rest(s->stream[k]);
+            if (any_iface)
+                pthread_mutex_unlock(&s->lock);
+        }
         int64_t now = kz_time_now_us();
         if (got)
             s->last_record_wall = now;

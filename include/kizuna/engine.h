@@ -230,6 +230,11 @@ typedef struct kz_engine_stream_opts {
 
 kz_engine_stream *kz_engine_stream_new(kz_engine *e, const kz_engine_stream_opts *o);
 void kz_engine_stream_free(kz_engine_stream *st);
+/* Between feeds a stream keeps the generation it matched with while that is still the
+ * engine's current one (no reference counting per record). An idle stream would so keep an
+ * old generation's memory after an update until its next feed: call this when its input goes
+ * quiet (the next feed takes the current generation again). */
+void kz_engine_stream_rest(kz_engine_stream *st);
 /* Feed observed-data entry i of s (its sequence number is the count fed so far). Hits of
  * every pattern completed by it go to fn (binding set for multi-observation patterns).
  * Returns the number of hits or -1. */

@@ -1427,6 +1427,53 @@ static void test_batch_base_and_delta(void)
  * (dead base records), some added to the delta; every value, and absent ones, looked up in
  * batches of every length around the pipeline's windows, and one at a time: each count must
  * be the number of live indicators with that value. */
+/* A stream keeps its generation between feeds only while it is current: after every update
+ * its next feed matches against the new indicators, and kz_engine_stream_rest lets the held
+ * one go (ASan reports a generation never released). */
+static void test_stream_follows_updates(void)
+{
+    kz_engine_opts o = {.now_us = NOW};
+    kz_engine *e = kz_engine_new(&o);
+    kz_buf all;
+    kz_buf_init(&all);
+    add_ind(&all, 1, "[ipv4-addr:value = '192.0.2.1']");
+    KT_CHECK(load_text(e, all.data, NULL) == 1);
+    long pi = kz_engine_path(e, "ipv4-addr:value");
+    const char *it[] = {"ipv4-addr"};
+    kz_engine_stream *st = kz_engine_stream_new(e, NULL);
+    char err[256];
+    /* the number of hits of one record with address a */
+#define FEED(a)                                                                              \
+    (kz_engine_stream_feed_record(                                                           \
+        st,                                                                                  \
+        &(kz_engine_record){NOW, NOW, 1, it, 1,                                              \
+                            &(kz_engine_field){0, KZ_EF_STR, (uint32_t)pi, a,               \
+                                               (uint32_t)strlen(a), 0},                     \
+                            1},                                                              \
+        on_hit, &(hits){0}, err, sizeof err))
+    KT_CHECK(FEED("192.0.2.1") == 1);
+    KT_CHECK(FEED("192.0.2.2") == 0);
+    kz_buf_reset(&all);
+    add_ind(&all, 2, "[ipv4-addr:value = '192.0.2.2']");
+    KT_CHECK(load_text(e, all.data, NULL) == 1);
+    KT_CHECK(FEED("192.0.2.2") == 1); /* the update is seen at the next feed */
+    const char *gone[] = {idn(1)};
+    KT_CHECK(kz_engine_remove(e, gone, 1, err, sizeof err) == 1);
+    KT_CHECK(FEED("192.0.2.1") == 0);
+    kz_engine_stream_rest(st);
+    kz_engine_stream_rest(st); /* twice: nothing held */
+    kz_engine_stream_rest(NULL);
+    kz_buf_reset(&all);
+    add_ind(&all, 3, "[ipv4-addr:value = '192.0.2.3']");
+    KT_CHECK(load_text(e, all.data, NULL) == 1);
+    KT_CHECK(FEED("192.0.2.3") == 1); /* after a rest, the current generation again */
+    KT_CHECK(FEED("192.0.2.2") == 1);
+#undef FEED
+    kz_engine_stream_free(st);
+    kz_buf_free(&all);
+    kz_engine_free(e);
+}
+
 static void test_lookup_exact_batch(void)
 {
     kz_engine_opts o = {.now_us = NOW, .merge_min = 1};
@@ -1513,5 +1560,5 @@ static void test_lookup_exact_batch(void)
     kz_engine_free(e);
 }
 
-KT_MAIN(KT(test_lookup_exact_batch), KT(test_batch_base_and_delta), KT(test_long_value_texts), KT(test_record_ref_lists), KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
+KT_MAIN(KT(test_stream_follows_updates), KT(test_lookup_exact_batch), KT(test_batch_base_and_delta), KT(test_long_value_texts), KT(test_record_ref_lists), KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
         KT(test_records), KT(test_regex_index), KT(test_ref_index), KT(test_differential_single), KT(test_differential_stream))
