@@ -194,6 +194,14 @@ typedef struct kz_eseg {
                         Lengths above 24 share the bitmap of 24. */
     struct kz_ec4s *c4s; /* per (path, L <= 24), npaths * 25: the index-answered IPv4 networks
                             (NULL when there are none) */
+    uint32_t *c4n;    /* per path: its IPv4 network keys (counted by note_key) */
+    uint64_t **c4any; /* per path with IPv4 networks (else NULL): a bitmap over the top
+                         c4anyb[p] bits of an address (10 to 20, about 16 bits per network),
+                         set where some network of the path, of any length and in any index,
+                         lies or reaches. A clear bit answers "no network contains it" for
+                         every prefix length at once: most addresses, in one cached bit test
+                         instead of one or two per length present */
+    uint8_t *c4anyb;
     size_t nsimple, nmulti, ntype;
     size_t bytes;
     size_t refs; /* generations holding it (writer only) */
@@ -212,6 +220,15 @@ typedef struct kz_ec4s {
     size_t nnet;
 } kz_ec4s;
 #define KZ_E_C4S_DUP 0x80000000u
+
+/* Whether some IPv4 network of path p in s may contain address addr (kz_eseg.c4any). */
+static inline bool kz_e_c4any(const struct kz_eseg *s, uint32_t p, uint32_t addr)
+{
+    if (!s->c4any || p >= s->npaths || !s->c4any[p])
+        return true; /* no summary: the lengths present decide */
+    uint32_t i = addr >> (32 - s->c4anyb[p]);
+    return s->c4any[p][i >> 6] >> (i & 63) & 1;
+}
 
 /* The entry of network idx (top L bits) in c, or NULL when no indicator has it. */
 static inline const uint32_t *kz_e_c4s_entry(const kz_ec4s *c, uint32_t idx)

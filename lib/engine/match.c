@@ -166,7 +166,7 @@ static void probe_cidr4(const kz_engine_gen *g, uint32_t p, const uint8_t a[4], 
     }
     for (unsigned sg = 0; sg < 2; sg++) {
         const kz_eseg *s = sg ? g->delta : g->base;
-        if (!s || p >= s->npaths || !s->c4[p])
+        if (!s || p >= s->npaths || !s->c4[p] || !kz_e_c4any(s, p, addr))
             continue;
         uint64_t lens = s->c4[p] & (vp >= 63 ? ~0ull : (2ull << vp) - 1); /* lengths <= vp */
         for (; lens; lens &= lens - 1) {
@@ -1011,6 +1011,8 @@ static void pf_take(const kz_engine_gen *g, const pfwin *w, kz_ecands *c)
  * networks are in the hash tables: their /24 filter word is prefetched). */
 static bool pf_cidr4(const kz_eseg *b, pfwin *w, uint16_t path, uint32_t addr, int vp, size_t j)
 {
+    if (!kz_e_c4any(b, path, addr))
+        return true; /* no network of the path contains it */
     uint64_t lens = b->c4[path] & (vp >= 24 ? (2ull << 24) - 1 : (2ull << vp) - 1);
     for (; lens; lens &= lens - 1) {
         int L = __builtin_ctzll(lens);

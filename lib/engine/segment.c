@@ -121,6 +121,12 @@ void kz_e_seg_free(kz_eseg *s)
     free(s->pflags);
     free(s->skinds);
     kz_e_seg_free_re(s);
+    if (s->c4any)
+        for (size_t i = 0; i < s->npaths; i++)
+            free(s->c4any[i]);
+    free(s->c4any);
+    free(s->c4anyb);
+    free(s->c4n);
     if (s->c4f)
         for (size_t i = 0; i < 33 * s->npaths; i++)
             free(s->c4f[i]);
@@ -159,6 +165,7 @@ static void note_key(kz_eseg *s, const uint8_t *k, bool complex)
     case K_CIDR4:
         s->pflags[p] |= PF_CIDR4;
         s->c4[p] |= 1ull << k[5];
+        s->c4n[p]++;
         break;
     case K_CIDR6:
         s->pflags[p] |= PF_CIDR6;
@@ -447,6 +454,47 @@ static int build_simple_index(kz_eseg *s, kz_e_kv *sh, size_t n)
     return 0;
 }
 
+/* The summaries of the IPv4 networks per path (kz_eseg.c4any): about 16 bits per network,
+ * from 2^10 to 2^20 bits (128 KiB, for 65,536 networks and more). */
+static int c4any_alloc(kz_eseg *s)
+{
+    s->c4any = calloc(s->npaths + 1, sizeof *s->c4any);
+    s->c4anyb = calloc(s->npaths + 1, 1);
+    if (!s->c4any || !s->c4anyb)
+        return -1;
+    for (size_t p = 0; p < s->npaths; p++) {
+        if (!s->c4n[p])
+            continue;
+        unsigned b = 10;
+        while (b < 20 && ((uint64_t)1 << b) < 16 * (uint64_t)s->c4n[p])
+            b++;
+        size_t nb = ((size_t)1 << b) / 8;
+        if (!(s->c4any[p] = calloc(1, nb)))
+            return -1;
+        s->c4anyb[p] = (uint8_t)b;
+        s->bytes += nb;
+    }
+    return 0;
+}
+
+/* Network na/L of path p in the summary: the block of its top b bits, or every block it
+ * covers when it is shorter than b. */
+static void c4any_mark(kz_eseg *s, uint16_t p, int L, uint32_t na)
+{
+    uint64_t *bits = s->c4any[p];
+    unsigned b = s->c4anyb[p];
+    if (!bits)
+        return;
+    if ((unsigned)L >= b) {
+        uint32_t i = na >> (32 - b);
+        bits[i >> 6] |= 1ull << (i & 63);
+        return;
+    }
+    uint32_t first = (L ? na >> (32 - L) : 0) << (b - (unsigned)L), n = 1u << (b - (unsigned)L);
+    for (uint32_t i = first; i < first + n; i++)
+        bits[i >> 6] |= 1ull << (i & 63);
+}
+
 /* The rank indexes of the index-answered IPv4 networks up to /24, from (path | L | top bits,
  * record) pairs. */
 static int build_c4s(kz_eseg *s, kz_e_kv *cid, size_t n)
@@ -538,12 +586,13 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
     s->npaths = atomic_load(&e->npaths);
     s->pflags = calloc(s->npaths + 1, 1);
     s->skinds = calloc(s->npaths + 1, sizeof *s->skinds);
+    s->c4n = calloc(s->npaths + 1, sizeof *s->c4n);
     s->c4 = calloc(s->npaths + 1, sizeof(uint64_t));
     s->c6 = calloc(3 * (s->npaths + 1), sizeof(uint64_t));
     s->ntypes = atomic_load(&e->ntypes);
     s->tflags = calloc(s->ntypes + 1, 1);
     s->recs = big_alloc(n * sizeof *s->recs, false);
-    if (!s->pflags || !s->skinds || !s->c4 || !s->c6 || !s->recs || !s->tflags || order_by_uuid(src, n, ord) < 0)
+    if (!s->pflags || !s->skinds || !s->c4n || !s->c4 || !s->c6 || !s->recs || !s->tflags || order_by_uuid(src, n, ord) < 0)
         goto oom;
     /* most keys are short (an address, a domain, a digest): reserve for 28 bytes per record
      * up front, advised as huge pages before first touch, so a large build neither copies a
@@ -739,18 +788,18 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
         any4 = any4 || s->c4[p];
     if (any4) {
         s->c4f = calloc(33 * s->npaths, sizeof *s->c4f);
-        if (!s->c4f)
+        if (!s->c4f || c4any_alloc(s) < 0)
             goto oom;
         uint8_t kb[KZ_E_MAX_KEY + 32];
         for (size_t i = 0; i < s->nposts + s->nrecs; i++) {
             const uint8_t *k;
+            bool ranked = false; /* in the rank index: no filter bit */
             if (i < s->nposts) {
                 k = s->arena + s->posts[i].key;
             } else {
                 if (kz_e_seg_shape(s, i - s->nposts) != SHAPE_CIDR || !kz_e_seg_key(s, i - s->nposts, kb))
                     continue;
-                if (kb[2] == K_CIDR4 && kb[5] <= 24)
-                    continue; /* in the rank index */
+                ranked = kb[2] == K_CIDR4 && kb[5] <= 24;
                 k = kb;
             }
             if (k[2] != K_CIDR4)
@@ -759,6 +808,11 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
             memcpy(&p, k, 2);
             int L = k[5];
             uint32_t na = (uint32_t)k[6] << 24 | (uint32_t)k[7] << 16 | (uint32_t)k[8] << 8 | k[9];
+            if (p >= s->npaths)
+                continue;
+            c4any_mark(s, p, L, na);
+            if (ranked)
+                continue;
             int shf = L < 24 ? L : 24;
             size_t idx = shf ? na >> (32 - shf) : 0;
             size_t fi = 33 * (size_t)p + (size_t)shf;
