@@ -28,7 +28,9 @@ enum { PF_MAX = 192, PF_KEYS = 2048 };
 /* One probe in flight, a small state machine: each stage after the first reads what the
  * previous one prefetched and prefetches the next dependent line.
  * PW_KEY: at is its home slot → PW_REC: at is its first candidate record, whose value is
- * prefetched next → PW_DONE.
+ * prefetched next, home and dist where the walk goes on after it → PW_DONE; or PW_DONE at
+ * once with at = SIZE_MAX when the walk found none (most probes end so). The match goes on
+ * from there instead of walking the slots again (pf_take).
  * An IPv4 address becomes in stage 1 one entry per prefix length L present (path, vp = L):
  * PW_CBITS (rank words prefetched; bitmaps of up to 2^18 bits are not, they stay in cache,
  * and the entry is found at once) → PW_CENT: p is the network's entry (kept to the end: the
@@ -38,7 +40,8 @@ enum { PW_KEY, PW_REC, PW_CBITS, PW_CENT, PW_CREC, PW_CDUP, PW_CDRECS, PW_DONE }
 typedef struct pfent {
     size_t at;
     const uint32_t *p;
-    uint32_t tg, home; /* a key's tag and home slot */
+    uint32_t tg, home; /* a key's tag and home slot (after stage 2: the walk's next slot) */
+    uint32_t dist;     /* after stage 2: the walk's distance from home */
     uint32_t addr;
     uint16_t path;
     uint16_t koff, klen; /* a key's bytes in the window's keys */
@@ -998,10 +1001,12 @@ static void pf_take(const kz_engine_gen *g, const pfwin *w, kz_ecands *c)
         const pfent *x = &w->e[i];
         if (x->key != PK_KEY || !(w->done >> x->field & 1))
             continue;
+        if (x->at == SIZE_MAX)
+            continue; /* stage 2's walk found no candidate */
         const uint8_t *k = w->keys + x->koff;
         uint32_t aux = (k[2] == K_SUF ? KZ_E_AUX_S_SUFFIX : KZ_E_AUX_S_EXACT) | KZ_E_PROOF;
-        kz_e_sit it = {x->home, 0, x->tg};
-        for (uint32_t r; (r = kz_e_snext(b, &it)) != UINT32_MAX;)
+        kz_e_sit it = {x->home, x->dist, x->tg}; /* on from the first candidate, at */
+        for (uint32_t r = (uint32_t)x->at; r != UINT32_MAX; r = kz_e_snext(b, &it))
             if (!is_dead(g, r) && kz_e_simple_eq(b, r, k, x->klen))
                 push(c, 0, r, aux);
     }
@@ -1123,10 +1128,16 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
         case PW_KEY: { /* the first candidate behind the home slot: most probes end there */
             kz_e_sit it = {x->at, 0, x->tg};
             uint32_t ri = kz_e_snext(b, &it);
+            if (ri == UINT32_MAX) {
+                x->at = SIZE_MAX;
+                x->kind = PW_DONE;
+                break;
+            }
             x->at = ri;
-            x->kind = ri == UINT32_MAX ? PW_DONE : PW_REC;
-            if (ri != UINT32_MAX)
-                __builtin_prefetch(&b->recs[ri]);
+            x->home = (uint32_t)it.at;
+            x->dist = (uint32_t)it.dist;
+            x->kind = PW_REC;
+            __builtin_prefetch(&b->recs[ri]);
             break;
         }
         case PW_REC:
