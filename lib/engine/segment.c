@@ -368,18 +368,10 @@ static int build_complex_index(kz_eseg *s)
     return 0;
 }
 
-/* The path of simple record r. */
-static uint16_t simple_path(const kz_eseg *s, uint32_t r)
-{
-    uint32_t mi;
-    kz_e_uvar(s->arena + s->recs[r].ref, &mi);
-    return s->meta[mi].path;
-}
-
-/* The filter of the simple keys (kz_e_smaybe), from (hash, record) pairs: a region per path,
- * 6 bits per key (about 1 false positive in 14; at 4 bits, 1 in 6, the slot misses of the
- * false positives cost the sensor 3% more than the 0.25 byte per key saves), 8 for a path of
- * fewer than 4096 keys (its region is small enough to stay cached anyway). */
+/* The filter of the simple keys (kz_e_smaybe), from (hash, path << 32 | record) pairs: a
+ * region per path, 6 bits per key (about 1 false positive in 14; at 4 bits, 1 in 6, the slot
+ * misses of the false positives cost the sensor 3% more than the 0.25 byte per key saves), 8
+ * for a path of fewer than 4096 keys (its region is small enough to stay cached anyway). */
 static int build_simple_filter(kz_eseg *s, const kz_e_kv *sh, size_t n)
 {
     uint32_t *cnt = calloc(s->npaths + 1, sizeof *cnt);
@@ -389,7 +381,7 @@ static int build_simple_filter(kz_eseg *s, const kz_e_kv *sh, size_t n)
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
-        uint16_t p = simple_path(s, (uint32_t)sh[i].v);
+        uint64_t p = sh[i].v >> 32;
         cnt[p < s->npaths ? p : s->npaths]++; /* a path past npaths is never probed */
     }
     uint64_t words = 0;
@@ -406,7 +398,7 @@ static int build_simple_filter(kz_eseg *s, const kz_e_kv *sh, size_t n)
         return -1;
     for (size_t i = 0; i < n; i++) {
         uint64_t h = sh[i].k;
-        uint16_t p = simple_path(s, (uint32_t)sh[i].v);
+        uint64_t p = sh[i].v >> 32;
         if (p >= s->npaths)
             continue;
         uint32_t o = s->sfoff[p], nw = s->sfoff[p + 1] - o;
@@ -415,7 +407,7 @@ static int build_simple_filter(kz_eseg *s, const kz_e_kv *sh, size_t n)
     return 0;
 }
 
-/* The simple table from (hash, record) pairs: sorted by (home, tag), then each at
+/* The simple table from (hash, path << 32 | record) pairs: sorted by (home, tag), then each at
  * max(home, previous + 1): an ordered table built in one sequential pass. */
 static int build_simple_index(kz_eseg *s, kz_e_kv *sh, size_t n)
 {
@@ -448,7 +440,7 @@ static int build_simple_index(kz_eseg *s, kz_e_kv *sh, size_t n)
         size_t home = (size_t)(sh[i].k >> 32);
         at = i && at + 1 > home ? at + 1 : home;
         size_t d = at - home < KZ_E_DISP_SAT ? at - home : KZ_E_DISP_SAT;
-        s->sslots[at] = (uint32_t)(sh[i].v + 1) | (uint32_t)d << s->sbits |
+        s->sslots[at] = ((uint32_t)sh[i].v + 1) | (uint32_t)d << s->sbits |
                         (uint32_t)sh[i].k << (s->sbits + 4);
     }
     return 0;
@@ -701,7 +693,7 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
                 }
                 cid[ncid++] = (kz_e_kv){(uint64_t)p << 40 | (uint64_t)kb[5] << 32 | top, i};
             } else {
-                sh[nsh++] = (kz_e_kv){kz_e_hash(kb, kl), i};
+                sh[nsh++] = (kz_e_kv){kz_e_hash(kb, kl), (uint64_t)p << 32 | i};
                 if (p < s->npaths)
                     s->skinds[p] |= (uint16_t)(1u << kb[2]);
             }
@@ -714,7 +706,7 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
                 uint8_t sb[KZ_E_MAX_KEY + 32];
                 size_t sl = kz_e_key_raw(sb, p, K_SUF, tb, tn + 1);
                 if (sl) {
-                    sh[nsh++] = (kz_e_kv){kz_e_hash(sb, sl), i};
+                    sh[nsh++] = (kz_e_kv){kz_e_hash(sb, sl), (uint64_t)p << 32 | i};
                     if (p < s->npaths)
                         s->skinds[p] |= 1u << K_SUF;
                     note_key(s, sb, false);
