@@ -90,15 +90,22 @@ size_t kz_e_key_len(const uint8_t *k)
     return 5 + (size_t)l;
 }
 
-/* Hex digit values: 0..15 for digits and lowercase, 16..21 for uppercase (value + 16), 32
- * for anything else, so one table lookup classifies a character. */
-static const uint8_t hexval[256] = {
-    ['0'] = 0,       ['1'] = 1,       ['2'] = 2,       ['3'] = 3,       ['4'] = 4,
-    ['5'] = 5,       ['6'] = 6,       ['7'] = 7,       ['8'] = 8,       ['9'] = 9,
-    ['a'] = 10,      ['b'] = 11,      ['c'] = 12,      ['d'] = 13,      ['e'] = 14,
-    ['f'] = 15,      ['A'] = 16 + 10, ['B'] = 16 + 11, ['C'] = 16 + 12, ['D'] = 16 + 13,
-    ['E'] = 16 + 14, ['F'] = 16 + 15,
+/* Hex digits: HX_DIGIT | value, with HX_LOWER for a-f and HX_UPPER for A-F; 0 for anything
+ * else. One lookup both validates and classifies a character, so a digest decodes without a
+ * branch per character. */
+enum { HX_DIGIT = 0x40, HX_LOWER = 0x10, HX_UPPER = 0x20 };
+#define HXL(v) (HX_DIGIT | HX_LOWER | (v))
+#define HXU(v) (HX_DIGIT | HX_UPPER | (v))
+static const uint8_t hexd[256] = {
+    ['0'] = HX_DIGIT | 0, ['1'] = HX_DIGIT | 1, ['2'] = HX_DIGIT | 2, ['3'] = HX_DIGIT | 3,
+    ['4'] = HX_DIGIT | 4, ['5'] = HX_DIGIT | 5, ['6'] = HX_DIGIT | 6, ['7'] = HX_DIGIT | 7,
+    ['8'] = HX_DIGIT | 8, ['9'] = HX_DIGIT | 9, ['a'] = HXL(10),      ['b'] = HXL(11),
+    ['c'] = HXL(12),      ['d'] = HXL(13),      ['e'] = HXL(14),      ['f'] = HXL(15),
+    ['A'] = HXU(10),      ['B'] = HXU(11),      ['C'] = HXU(12),      ['D'] = HXU(13),
+    ['E'] = HXU(14),      ['F'] = HXU(15),
 };
+#undef HXL
+#undef HXU
 
 static bool is_hex_char(unsigned char c)
 {
@@ -186,8 +193,8 @@ static bool ip6_parse(const char *s, size_t len, uint8_t a[16])
     while (i < len) {
         unsigned v = 0;
         size_t st = i;
-        while (i < len && i - st < 4 && hexval[(unsigned char)s[i]] < 16)
-            v = v << 4 | hexval[(unsigned char)s[i++]];
+        while (i < len && i - st < 4 && (hexd[(unsigned char)s[i]] & (HX_DIGIT | HX_UPPER)) == HX_DIGIT)
+            v = v << 4 | (hexd[(unsigned char)s[i++]] & 15u);
         if (i == st || ng == 8)
             return false;
         g[ng++] = (uint16_t)v;
@@ -242,25 +249,18 @@ size_t kz_e_key_str(uint8_t *buf, uint32_t path, const char *s, size_t len)
     /* one-case hex of >= 16 digits */
     if (len >= 16 && len % 2 == 0 && len <= 2 * 64) {
         uint8_t b[64];
-        unsigned any = 0, lower = 0, upper = 0;
+        unsigned cls = 0;
         size_t i = 0;
         for (; i < len; i += 2) {
-            unsigned hi = hexval[(unsigned char)s[i]], lo = hexval[(unsigned char)s[i + 1]];
-            if (!hi && s[i] != '0')
-                hi = 32;
-            if (!lo && s[i + 1] != '0')
-                lo = 32;
-            any |= hi | lo;
-            if ((hi | lo) & 32)
+            unsigned hi = hexd[(unsigned char)s[i]], lo = hexd[(unsigned char)s[i + 1]];
+            if (!(hi & lo & HX_DIGIT))
                 break;
-            lower |= (hi >= 10 && hi < 16) | (lo >= 10 && lo < 16);
-            upper |= (hi >> 4) | (lo >> 4);
+            cls |= hi | lo;
             b[i / 2] = (uint8_t)((hi & 15) << 4 | (lo & 15));
         }
-        int cs = (int)(lower ? 1 : 0) | (int)(upper ? 2 : 0);
         /* digits-only strings count as lowercase; a mixed-case string stays text */
-        if (i == len && !(any & 32) && cs != 3)
-            return kz_e_key_raw(buf, path, cs == 2 ? K_HEXU : K_HEXL, b, len / 2);
+        if (i == len && (cls & (HX_LOWER | HX_UPPER)) != (HX_LOWER | HX_UPPER))
+            return kz_e_key_raw(buf, path, cls & HX_UPPER ? K_HEXU : K_HEXL, b, len / 2);
     }
     return kz_e_key_raw(buf, path, K_STR, s, len);
 }

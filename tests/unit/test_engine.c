@@ -1427,6 +1427,39 @@ static void test_batch_base_and_delta(void)
  * (dead base records), some added to the delta; every value, and absent ones, looked up in
  * batches of every length around the pipeline's windows, and one at a time: each count must
  * be the number of live indicators with that value. */
+/* Digests are keyed as bytes only when their text is one-case hex: a value that differs from
+ * an indicator's only in case is another string (the evaluator compares text), mixed case
+ * included. */
+static void test_hex_case(void)
+{
+    kz_engine_opts o = {.now_us = NOW};
+    kz_engine *e = kz_engine_new(&o);
+    kz_buf all;
+    kz_buf_init(&all);
+    const char *lo = "0123456789abcdef0123456789abcdef", *up = "0123456789ABCDEF0123456789ABCDEF";
+    const char *lo1 = "0123456789abcdef0123456789abcdef01234567";
+    const char *up1 = "0123456789ABCDEF0123456789ABCDEF01234567";
+    char pat[128];
+    snprintf(pat, sizeof pat, "[file:hashes.MD5 = '%s']", lo);
+    add_ind(&all, 1, pat);
+    snprintf(pat, sizeof pat, "[file:hashes.'SHA-1' = '%s']", up1);
+    add_ind(&all, 2, pat);
+    KT_CHECK(load_text(e, all.data, NULL) == 2);
+    long md5 = kz_engine_path(e, "file:hashes.MD5"), sha1 = kz_engine_path(e, "file:hashes.'SHA-1'");
+    const kz_engine_gen *g = kz_engine_acquire(e);
+    KT_CHECK(kz_engine_lookup_exact(g, (uint32_t)md5, lo, 32) == 1);
+    KT_CHECK(kz_engine_lookup_exact(g, (uint32_t)md5, up, 32) == 0);
+    KT_CHECK(kz_engine_lookup_exact(g, (uint32_t)md5, "0123456789abcdef0123456789ABCDEF", 32) == 0);
+    KT_CHECK(kz_engine_lookup_exact(g, (uint32_t)md5, "0123456789aBcdef0123456789abcdef", 32) == 0);
+    KT_CHECK(kz_engine_lookup_exact(g, (uint32_t)sha1, up1, 40) == 1);
+    KT_CHECK(kz_engine_lookup_exact(g, (uint32_t)sha1, lo1, 40) == 0);
+    const char *mixed1 = "0123456789ABCDEF0123456789ABCDEf01234567";
+    KT_CHECK(kz_engine_lookup_exact(g, (uint32_t)sha1, mixed1, 40) == 0);
+    kz_engine_release(e, g);
+    kz_buf_free(&all);
+    kz_engine_free(e);
+}
+
 /* A stream keeps its generation between feeds only while it is current: after every update
  * its next feed matches against the new indicators, and kz_engine_stream_rest lets the held
  * one go (ASan reports a generation never released). */
@@ -1560,5 +1593,5 @@ static void test_lookup_exact_batch(void)
     kz_engine_free(e);
 }
 
-KT_MAIN(KT(test_stream_follows_updates), KT(test_lookup_exact_batch), KT(test_batch_base_and_delta), KT(test_long_value_texts), KT(test_record_ref_lists), KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
+KT_MAIN(KT(test_hex_case), KT(test_stream_follows_updates), KT(test_lookup_exact_batch), KT(test_batch_base_and_delta), KT(test_long_value_texts), KT(test_record_ref_lists), KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
         KT(test_records), KT(test_regex_index), KT(test_ref_index), KT(test_differential_single), KT(test_differential_stream))
