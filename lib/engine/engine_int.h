@@ -586,11 +586,23 @@ typedef struct kz_ecand {
     uint32_t aux;
 } kz_ecand;
 
+/* memo.c: a stream's memo of field values whose probes gave no candidate (see there). */
+typedef struct kz_ememo kz_ememo;
+kz_ememo *kz_e_memo_new(void);
+void kz_e_memo_free(kz_ememo *m);
+/* Before a record's probes under g (another generation forgets every entry). */
+void kz_e_memo_gen(kz_ememo *m, const kz_engine_gen *g);
+/* Whether (path, s) is known to give no candidate (*none), and the entry to remember it in
+ * with kz_e_memo_put if its probes give none (NULL: a value too long to keep). */
+void *kz_e_memo_find(kz_ememo *m, uint32_t path, const char *s, size_t len, bool *none);
+void kz_e_memo_put(kz_ememo *m, void *slot, uint32_t path, const char *s, size_t len);
+
 typedef struct kz_ecands {
     kz_ecand *v;
     size_t n, cap;
     bool oom;
     void *hs_scratch; /* Hyperscan scratch, allocated on the first regex probe */
+    kz_ememo *memo;   /* a stream's (kept with the set), or NULL */
 } kz_ecands;
 
 void kz_e_cands_free(kz_ecands *c);

@@ -320,6 +320,8 @@ static void probe_regex(const kz_engine_gen *g, uint32_t p, const char *s, size_
 void kz_e_cands_free(kz_ecands *c)
 {
     free(c->v);
+    kz_e_memo_free(c->memo);
+    c->memo = NULL;
     if (c->hs_scratch)
         hs_free_scratch(c->hs_scratch);
     c->v = NULL;
@@ -431,6 +433,26 @@ static void probe_string(const kz_engine_gen *g, uint32_t p, const char *s, size
             }
         }
     }
+}
+
+/* probe_string, unless memo knows that (p, s) gives no candidate; remembered when it gives
+ * none. */
+static void probe_string_memo(const kz_engine_gen *g, uint32_t p, const char *s, size_t len,
+                              kz_ecands *c, kz_ememo *memo, cproof cp, const pfwin *w, size_t j)
+{
+    if (p >= g->npaths || !g->pflags[p])
+        return;
+    void *slot = NULL;
+    if (memo) {
+        bool none;
+        slot = kz_e_memo_find(memo, p, s, len, &none);
+        if (none)
+            return;
+    }
+    size_t n0 = c->n;
+    probe_string(g, p, s, len, c, cp, w, j);
+    if (slot && c->n == n0 && !c->oom)
+        kz_e_memo_put(memo, slot, p, s, len);
 }
 
 static void probe_int(const kz_engine_gen *g, uint32_t p, int64_t i, kz_ecands *c)
@@ -560,20 +582,22 @@ static void rec_refs_each(const kz_engine_gen *g, const kz_engine_record *r, ref
 typedef struct refprobe {
     const kz_engine_gen *g;
     kz_ecands *c;
+    kz_ememo *memo;
 } refprobe;
 
 static void ref_probe(void *ctx, uint32_t p, const kz_engine_field *tf)
 {
     refprobe *x = ctx;
     if (tf->kind == KZ_EF_STR)
-        probe_string(x->g, p, tf->s, tf->len, x->c, (cproof){0, NULL, 0}, NULL, 0);
+        probe_string_memo(x->g, p, tf->s, tf->len, x->c, x->memo, (cproof){0, NULL, 0}, NULL, 0);
     else if (tf->kind == KZ_EF_INT)
         probe_int(x->g, p, tf->i, x->c);
 }
 
-static void probe_rec_refs(const kz_engine_gen *g, const kz_engine_record *r, kz_ecands *c)
+static void probe_rec_refs(const kz_engine_gen *g, const kz_engine_record *r, kz_ecands *c,
+                           kz_ememo *memo)
 {
-    refprobe x = {g, c};
+    refprobe x = {g, c, memo};
     rec_refs_each(g, r, ref_probe, &x);
 }
 
@@ -661,14 +685,18 @@ int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err,
         }
         if (v->pw)
             pf_take(g, v->pw, out);
+        kz_ememo *memo = v->pw ? NULL : out->memo; /* a pipeline's answers are not kept */
+        if (memo)
+            kz_e_memo_gen(memo, g);
         for (size_t j = 0; j < r->nfields; j++) {
             const kz_engine_field *f = &r->fields[j];
             if (f->kind == KZ_EF_STR)
-                probe_string(g, f->path, f->s, f->len, out, (cproof){-1, r, j}, v->pw, j);
+                probe_string_memo(g, f->path, f->s, f->len, out, memo, (cproof){-1, r, j}, v->pw,
+                                  j);
             else if (f->kind == KZ_EF_INT)
                 probe_int(g, f->path, f->i, out);
         }
-        probe_rec_refs(g, r, out);
+        probe_rec_refs(g, r, out, memo);
     }
     if (out->oom) {
         snprintf(err, errlen, "out of memory");

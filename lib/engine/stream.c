@@ -64,7 +64,10 @@ kz_engine_stream *kz_engine_stream_new(kz_engine *e, const kz_engine_stream_opts
         st->o.max_age_us = 24ll * 3600 * 1000000;
     st->ntab = 64;
     st->tab = calloc(st->ntab, sizeof *st->tab);
-    if (!st->tab) {
+    st->c.memo = kz_e_memo_new();
+    if (!st->tab || !st->c.memo) {
+        kz_e_memo_free(st->c.memo);
+        free(st->tab);
         free(st);
         return NULL;
     }
