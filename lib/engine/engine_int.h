@@ -415,6 +415,9 @@ struct kz_engine {
     atomic_uint_fast64_t epoch;
     atomic_uint_fast64_t readers[2];
     kz_epath *paths[KZ_E_MAX_PATHS];
+    /* per path: its type's name (types[]) when a record field may set it, else NULL; what
+     * validating a record's field reads, in one array instead of through the path */
+    const char *rec_tname[KZ_E_MAX_PATHS];
     atomic_uint npaths;
     char **stepnames; /* the interned step names of paths (under reglock) */
     size_t nstepnames, capstepnames;

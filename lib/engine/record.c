@@ -34,15 +34,15 @@ int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, char *err, 
             snprintf(err, errlen, "field %zu: object or path out of range", j);
             return -1;
         }
-        const kz_epath *p = e->paths[f->path];
-        const char *pt = e->types[p->type];
-        if (pt != r->types[f->obj] && strcmp(pt, r->types[f->obj]) != 0) {
-            snprintf(err, errlen, "field %zu: path %s on an object of type %s", j, p->text,
-                     r->types[f->obj]);
-            return -1;
-        }
-        if (!p->rec_ok) {
-            snprintf(err, errlen, "field %zu: path %s cannot be set by a record", j, p->text);
+        const char *rt = e->rec_tname[f->path];
+        if (!rt || (rt != r->types[f->obj] && strcmp(rt, r->types[f->obj]) != 0)) {
+            const kz_epath *p = e->paths[f->path];
+            const char *pt = e->types[p->type];
+            if (pt != r->types[f->obj] && strcmp(pt, r->types[f->obj]) != 0)
+                snprintf(err, errlen, "field %zu: path %s on an object of type %s", j, p->text,
+                         r->types[f->obj]);
+            else
+                snprintf(err, errlen, "field %zu: path %s cannot be set by a record", j, p->text);
             return -1;
         }
         if ((f->kind == KZ_EF_STR && ((!f->s && f->len) || !kz_utf8_valid(f->s, f->len))) ||
@@ -50,10 +50,13 @@ int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, char *err, 
             snprintf(err, errlen, "field %zu: invalid value", j);
             return -1;
         }
+        const kz_epath *p = NULL; /* read only for fields sharing an object */
         for (size_t k = 0; k < j; k++) {
             const kz_engine_field *g = &r->fields[k];
             if (g->obj != f->obj)
                 continue;
+            if (!p)
+                p = e->paths[f->path];
             const kz_epath *q = e->paths[g->path];
             size_t n = p->nsteps < q->nsteps ? p->nsteps : q->nsteps, s = 0;
             if (g->path == f->path && p->refs_last && f->kind == KZ_EF_REF && g->kind == KZ_EF_REF)

@@ -203,6 +203,7 @@ long kz_e_path_from_ast(kz_engine *e, const kz_pat_path *pp, bool add)
         }
         if (p) {
             e->paths[n] = p;
+            e->rec_tname[n] = p->rec_ok ? e->types[p->type] : NULL;
             atomic_store_explicit(&e->npaths, n + 1, memory_order_release);
             atomic_store_explicit(&e->pslots[at], n + 1, memory_order_release);
             res = (long)n;

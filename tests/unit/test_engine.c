@@ -391,6 +391,16 @@ static void test_records(void)
     kz_engine_field bad[] = {{1, KZ_EF_STR, (uint32_t)pdom, "x", 1, 0}};
     kz_engine_record rb = {NOW, NOW, 1, types, 4, bad, 1};
     KT_CHECK(kz_engine_match_record(g, &rb, on_hit, &x, err, sizeof err) == -1);
+    KT_CHECK_MSG(strstr(err, "path domain-name:value on an object of type ipv4-addr"), "%s", err);
+    long pdeep = kz_engine_path(e, "network-traffic:dst_ref.value"); /* walks a reference */
+    kz_engine_field deep[] = {{0, KZ_EF_STR, (uint32_t)pdeep, "10.0.0.1", 8, 0}};
+    kz_engine_record rdeep = {NOW, NOW, 1, types, 4, deep, 1};
+    KT_CHECK(kz_engine_match_record(g, &rdeep, on_hit, &x, err, sizeof err) == -1);
+    KT_CHECK_MSG(strstr(err, "cannot be set by a record"), "%s", err);
+    kz_engine_field deep2[] = {{1, KZ_EF_STR, (uint32_t)pdeep, "10.0.0.1", 8, 0}};
+    kz_engine_record rdeep2 = {NOW, NOW, 1, types, 4, deep2, 1};
+    KT_CHECK(kz_engine_match_record(g, &rdeep2, on_hit, &x, err, sizeof err) == -1);
+    KT_CHECK_MSG(strstr(err, "on an object of type ipv4-addr"), "%s", err);
     kz_engine_field dup[] = {{1, KZ_EF_STR, (uint32_t)pip, "1", 1, 0}, {1, KZ_EF_STR, (uint32_t)pip, "2", 1, 0}};
     kz_engine_record rd = {NOW, NOW, 1, types, 4, dup, 2};
     KT_CHECK(kz_engine_match_record(g, &rd, on_hit, &x, err, sizeof err) == -1);
