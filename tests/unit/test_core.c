@@ -3,6 +3,7 @@
 
 #include <kizuna/core.h>
 
+#include <arpa/inet.h>
 #include <utf8proc.h>
 
 static void test_time_parse_valid(void)
@@ -182,6 +183,31 @@ static void test_utf8_valid(void)
     KT_CHECK(kz_utf8_valid("abcdefgh\xc3\xa9", 10));
 }
 
+/* kz_ip4_format against inet_ntop: every value of each byte position, and random addresses;
+ * the output stays within its 16 bytes. */
+static void test_ip4_format(void)
+{
+    int bad = 0;
+    uint64_t r = 3;
+    for (int n = 0; n < 4 * 256 + 100000; n++) {
+        uint8_t a[4];
+        if (n < 4 * 256) {
+            memset(a, 7, 4);
+            a[n / 256] = (uint8_t)n;
+        } else {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            uint32_t x = (uint32_t)(r >> 32);
+            memcpy(a, &x, 4);
+        }
+        char want[INET_ADDRSTRLEN], got[24];
+        memset(got, 'X', sizeof got);
+        inet_ntop(AF_INET, a, want, sizeof want);
+        size_t k = kz_ip4_format(a, got);
+        bad += k != strlen(want) || strcmp(got, want) != 0 || got[16] != 'X';
+    }
+    KT_CHECK_MSG(bad == 0, "%d addresses formatted unlike inet_ntop", bad);
+}
+
 KT_MAIN(KT(test_time_parse_valid), KT(test_time_parse_invalid), KT(test_time_order_and_format),
         KT(test_days_from_civil), KT(test_uuid), KT(test_ptr), KT(test_diags_and_buf),
-        KT(test_utf8_valid))
+        KT(test_utf8_valid), KT(test_ip4_format))
