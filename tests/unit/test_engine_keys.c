@@ -1,0 +1,62 @@
+/*
+ * The engine's key encoding (kz_e_key_str): canonical address texts and one-case digests are
+ * stored as their bytes, everything else as text, and decoding a key gives its text back.
+ * Which form a value takes changes no answer (indicators and probes share the function) but
+ * does change the index's size: until this test, an IPv6 group shorter than four digits ended
+ * the parse (':' was read as a digit), so nearly every IPv6 address was stored as text.
+ */
+#include "kt.h"
+
+#include "engine/engine_int.h"
+
+/* The kind kz_e_key_str gives s, and whether the key decodes to s. */
+static int kind_of(const char *s, bool *round_trip)
+{
+    uint8_t kb[KZ_E_MAX_KEY + 32];
+    size_t kl = kz_e_key_str(kb, 5, s, strlen(s));
+    if (!kl)
+        return -1;
+    char back[2 * KZ_E_MAX_KEY + 64];
+    size_t n = kz_e_key_text_to(kb, back);
+    *round_trip = n == strlen(s) && memcmp(back, s, n) == 0;
+    return kb[2];
+}
+
+static void test_key_kinds(void)
+{
+    static const struct {
+        const char *s;
+        int kind;
+    } cases[] = {
+        {"192.0.2.1", K_IP4},
+        {"0.0.0.0", K_IP4},
+        {"255.255.255.255", K_IP4},
+        {"192.0.2.01", K_STR},          /* a leading zero: not inet_ntop's text */
+        {"192.0.2.256", K_STR},
+        {"2001:db8::1", K_IP6},
+        {"2001:db8:5e:dd::3b0", K_IP6}, /* short groups */
+        {"::", K_IP6},
+        {"::1", K_IP6},
+        {"fe80::", K_IP6},
+        {"1:2:3:4:5:6:7:8", K_IP6},
+        {"2001:DB8::1", K_STR},         /* uppercase */
+        {"2001:0db8::1", K_STR},        /* a leading zero */
+        {"2001:db8:0:0:0:0:0:1", K_STR}, /* zeros not compressed */
+        {"2001:db8::g", K_STR},
+        {"0123456789abcdef0123456789abcdef", K_HEXL},
+        {"0123456789ABCDEF0123456789ABCDEF", K_HEXU},
+        {"01234567890123456789", K_HEXL}, /* digits only */
+        {"0123456789aBcdef0123456789abcdef", K_STR},
+        {"0123456789abcdef0123456789abcde", K_STR}, /* odd length */
+        {"example.org", K_STR},
+        {"", K_STR},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool rt = false;
+        int k = kind_of(cases[i].s, &rt);
+        KT_CHECK_MSG(k == cases[i].kind, "'%s': kind %d, want %d", cases[i].s, k, cases[i].kind);
+        KT_CHECK_MSG(rt, "'%s' does not decode back", cases[i].s);
+    }
+}
+
+KT_MAIN(KT(test_key_kinds))
