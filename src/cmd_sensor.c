@@ -138,7 +138,7 @@ static int syslog_connect(sensor *s, char *err, size_t errlen)
         snprintf(err, errlen, "the socket path is too long");
         return -1;
     }
-    strcpy(sa.sun_path, s->syslog_socket);
+    memcpy(sa.sun_path, s->syslog_socket, strlen(s->syslog_socket) + 1); /* length checked */
     int types[2] = {SOCK_DGRAM, SOCK_STREAM};
     for (int i = 0; i < 2; i++) {
         int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
@@ -429,7 +429,7 @@ static int one_opt(sensor *s, opts *o, const char *a, const char *v)
         s->cacert = v;
     else if (strcmp(a, "--bucket") == 0 || strcmp(a, "--poll") == 0 ||
              strcmp(a, "--flush") == 0 || strcmp(a, "--max-reports") == 0) {
-        if (!num_arg(v, strcmp(a, "--max-reports") == 0 ? 0 : 1, 86400 * 7, &n)) {
+        if (!num_arg(v, strcmp(a, "--max-reports") == 0 ? 0 : 1, 86400L * 7, &n)) {
             fprintf(stderr, "kizuna sensor: %s wants a number, not '%s'\n", a, v);
             return -1;
         }
@@ -574,7 +574,7 @@ static void summary(sensor *s)
                 (unsigned long long)st->units,
                 s->in[i].kind >= KZ_TEL_IN_PCAP ? "packets" : "lines",
                 (unsigned long long)st->records,
-                (unsigned long long)(st->malformed_total + s->in[i].long_lines));
+                (unsigned long long)st->malformed_total + (unsigned long long)s->in[i].long_lines);
         for (int r = 0; r < KZ_TEL_R_COUNT; r++)
             if (st->malformed[r])
                 fprintf(stderr, " %s=%llu", kz_tel_reason_name((kz_tel_reason)r),
@@ -583,12 +583,13 @@ static void summary(sensor *s)
     }
 }
 
-int cmd_sensor(int argc, char **argv)
+/* The command, with the config values it keeps in o->owned (freed by cmd_sensor on every
+ * path out). */
+static int sensor_main(opts *o, int argc, char **argv)
 {
     static sensor S; /* large (inputs); one per process */
     sensor *s = &S;
     memset(s, 0, sizeof *s);
-    opts o = {0};
     s->bucket_s = 3600;
     s->poll_s = 60;
     s->flush_s = 30;
@@ -607,7 +608,7 @@ int cmd_sensor(int argc, char **argv)
                 fprintf(stderr, "kizuna sensor: --config needs a file\n");
                 return 2;
             }
-            if (read_config(s, &o, argv[++i]) < 0)
+            if (read_config(s, o, argv[++i]) < 0)
                 return 2;
         }
     }
@@ -616,12 +617,12 @@ int cmd_sensor(int argc, char **argv)
             i += 2;
             continue;
         }
-        int used = one_opt(s, &o, argv[i], i + 1 < argc ? argv[i + 1] : NULL);
+        int used = one_opt(s, o, argv[i], i + 1 < argc ? argv[i + 1] : NULL);
         if (used < 0)
             return 2;
         i += used;
     }
-    if (!o.ninputs || (!o.nind && !(s->hub && s->collection))) {
+    if (!o->ninputs || (!o->nind && !(s->hub && s->collection))) {
         fprintf(stderr, "kizuna sensor: needs --input and (--indicators or --hub with "
                         "--collection); see 'kizuna sensor --help'\n");
         return 2;
@@ -647,8 +648,8 @@ int cmd_sensor(int argc, char **argv)
         fprintf(stderr, "kizuna sensor: --org wants an identity id (identity--UUID)\n");
         return 2;
     }
-    for (size_t i = 0; i < o.ninputs; i++)
-        if (parse_input(s, o.inputs[i]) < 0)
+    for (size_t i = 0; i < o->ninputs; i++)
+        if (parse_input(s, o->inputs[i]) < 0)
             return 2;
 
     static char host[256];
@@ -724,8 +725,8 @@ int cmd_sensor(int argc, char **argv)
     }
     if (s->org && s->outbox)
         s->sight = kz_sensor_sightings_new(s->org, s->sensor_name, s->bucket_s);
-    for (size_t i = 0; i < o.nind; i++)
-        if (sensor_load_indicators(s, o.indicators[i], false) < 0) {
+    for (size_t i = 0; i < o->nind; i++)
+        if (sensor_load_indicators(s, o->indicators[i], false) < 0) {
             rc = 1;
             goto out;
         }
@@ -876,6 +877,13 @@ out:
     syslog_close(s);
     kz_buf_free(&s->syslog_msg);
     pthread_mutex_destroy(&s->lock);
+    return rc;
+}
+
+int cmd_sensor(int argc, char **argv)
+{
+    opts o = {0};
+    int rc = sensor_main(&o, argc, argv);
     for (size_t i = 0; i < o.nowned; i++)
         free(o.owned[i]);
     return rc;

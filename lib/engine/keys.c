@@ -141,12 +141,12 @@ static size_t ip6_format(const uint8_t a[16], char *out)
 {
     int best = -1, bestlen = 0;
     for (int i = 0; i < 8;) {
-        if (a[2 * i] || a[2 * i + 1]) {
+        if (a[2 * (size_t)i] || a[2 * (size_t)i + 1]) {
             i++;
             continue;
         }
         int j = i;
-        while (j < 8 && !a[2 * j] && !a[2 * j + 1])
+        while (j < 8 && !a[2 * (size_t)j] && !a[2 * (size_t)j + 1])
             j++;
         if (j - i > bestlen && j - i >= 2) {
             best = i;
@@ -164,7 +164,7 @@ static size_t ip6_format(const uint8_t a[16], char *out)
         }
         if (i && !(best >= 0 && i == best + bestlen))
             out[o++] = ':';
-        unsigned v = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+        unsigned v = (unsigned)a[2 * (size_t)i] << 8 | a[2 * (size_t)i + 1];
         static const char hx[] = "0123456789abcdef";
         bool started = false;
         for (int sh = 12; sh >= 0; sh -= 4) {
@@ -219,8 +219,8 @@ static bool ip6_parse(const char *s, size_t len, uint8_t a[16])
     for (int k = 0; k < ng; k++) {
         if (k == gap)
             o += 8 - ng;
-        a[2 * o] = (uint8_t)(g[k] >> 8);
-        a[2 * o + 1] = (uint8_t)g[k];
+        a[2 * (size_t)o] = (uint8_t)(g[k] >> 8);
+        a[2 * (size_t)o + 1] = (uint8_t)g[k];
         o++;
     }
     return true;
@@ -247,7 +247,7 @@ size_t kz_e_key_str(uint8_t *buf, uint32_t path, const char *s, size_t len)
         memchr(s, ':', len < 5 ? len : 5) && ip6_canonical(s, len, a))
         return kz_e_key_raw(buf, path, K_IP6, a, 16);
     /* one-case hex of >= 16 digits */
-    if (len >= 16 && len % 2 == 0 && len <= 2 * 64) {
+    if (len >= 16 && len % 2 == 0 && len <= 128) {
         uint8_t b[64];
         unsigned cls = 0;
         size_t i = 0;

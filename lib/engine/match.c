@@ -1374,7 +1374,7 @@ static void lw_recs(const kz_eseg *b, lwin *w)
 {
     for (size_t j = 0; j < w->n; j++) {
         w->rec[j] = UINT32_MAX;
-        if (!w->inb[j])
+        if (!b || !w->inb[j]) /* inb implies b; said again for the analyzer */
             continue;
         kz_e_sbegin(b, w->h[j], &w->it[j]);
         w->rec[j] = kz_e_snext(b, &w->it[j]);
