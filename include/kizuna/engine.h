@@ -74,6 +74,11 @@ typedef struct kz_engine_stats {
 } kz_engine_stats;
 
 kz_engine *kz_engine_new(const kz_engine_opts *opts);
+/* The engine's index hash is seeded at random once per process, when the first engine is
+ * made, so that neither indicators nor traffic can be crafted to collide in it. To reproduce
+ * one layout (debugging, benchmarks), fix the seed before the first kz_engine_new, from one
+ * thread; -1 once an engine has been made (its indexes use the seed in force). */
+int kz_engine_set_hash_seed(uint64_t seed);
 void kz_engine_free(kz_engine *e);
 
 /* Load indicators from text holding one bundle, one array of objects, one object, or JSON

@@ -209,6 +209,7 @@ static void publish(kz_engine *e, kz_engine_gen *g)
 
 kz_engine *kz_engine_new(const kz_engine_opts *opts)
 {
+    kz_e_hash_seed_init();
     kz_engine *e = calloc(1, sizeof *e);
     if (!e)
         return NULL;

@@ -444,6 +444,9 @@ struct kz_engine {
 
 /* ---- keys.c ---- */
 uint64_t kz_e_hash(const void *p, size_t n);
+/* Draws the process's hash seed once (kz_engine_new), unless kz_engine_set_hash_seed fixed it;
+ * no index may be built before. */
+void kz_e_hash_seed_init(void);
 /* Encode a string value for path into buf (>= KZ_E_MAX_KEY + 24 bytes); returns length or 0
  * when the value is too long to index. */
 size_t kz_e_key_str(uint8_t *buf, uint32_t path, const char *s, size_t len);

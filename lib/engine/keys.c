@@ -10,6 +10,8 @@
 #include "engine_int.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,6 +37,36 @@ static inline uint64_t rd32(const uint8_t *p)
     return w;
 }
 
+/* The process's hash seed. Indicators come from other organisations and telemetry from the
+ * network watched: with a hash everyone can compute, a crafted set of indicators could pile
+ * up in one run of slots and crafted traffic could probe it, each probe walking thousands
+ * of slots (matching stalled). A seed drawn at random when the first engine starts makes
+ * the layout unpredictable; kz_engine_set_hash_seed fixes it to reproduce one. */
+static uint64_t hash_seed;
+static bool hash_seed_fixed, hash_seed_used;
+static pthread_once_t hash_seed_once = PTHREAD_ONCE_INIT;
+
+static void hash_seed_draw(void)
+{
+    if (!hash_seed_fixed)
+        randombytes_buf(&hash_seed, sizeof hash_seed);
+    hash_seed_used = true;
+}
+
+void kz_e_hash_seed_init(void)
+{
+    pthread_once(&hash_seed_once, hash_seed_draw);
+}
+
+int kz_engine_set_hash_seed(uint64_t seed)
+{
+    if (hash_seed_used)
+        return -1; /* an engine exists: its indexes were built with the seed in use */
+    hash_seed = seed;
+    hash_seed_fixed = true;
+    return 0;
+}
+
 /* Keys are short (an address key is 9 bytes, a domain's 20 to 40): up to 16 bytes are two
  * overlapping loads and two folds, longer ones a fold per 16 bytes first. Every byte reaches
  * the result, and the length too (keys of one prefix differ in it). */
@@ -43,7 +75,7 @@ uint64_t kz_e_hash(const void *p, size_t n)
     const uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull,
                    k2 = 0x8ebc6af09c88c6e3ull;
     const uint8_t *s = p;
-    uint64_t seed = k0 ^ ((uint64_t)n * k2), a, b;
+    uint64_t seed = k0 ^ hash_seed ^ ((uint64_t)n * k2), a, b;
     if (n <= 16) {
         if (n >= 8) {
             a = rd64(s);
