@@ -41,7 +41,8 @@ void cmd_taxii_usage(void)
         "other:       --timeout SECONDS (120), --retries N (3, GET only), --wait SECONDS (60,\n"
         "             status polling), --max-pages N\n\n"
         "Exit status: 0 done, 1 failed (network, HTTP error, files), 2 bad usage,\n"
-        "3 done but some objects were refused or are still pending / queued.\n");
+        "3 done but some objects were refused, are still pending / queued, or a status did\n"
+        "not account for every object posted.\n");
 }
 
 typedef struct topts {
@@ -163,20 +164,21 @@ static kz_taxii_client *make_client(const topts *o, const char *url)
 {
     kz_taxii_client_opts co = {0};
     char *secret = NULL;
+    const char *env = NULL;
     long v;
     if (o->user) {
         co.user = o->user;
         if (o->password_file)
             secret = first_line(o->password_file);
-        else if (getenv("KIZUNA_PASSWORD"))
-            secret = strdup(getenv("KIZUNA_PASSWORD"));
+        else if ((env = getenv("KIZUNA_PASSWORD")) != NULL)
+            secret = strdup(env);
         else
             fprintf(stderr, "kizuna taxii: --user needs $KIZUNA_PASSWORD or --password-file\n");
         if (!secret)
             return NULL;
         co.password = secret;
-    } else if (o->token_file || getenv("KIZUNA_TOKEN")) {
-        secret = o->token_file ? first_line(o->token_file) : strdup(getenv("KIZUNA_TOKEN"));
+    } else if (o->token_file || (env = getenv("KIZUNA_TOKEN")) != NULL) {
+        secret = o->token_file ? first_line(o->token_file) : strdup(env);
         if (!secret)
             return NULL;
         co.token = secret;
@@ -370,12 +372,14 @@ static int do_post(const topts *o)
         json_decref(objs);
         return 2;
     }
-    size_t n = json_array_size(objs), ok = 0, bad = 0, pending = 0, envelopes = 0;
+    size_t n = json_array_size(objs), ok = 0, bad = 0, pending = 0, envelopes = 0, lost = 0;
+    bool doubt = false; /* a status that did not match its envelope */
     int status = 0;
     for (size_t at = 0; at < n; at += (size_t)batch) {
         json_t *part = json_array();
         for (size_t k = at; k < n && k < at + (size_t)batch; k++)
             json_array_append(part, json_array_get(objs, k));
+        size_t sent = json_array_size(part);
         kz_taxii_status st;
         int rc = kz_taxii_add_objects(c, NULL, o->collection, part, wait * 1000, &st);
         json_decref(part);
@@ -389,13 +393,27 @@ static int do_post(const topts *o)
         bad += st.failure;
         pending += st.pending;
         print_failures(st.doc);
+        /* a status that does not account for every object sent leaves them in doubt: said,
+         * and the exit status is 3, as for a refusal */
+        size_t told = st.success + st.failure + st.pending;
+        if (told != sent || st.total != sent) {
+            fprintf(stderr,
+                    "kizuna taxii: the status of envelope %zu (%s) accounts for %zu of the %zu "
+                    "objects sent (its total says %zu)\n",
+                    envelopes, st.id, told, sent, st.total);
+            lost += told < sent ? sent - told : 0;
+            doubt = true;
+        }
         kz_taxii_status_free(&st);
     }
-    printf("posted %zu objects in %zu envelopes: %zu succeeded, %zu refused, %zu pending\n",
-           ok + bad + pending, envelopes, ok, bad, pending);
+    printf("posted %zu objects in %zu envelopes: %zu succeeded, %zu refused, %zu pending",
+           ok + bad + pending + lost, envelopes, ok, bad, pending);
+    if (lost)
+        printf(", %zu not accounted for by the status", lost);
+    printf("\n");
     json_decref(objs);
     kz_taxii_client_free(c);
-    return status ? status : (bad || pending) ? 3 : 0;
+    return status ? status : (bad || pending || doubt) ? 3 : 0;
 }
 
 /* ---- the outbox ------------------------------------------------------------------------- */
@@ -489,9 +507,12 @@ static int do_outbox(const topts *o)
         } else {
             printf("waiting\t%zu\ndead\t%zu\n", p, d);
         }
-    } else if (kz_taxii_outbox_dead_each(ob, print_dead, NULL, &err) != 0) {
-        fprintf(stderr, "kizuna taxii: %s\n", err.message);
-        status = 1;
+    } else {
+        int drc = kz_taxii_outbox_dead_each(ob, print_dead, NULL, &err);
+        if (drc != 0) {
+            fprintf(stderr, "kizuna taxii: %s\n", err.message);
+            status = 1;
+        }
     }
     kz_taxii_outbox_close(ob);
     kz_taxii_client_free(c);

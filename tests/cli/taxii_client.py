@@ -82,6 +82,41 @@ r = run("post", url(), "--collection", intel, "--batch", "1000", "--token-file",
 check(r.returncode == 0 and "3000 succeeded" in r.stdout and "3 envelopes" in r.stdout,
       "post 3000 in 3 envelopes: %s %s" % (r.stdout, r.stderr))
 
+# ---- post to a server whose status does not account for every object sent ------------------
+# (a scripted TAXII server on 127.0.0.1: the status of each envelope leaves one object out)
+import http.server  # noqa: E402
+import threading  # noqa: E402
+
+
+class ShortStatus(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        objs = json.loads(self.rfile.read(n)).get("objects", [])
+        told = len(objs) - 1
+        body = json.dumps({"id": "st-%d" % len(objs), "status": "complete",
+                           "total_count": told, "success_count": told, "failure_count": 0,
+                           "pending_count": 0,
+                           "successes": [{"id": o["id"], "version": o["modified"]}
+                                         for o in objs[:told]]}).encode()
+        self.send_response(202)
+        self.send_header("Content-Type", "application/taxii+json;version=2.1")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+fake = http.server.HTTPServer(("127.0.0.1", 0), ShortStatus)
+threading.Thread(target=fake.serve_forever, daemon=True).start()
+r = run("post", "http://127.0.0.1:%d/api/" % fake.server_address[1], "--collection", "c1",
+        "--batch", "10", "--user", "alice", write_jsonl("short.jsonl", inds[:25]))
+check(r.returncode == 3 and "3 not accounted for by the status" in r.stdout and
+      r.stderr.count("accounts for") == 3,
+      "a status short of its envelope is reported, exit 3: %s %s" % (r.stdout, r.stderr))
+fake.shutdown()
+
 # ---- paging with limit 100: every object exactly once -------------------------------------
 state = os.path.join(T, "state")
 os.mkdir(state)
