@@ -106,6 +106,7 @@ int main(int argc, char **argv)
     bench_machine();
     printf("indicators: %zu, runs per figure: %d (median)\n", N, runs);
     kz_engine_opts o = {.now_us = 1735689600000000ll};
+    bench_hash_seed();
     kz_engine *e = kz_engine_new(&o);
     long p_ip4 = kz_engine_path(e, "ipv4-addr:value"), p_ip6 = kz_engine_path(e, "ipv6-addr:value"),
          p_dom = kz_engine_path(e, "domain-name:value"), p_url = kz_engine_path(e, "url:value"),

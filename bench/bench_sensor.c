@@ -271,6 +271,7 @@ int main(int argc, char **argv)
     kz_time t0;
     kz_time_parse("2026-01-15T12:00:00Z", &t0, NULL, 0); /* gen telemetry's default start */
     o.now_us = t0.us;
+    bench_hash_seed();
     kz_engine *e = kz_engine_new(&o);
     malloc_trim(0);
     size_t rss0 = bench_rss_bytes();

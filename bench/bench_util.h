@@ -7,6 +7,8 @@
 #ifndef KZ_BENCH_UTIL_H
 #define KZ_BENCH_UTIL_H
 
+#include <kizuna/engine.h>
+
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +124,16 @@ static inline size_t bench_thp_bytes(void)
             break;
     fclose(f);
     return kb * 1024;
+}
+
+/* BENCH_HASH_SEED=N fixes the engine's hash seed (drawn at random per process otherwise, as
+ * in production), so that two builds compared run on the same index layout. Call before the
+ * first kz_engine_new. */
+static inline void bench_hash_seed(void)
+{
+    const char *v = getenv("BENCH_HASH_SEED");
+    if (v && *v && kz_engine_set_hash_seed(strtoull(v, NULL, 0)) < 0)
+        fprintf(stderr, "BENCH_HASH_SEED: an engine exists already\n");
 }
 
 /* Profiling only the timed loops: with BENCH_PERF_CTL naming the control FIFO of
