@@ -148,8 +148,9 @@ typedef struct kz_epost {
  *    In front of it, a filter of 6 bits per key (three bits of one 64-bit word per key, about
  *    1 in 14 false positives; a region per path): a sixth of the slots' size, so it stays in
  *    cache where the slots do not, and a probe of an absent value (most of what traffic
- *    carries) is answered there instead of by a miss on the slots. The batch pipeline, whose
- *    slot reads are prefetched, does not consult it.
+ *    carries) is answered there instead of by a miss on the slots. The batch pipeline reads
+ *    it too, one stage before the slots (a prefetched filter word, then the slot only for a
+ *    key it lets through).
  *  - complex: keys of patterns that need the evaluator, as postings grouped by key, and
  *    power-of-two u32 slots = (first posting + 1) | 5-bit tag << 27.
  * Bytes per simple indicator: record 20 + slot 5 + value + 2 or 3 (meta and length). */
@@ -319,15 +320,20 @@ static inline bool kz_e_shas(const kz_eseg *s, const uint8_t *k)
  * reference path, x509 fields, user agents) have a few words that stay cached instead of
  * sharing the misses of the dense ones. In its region the word comes from the hash's high
  * bits, the two bits from low ones the tag does not use. */
+static inline const uint64_t *kz_e_sfword(const kz_eseg *s, const uint8_t *k, uint64_t h)
+{
+    uint16_t p;
+    memcpy(&p, k, 2);
+    uint32_t o = s->sfoff[p], nw = s->sfoff[p + 1] - o;
+    return &s->sfilt[o + (((h >> 32) * nw) >> 32)];
+}
+
 static inline bool kz_e_smaybe(const kz_eseg *s, const uint8_t *k, uint64_t h)
 {
     if (!s->sfilt)
         return true;
-    uint16_t p;
-    memcpy(&p, k, 2);
-    uint32_t o = s->sfoff[p], nw = s->sfoff[p + 1] - o;
     uint64_t m = kz_e_sfbits(h);
-    return (s->sfilt[o + (((h >> 32) * nw) >> 32)] & m) == m;
+    return (*kz_e_sfword(s, k, h) & m) == m;
 }
 
 /* Bits of a simple slot: sbits for the record (as few as the segment's size needs), 4 for

@@ -27,21 +27,24 @@ enum { PF_MAX = 192, PF_KEYS = 2048 };
 
 /* One probe in flight, a small state machine: each stage after the first reads what the
  * previous one prefetched and prefetches the next dependent line.
- * PW_KEY: at is its home slot → PW_REC: at is its first candidate record, whose value is
- * prefetched next, home and dist where the walk goes on after it → PW_DONE; or PW_DONE at
- * once with at = SIZE_MAX when the walk found none (most probes end so). The match goes on
- * from there instead of walking the slots again (pf_take).
+ * PW_FILT: fw is its filter word (prefetched) → PW_DONE with at = SIZE_MAX when the filter
+ * says the key is absent (most keys of traffic), else PW_KEY: at is its home slot → PW_REC:
+ * at is its first candidate record, whose value is prefetched next, home and dist where the
+ * walk goes on after it → PW_DONE; or PW_DONE at once with at = SIZE_MAX when the walk found
+ * none. The match goes on from there instead of walking the slots again (pf_take).
  * An IPv4 address becomes in stage 1 one entry per prefix length L present (path, vp = L):
  * PW_CBITS (rank words prefetched; bitmaps of up to 2^18 bits are not, they stay in cache,
  * and the entry is found at once) → PW_CENT: p is the network's entry (kept to the end: the
  * match takes its records from it) → PW_CREC: at is its record, or PW_CDUP: at is the offset
  * of its list [count, records...] → PW_CDRECS → PW_DONE. */
-enum { PW_KEY, PW_REC, PW_CBITS, PW_CENT, PW_CREC, PW_CDUP, PW_CDRECS, PW_DONE };
+enum { PW_FILT, PW_KEY, PW_REC, PW_CBITS, PW_CENT, PW_CREC, PW_CDUP, PW_CDRECS, PW_DONE };
 typedef struct pfent {
     size_t at;
     const uint32_t *p;
-    uint32_t tg, home; /* a key's tag and home slot (after stage 2: the walk's next slot) */
-    uint32_t dist;     /* after stage 2: the walk's distance from home */
+    uint32_t tg, home; /* a key's tag and home slot (after PW_KEY: the walk's next slot) */
+    uint32_t dist;     /* after PW_KEY: the walk's distance from home */
+    const uint64_t *fw; /* PW_FILT: the key's filter word, and its bits in fm */
+    uint64_t fm;
     uint32_t addr;
     uint16_t path;
     uint16_t koff, klen; /* a key's bytes in the window's keys */
@@ -960,15 +963,23 @@ long kz_engine_match_obs(const kz_engine_gen *g, const kz_obs_set *s, size_t i,
  * window holds (pf_take, probe_cidr4) instead of probing again. One record per window keeps
  * the prefetches spread (bursts of a hundred overflowed the core's miss queue). */
 
-/* A new entry for the key of hash h, its home slot prefetched (the caller checked room). */
-static pfent *pf_entry(const kz_eseg *b, pfwin *w, uint64_t h, uint8_t key)
+/* A new entry for key k of hash h (the caller checked room): its filter word prefetched, or
+ * without a filter its home slot. */
+static pfent *pf_entry(const kz_eseg *b, pfwin *w, const uint8_t *k, uint64_t h, uint8_t key)
 {
     pfent *x = &w->e[w->m++];
     x->at = x->home = (uint32_t)kz_e_spos(b, h);
     x->tg = kz_e_stag(b, h);
-    x->kind = PW_KEY;
     x->key = key;
-    __builtin_prefetch(&b->sslots[x->at]);
+    if (b->sfilt) {
+        x->fw = kz_e_sfword(b, k, h);
+        x->fm = kz_e_sfbits(h);
+        x->kind = PW_FILT;
+        __builtin_prefetch(x->fw);
+    } else {
+        x->kind = PW_KEY;
+        __builtin_prefetch(&b->sslots[x->at]);
+    }
     return x;
 }
 
@@ -979,7 +990,7 @@ static bool pf_key(const kz_eseg *b, pfwin *w, const uint8_t *kb, size_t kl, siz
         return true; /* the base's answer is none: nothing to take */
     if (w->m >= PF_MAX || kl > PF_KEYS - w->kn)
         return false;
-    pfent *x = pf_entry(b, w, kz_e_hash(kb, kl), PK_KEY);
+    pfent *x = pf_entry(b, w, kb, kz_e_hash(kb, kl), PK_KEY);
     x->field = (uint8_t)j;
     x->koff = (uint16_t)w->kn;
     x->klen = (uint16_t)kl;
@@ -1007,7 +1018,7 @@ static void ref_prefetch(void *ctx, uint32_t p, const kz_engine_field *tf)
     size_t kl = kz_e_key_str(kb, p, tf->s, tf->len);
     if (!kl || !kz_e_shas(x->b, kb))
         return;
-    pf_entry(x->b, x->w, kz_e_hash(kb, kl), PK_NONE);
+    pf_entry(x->b, x->w, kb, kz_e_hash(kb, kl), PK_NONE);
 }
 
 /* Whether probe_suffixes probes v with proof at every dot and in one pass: ASCII (its own
@@ -1030,7 +1041,7 @@ static void pf_take(const kz_engine_gen *g, const pfwin *w, kz_ecands *c)
         if (x->key != PK_KEY || !(w->done >> x->field & 1))
             continue;
         if (x->at == SIZE_MAX)
-            continue; /* stage 2's walk found no candidate */
+            continue; /* the filter or the slot walk found no candidate */
         const uint8_t *k = w->keys + x->koff;
         uint32_t aux = (k[2] == K_SUF ? KZ_E_AUX_S_SUFFIX : KZ_E_AUX_S_EXACT) | KZ_E_PROOF;
         kz_e_sit it = {x->home, x->dist, x->tg}; /* on from the first candidate, at */
@@ -1153,6 +1164,15 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
     for (size_t i = 0; i < w->m; i++) {
         pfent *x = &w->e[i];
         switch (x->kind) {
+        case PW_FILT: /* most keys of traffic are absent: the filter ends them, no slot read */
+            if ((*x->fw & x->fm) != x->fm) {
+                x->at = SIZE_MAX;
+                x->kind = PW_DONE;
+            } else {
+                x->kind = PW_KEY;
+                __builtin_prefetch(&b->sslots[x->at]);
+            }
+            break;
         case PW_KEY: { /* the first candidate behind the home slot: most probes end there */
             kz_e_sit it = {x->at, 0, x->tg};
             uint32_t ri = kz_e_snext(b, &it);
