@@ -425,7 +425,8 @@ struct kz_engine {
      * validating a record's field reads, in one array instead of through the path */
     const char *rec_tname[KZ_E_MAX_PATHS];
     atomic_uint npaths;
-    char **stepnames; /* the interned step names of paths (under reglock) */
+    char **stepnames; /* the interned step names of paths: a set of capstepnames slots
+                         (NULL: empty) holding nstepnames (under reglock) */
     size_t nstepnames, capstepnames;
     atomic_uint pslots[2 * KZ_E_MAX_PATHS]; /* path text hash → id + 1 */
     atomic_uint tslots[2 * KZ_E_MAX_TYPES];

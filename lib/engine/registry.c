@@ -80,24 +80,39 @@ static void free_path(kz_epath *p)
     free(p);
 }
 
-/* The engine's one copy of step name k (caller holds reglock); NULL when out of memory. The
- * names are few (property names of STIX objects), so a scan is enough. */
+/* The engine's one copy of step name k (caller holds reglock); NULL when out of memory. An
+ * open-addressing set, kept at most half full: a feed's patterns may name any number of
+ * distinct steps, and a scan per name would make loading them quadratic. */
 static const char *step_intern(kz_engine *e, const char *k)
 {
-    for (size_t i = 0; i < e->nstepnames; i++)
-        if (strcmp(e->stepnames[i], k) == 0)
-            return e->stepnames[i];
-    if (e->nstepnames == e->capstepnames) {
-        size_t nc = e->capstepnames ? 2 * e->capstepnames : 32;
-        char **v = realloc(e->stepnames, nc * sizeof *v);
+    size_t kl = strlen(k);
+    if ((e->nstepnames + 1) * 2 > e->capstepnames) {
+        size_t nc = e->capstepnames ? 2 * e->capstepnames : 64;
+        char **v = calloc(nc, sizeof *v);
         if (!v)
             return NULL;
+        for (size_t i = 0; i < e->capstepnames; i++) {
+            char *name = e->stepnames[i];
+            if (!name)
+                continue;
+            size_t at = kz_e_hash(name, strlen(name)) & (nc - 1);
+            while (v[at])
+                at = (at + 1) & (nc - 1);
+            v[at] = name;
+        }
+        free(e->stepnames);
         e->stepnames = v;
         e->capstepnames = nc;
     }
+    size_t at = kz_e_hash(k, kl) & (e->capstepnames - 1);
+    for (; e->stepnames[at]; at = (at + 1) & (e->capstepnames - 1))
+        if (strcmp(e->stepnames[at], k) == 0)
+            return e->stepnames[at];
     char *c = strdup(k);
-    if (c)
-        e->stepnames[e->nstepnames++] = c;
+    if (c) {
+        e->stepnames[at] = c;
+        e->nstepnames++;
+    }
     return c;
 }
 
@@ -258,7 +273,7 @@ void kz_e_registry_free(kz_engine *e)
         free_path(e->paths[i]);
     for (unsigned i = 0; i < nt; i++)
         free(e->types[i]);
-    for (size_t i = 0; i < e->nstepnames; i++)
+    for (size_t i = 0; i < e->capstepnames; i++)
         free(e->stepnames[i]);
     free(e->stepnames);
     for (unsigned i = 0; i < nc; i++)

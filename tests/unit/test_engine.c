@@ -1437,6 +1437,45 @@ static void test_batch_base_and_delta(void)
  * (dead base records), some added to the delta; every value, and absent ones, looked up in
  * batches of every length around the pipeline's windows, and one at a time: each count must
  * be the number of live indicators with that value. */
+/* Step names are interned (reference paths compare them by pointer): a name seen before
+ * thousands of others, whose set has grown and been rehashed many times since, is still the
+ * same name, and a feed of many distinct paths loads in time linear in them. */
+static void test_many_step_names(void)
+{
+    kz_engine_opts o = {.now_us = NOW};
+    kz_engine *e = kz_engine_new(&o);
+    kz_buf all;
+    kz_buf_init(&all);
+    add_ind(&all, 1, "[ipv4-addr:value = '192.0.2.99']");
+    KT_CHECK(load_text(e, all.data, NULL) == 1);
+    kz_buf_reset(&all);
+    for (int i = 0; i < 3000; i++) {
+        char pat[128];
+        snprintf(pat, sizeof pat, "[x-many:k%d.sub%d = 'v']", i, i);
+        add_ind(&all, 100 + i, pat);
+    }
+    add_ind(&all, 2, "[network-traffic:dst_ref.value = '192.0.2.99']");
+    KT_CHECK(load_text(e, all.data, NULL) == 3001);
+    long pdst = kz_engine_path(e, "network-traffic:dst_ref"), pip = kz_engine_path(e, "ipv4-addr:value"),
+         pk = kz_engine_path(e, "x-many:k2999.sub2999");
+    KT_CHECK(pdst >= 0 && pip >= 0 && pk >= 0);
+    const char *types[] = {"network-traffic", "ipv4-addr", "x-many"};
+    kz_engine_field f[] = {
+        {0, KZ_EF_REF, (uint32_t)pdst, NULL, 0, 1},
+        {1, KZ_EF_STR, (uint32_t)pip, "192.0.2.99", 10, 0},
+        {2, KZ_EF_STR, (uint32_t)pk, "v", 1, 0},
+    };
+    kz_engine_record r = {NOW, NOW, 1, types, 3, f, 3};
+    hits x = {0};
+    char err[256];
+    const kz_engine_gen *g = kz_engine_acquire(e);
+    KT_CHECK_MSG(kz_engine_match_record(g, &r, on_hit, &x, err, sizeof err) == 3, "%s", err);
+    KT_CHECK(has(&x, idn(1)) && has(&x, idn(2)) && has(&x, idn(100 + 2999)));
+    kz_engine_release(e, g);
+    kz_buf_free(&all);
+    kz_engine_free(e);
+}
+
 /* Digests are keyed as bytes only when their text is one-case hex: a value that differs from
  * an indicator's only in case is another string (the evaluator compares text), mixed case
  * included. */
@@ -1603,5 +1642,5 @@ static void test_lookup_exact_batch(void)
     kz_engine_free(e);
 }
 
-KT_MAIN(KT(test_hex_case), KT(test_stream_follows_updates), KT(test_lookup_exact_batch), KT(test_batch_base_and_delta), KT(test_long_value_texts), KT(test_record_ref_lists), KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
+KT_MAIN(KT(test_many_step_names), KT(test_hex_case), KT(test_stream_follows_updates), KT(test_lookup_exact_batch), KT(test_batch_base_and_delta), KT(test_long_value_texts), KT(test_record_ref_lists), KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
         KT(test_records), KT(test_regex_index), KT(test_ref_index), KT(test_differential_single), KT(test_differential_stream))
