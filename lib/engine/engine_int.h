@@ -315,25 +315,35 @@ static inline bool kz_e_shas(const kz_eseg *s, const uint8_t *k)
     return p < s->npaths && (s->skinds[p] >> k[2] & 1);
 }
 
-/* Whether the simple index may hold key k of hash h (false: it holds none; k passed
- * kz_e_shas). The filter has a region per path, so the few keys of a sparse path (a
- * reference path, x509 fields, user agents) have a few words that stay cached instead of
- * sharing the misses of the dense ones. In its region the word comes from the hash's high
- * bits, the two bits from low ones the tag does not use. */
-static inline const uint64_t *kz_e_sfword(const kz_eseg *s, const uint8_t *k, uint64_t h)
+/* The filter word of a key of hash h on path p: kz_e_sfat is its index in the path's region
+ * (sfoff), for a path that has keys. The few keys of a sparse path (a reference path, x509
+ * fields, user agents) have a few words that stay cached instead of sharing the misses of
+ * the dense ones. In the region the word comes from the hash's high bits (the bits in it
+ * from low ones: kz_e_sfbits). A path without keys has an empty region: its word is a
+ * constant zero, which no key's bits match. */
+static inline size_t kz_e_sfat(const kz_eseg *s, uint32_t p, uint64_t h)
 {
-    uint16_t p;
-    memcpy(&p, k, 2);
-    uint32_t o = s->sfoff[p], nw = s->sfoff[p + 1] - o;
-    return &s->sfilt[o + (((h >> 32) * nw) >> 32)];
+    uint32_t o = s->sfoff[p], nw = s->sfoff[p + 1] - o; /* nw > 0: p has keys */
+    return o + (size_t)(((h >> 32) * nw) >> 32);
 }
 
+static inline const uint64_t *kz_e_sfword(const kz_eseg *s, uint32_t p, uint64_t h)
+{
+    static const uint64_t none = 0;
+    if (p >= s->npaths || s->sfoff[p] == s->sfoff[p + 1])
+        return &none;
+    return &s->sfilt[kz_e_sfat(s, p, h)];
+}
+
+/* Whether the simple index may hold key k of hash h (false: it holds none). */
 static inline bool kz_e_smaybe(const kz_eseg *s, const uint8_t *k, uint64_t h)
 {
     if (!s->sfilt)
         return true;
+    uint16_t p;
+    memcpy(&p, k, 2);
     uint64_t m = kz_e_sfbits(h);
-    return (*kz_e_sfword(s, k, h) & m) == m;
+    return (*kz_e_sfword(s, p, h) & m) == m;
 }
 
 /* Bits of a simple slot: sbits for the record (as few as the segment's size needs), 4 for

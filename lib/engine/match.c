@@ -972,7 +972,9 @@ static pfent *pf_entry(const kz_eseg *b, pfwin *w, const uint8_t *k, uint64_t h,
     x->tg = kz_e_stag(b, h);
     x->key = key;
     if (b->sfilt) {
-        x->fw = kz_e_sfword(b, k, h);
+        uint16_t p;
+        memcpy(&p, k, 2);
+        x->fw = kz_e_sfword(b, p, h);
         x->fm = kz_e_sfbits(h);
         x->kind = PW_FILT;
         __builtin_prefetch(x->fw);
@@ -1388,7 +1390,7 @@ static void lw_keys(const kz_engine_gen *g, const kz_eseg *b, lwin *w, const uin
         w->h[j] = kz_e_hash(w->kb[j], w->kl[j]);
         w->inb[j] = w->kl[j] && b && kz_e_shas(b, w->kb[j]);
         if (w->inb[j])
-            __builtin_prefetch(b->sfilt ? (const void *)kz_e_sfword(b, w->kb[j], w->h[j])
+            __builtin_prefetch(b->sfilt ? (const void *)kz_e_sfword(b, paths[j], w->h[j])
                                         : (const void *)&b->sslots[kz_e_spos(b, w->h[j])]);
     }
 }

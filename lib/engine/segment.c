@@ -401,8 +401,7 @@ static int build_simple_filter(kz_eseg *s, const kz_e_kv *sh, size_t n)
         uint64_t p = sh[i].v >> 32;
         if (p >= s->npaths)
             continue;
-        uint32_t o = s->sfoff[p], nw = s->sfoff[p + 1] - o;
-        s->sfilt[o + (((h >> 32) * nw) >> 32)] |= kz_e_sfbits(h);
+        s->sfilt[kz_e_sfat(s, (uint32_t)p, h)] |= kz_e_sfbits(h);
     }
     return 0;
 }
