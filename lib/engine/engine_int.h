@@ -335,9 +335,12 @@ static inline const uint64_t *kz_e_sfword(const kz_eseg *s, uint32_t p, uint64_t
     return &s->sfilt[kz_e_sfat(s, p, h)];
 }
 
-/* Whether the simple index may hold key k of hash h (false: it holds none). */
+/* Whether the simple index may hold key k of hash h (false: it holds none): keys of its kind
+ * on its path (kz_e_shas), and the filter lets it through. */
 static inline bool kz_e_smaybe(const kz_eseg *s, const uint8_t *k, uint64_t h)
 {
+    if (!kz_e_shas(s, k))
+        return false;
     if (!s->sfilt)
         return true;
     uint16_t p;

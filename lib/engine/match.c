@@ -105,7 +105,7 @@ static void probe_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k, 
                    : k[2] == K_CIDR4 || k[2] == K_CIDR6 ? KZ_E_AUX_S_CIDR
                                                         : KZ_E_AUX_S_EXACT;
     aux = (aux | KZ_E_PROOF) & keep;
-    if (!kz_e_shas(s, k) || !kz_e_smaybe(s, k, h))
+    if (!kz_e_smaybe(s, k, h))
         return;
     kz_e_sit it;
     kz_e_sbegin(s, h, &it);
@@ -1337,7 +1337,7 @@ static size_t count_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k
                            uint64_t h)
 {
     const kz_eseg *s = sg ? g->delta : g->base;
-    if (!s || !s->nsslots || !kz_e_shas(s, k) || !kz_e_smaybe(s, k, h))
+    if (!s || !s->nsslots || !kz_e_smaybe(s, k, h))
         return 0;
     size_t n = 0;
     kz_e_sit it;
@@ -1402,7 +1402,7 @@ static void lw_filter(const kz_eseg *b, lwin *w)
     for (size_t j = 0; j < w->n; j++) {
         if (!b || !w->inb[j])
             continue;
-        if (b->sfilt && !kz_e_smaybe(b, w->kb[j], w->h[j]))
+        if (!kz_e_smaybe(b, w->kb[j], w->h[j]))
             w->inb[j] = false;
         else
             __builtin_prefetch(&b->sslots[kz_e_spos(b, w->h[j])]);
