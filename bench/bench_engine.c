@@ -74,6 +74,28 @@ static long exact_value(const exact_paths *xp, uint64_t seed, uint64_t i, kz_buf
                                          : -1;
 }
 
+/* Times runs exact batch lookups of the n values (rates into rate and wrate); returns how
+ * many of them were found. */
+static size_t time_probes(kz_engine *e, const uint32_t *paths, const char *const *vals,
+                          const uint32_t *lens, size_t n, uint32_t *counts, int runs,
+                          double *rate, double *wr)
+{
+    for (int r = 0; r < runs; r++) {
+        const kz_engine_gen *g = kz_engine_acquire(e);
+        double c0 = bench_thread_cpu_s(), t0 = bench_wall_s();
+        bench_perf(1);
+        kz_engine_lookup_exact_batch(g, paths, vals, lens, n, counts);
+        bench_perf(0);
+        rate[r] = (double)n / (bench_thread_cpu_s() - c0);
+        wr[r] = (double)n / (bench_wall_s() - t0);
+        kz_engine_release(e, g);
+    }
+    size_t found = 0;
+    for (size_t i = 0; i < n; i++)
+        found += counts[i] > 0;
+    return found;
+}
+
 typedef struct qset {
     kz_engine_record *r;
     kz_engine_field *f;
@@ -188,21 +210,8 @@ int main(int argc, char **argv)
         nq++;
     }
     double rate[50];
-    size_t found = 0;
-    for (int r = 0; r < runs_for("probes", runs); r++) {
-        const kz_engine_gen *g = kz_engine_acquire(e);
-        a = bench_thread_cpu_s();
-        w0 = bench_wall_s();
-        bench_perf(1);
-        kz_engine_lookup_exact_batch(g, paths, vals, lens, Q, counts);
-        bench_perf(0);
-        rate[r] = (double)Q / (bench_thread_cpu_s() - a);
-        wrate[r] = (double)Q / (bench_wall_s() - w0);
-        kz_engine_release(e, g);
-    }
-    found = 0;
-    for (size_t i = 0; i < Q; i++)
-        found += counts[i] > 0;
+    size_t found = time_probes(e, paths, vals, lens, Q, counts, runs_for("probes", runs), rate,
+                               wrate);
     if (runs_for("probes", runs))
     printf("exact index probes: %.2f M/s per core (%.2f M/s wall) (%zu of %zu values found)\n",
            bench_median(rate, runs) / 1e6, bench_median(wrate, runs) / 1e6, found, Q);
@@ -220,20 +229,8 @@ int main(int argc, char **argv)
             lens2[nq2] = (uint32_t)val.len;
             paths2[nq2++] = (uint32_t)p;
         }
-        for (int r = 0; r < runs_for("probes", runs); r++) {
-            const kz_engine_gen *g = kz_engine_acquire(e);
-            a = bench_thread_cpu_s();
-            w0 = bench_wall_s();
-            bench_perf(1);
-            kz_engine_lookup_exact_batch(g, paths2, vals2, lens2, Q, counts);
-            bench_perf(0);
-            rate[r] = (double)Q / (bench_thread_cpu_s() - a);
-            wrate[r] = (double)Q / (bench_wall_s() - w0);
-            kz_engine_release(e, g);
-        }
-        found = 0;
-        for (size_t i = 0; i < Q; i++)
-            found += counts[i] > 0;
+        found = time_probes(e, paths2, vals2, lens2, Q, counts, runs_for("probes", runs), rate,
+                            wrate);
         if (runs_for("probes", runs))
             printf("exact index probes, absent values: %.2f M/s per core (%.2f M/s wall) (%zu of "
                    "%zu values found)\n",
