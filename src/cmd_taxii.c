@@ -389,19 +389,26 @@ static int do_post(const topts *o)
             break;
         }
         envelopes++;
-        ok += st.success;
-        bad += st.failure;
-        pending += st.pending;
         print_failures(st.doc);
         /* a status that does not account for every object sent leaves them in doubt: said,
-         * and the exit status is 3, as for a refusal */
-        size_t told = st.success + st.failure + st.pending;
-        if (told != sent || st.total != sent) {
+         * and the exit status is 3, as for a refusal. Counts beyond the envelope (a broken or
+         * hostile server) are not believed at all: the whole envelope is in doubt. */
+        bool sane = st.success <= sent && st.failure <= sent - st.success &&
+                    st.pending <= sent - st.success - st.failure;
+        size_t told = sane ? st.success + st.failure + st.pending : 0;
+        if (sane) {
+            ok += st.success;
+            bad += st.failure;
+            pending += st.pending;
+        }
+        if (!sane || told != sent || st.total != sent) {
             fprintf(stderr,
                     "kizuna taxii: the status of envelope %zu (%s) accounts for %zu of the %zu "
-                    "objects sent (its total says %zu)\n",
-                    envelopes, st.id, told, sent, st.total);
-            lost += told < sent ? sent - told : 0;
+                    "objects sent (%s)\n",
+                    envelopes, st.id, told, sent,
+                    sane ? "its counts fall short or its total differs"
+                         : "its counts exceed the envelope and are ignored");
+            lost += sent - told;
             doubt = true;
         }
         kz_taxii_status_free(&st);

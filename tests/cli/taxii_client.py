@@ -89,6 +89,8 @@ import threading  # noqa: E402
 
 
 class ShortStatus(http.server.BaseHTTPRequestHandler):
+    huge = False  # counts past any envelope, whose sum wraps a 64-bit size to the right one
+
     def log_message(self, *a):
         pass
 
@@ -96,9 +98,13 @@ class ShortStatus(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length", "0"))
         objs = json.loads(self.rfile.read(n)).get("objects", [])
         told = len(objs) - 1
+        if ShortStatus.huge:  # 2 * (2^63 - 1) + n + 2 is n modulo 2^64
+            counts = (2 ** 63 - 1, 2 ** 63 - 1, len(objs) + 2, len(objs))
+        else:
+            counts = (told, 0, 0, told)
         body = json.dumps({"id": "st-%d" % len(objs), "status": "complete",
-                           "total_count": told, "success_count": told, "failure_count": 0,
-                           "pending_count": 0,
+                           "success_count": counts[0], "failure_count": counts[1],
+                           "pending_count": counts[2], "total_count": counts[3],
                            "successes": [{"id": o["id"], "version": o["modified"]}
                                          for o in objs[:told]]}).encode()
         self.send_response(202)
@@ -115,6 +121,12 @@ r = run("post", "http://127.0.0.1:%d/api/" % fake.server_address[1], "--collecti
 check(r.returncode == 3 and "3 not accounted for by the status" in r.stdout and
       r.stderr.count("accounts for") == 3,
       "a status short of its envelope is reported, exit 3: %s %s" % (r.stdout, r.stderr))
+ShortStatus.huge = True
+r = run("post", "http://127.0.0.1:%d/api/" % fake.server_address[1], "--collection", "c1",
+        "--batch", "10", "--user", "alice", write_jsonl("short.jsonl", inds[:25]))
+check(r.returncode == 3 and "0 succeeded" in r.stdout and
+      "25 not accounted for by the status" in r.stdout and r.stderr.count("are ignored") == 3,
+      "counts past the envelope are not believed: %s %s" % (r.stdout, r.stderr))
 fake.shutdown()
 
 # ---- paging with limit 100: every object exactly once -------------------------------------
