@@ -481,9 +481,14 @@ static void c4any_mark(kz_eseg *s, uint16_t p, int L, uint32_t na)
         bits[i >> 6] |= 1ull << (i & 63);
         return;
     }
+    /* n blocks from first, both multiples of n (a power of two): whole words when n >= 64,
+     * so a feed of very short networks costs a word per 64 blocks, not a bit each */
     uint32_t first = (L ? na >> (32 - L) : 0) << (b - (unsigned)L), n = 1u << (b - (unsigned)L);
-    for (uint32_t i = first; i < first + n; i++)
-        bits[i >> 6] |= 1ull << (i & 63);
+    if (n >= 64) {
+        memset(&bits[first >> 6], 0xff, (size_t)(n >> 6) * sizeof *bits);
+        return;
+    }
+    bits[first >> 6] |= (~0ull >> (64 - n)) << (first & 63);
 }
 
 /* The rank indexes of the index-answered IPv4 networks up to /24, from (path | L | top bits,

@@ -1437,6 +1437,39 @@ static void test_batch_base_and_delta(void)
  * (dead base records), some added to the delta; every value, and absent ones, looked up in
  * batches of every length around the pipeline's windows, and one at a time: each count must
  * be the number of live indicators with that value. */
+/* Networks shorter than the IPv4 summary's blocks mark every block they cover (a few bits of
+ * one word, or whole words), so an address anywhere in them, the last one included, is
+ * still found; addresses just outside are not. */
+static void test_short_networks(void)
+{
+    kz_engine_opts o = {.now_us = NOW};
+    kz_engine *e = kz_engine_new(&o);
+    kz_buf all;
+    kz_buf_init(&all);
+    add_ind(&all, 1, "[ipv4-addr:value ISSUBSET '10.0.0.0/8']");
+    add_ind(&all, 2, "[ipv4-addr:value ISSUBSET '96.0.0.0/3']");
+    add_ind(&all, 3, "[ipv4-addr:value ISSUBSET '172.16.0.0/12']");
+    KT_CHECK(load_text(e, all.data, NULL) == 3);
+    long p = kz_engine_path(e, "ipv4-addr:value");
+    const kz_engine_gen *g = kz_engine_acquire(e);
+    static const struct {
+        const char *a;
+        size_t n;
+    } cases[] = {
+        {"10.0.0.0", 1},        {"10.255.255.255", 1}, {"10.128.7.1", 1},   {"9.255.255.255", 0},
+        {"11.0.0.0", 0},        {"96.0.0.0", 1},       {"127.255.255.255", 1}, {"95.255.255.255", 0},
+        {"128.0.0.0", 0},       {"172.16.0.0", 1},     {"172.31.255.255", 1}, {"172.32.0.0", 0},
+        {"172.15.255.255", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = kz_engine_lookup_cidr(g, (uint32_t)p, cases[i].a, strlen(cases[i].a), NULL);
+        KT_CHECK_MSG(n == cases[i].n, "%s: %zu networks, want %zu", cases[i].a, n, cases[i].n);
+    }
+    kz_engine_release(e, g);
+    kz_buf_free(&all);
+    kz_engine_free(e);
+}
+
 /* Step names are interned (reference paths compare them by pointer): a name seen before
  * thousands of others, whose set has grown and been rehashed many times since, is still the
  * same name, and a feed of many distinct paths loads in time linear in them. */
@@ -1642,5 +1675,5 @@ static void test_lookup_exact_batch(void)
     kz_engine_free(e);
 }
 
-KT_MAIN(KT(test_many_step_names), KT(test_hex_case), KT(test_stream_follows_updates), KT(test_lookup_exact_batch), KT(test_batch_base_and_delta), KT(test_long_value_texts), KT(test_record_ref_lists), KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
+KT_MAIN(KT(test_short_networks), KT(test_many_step_names), KT(test_hex_case), KT(test_stream_follows_updates), KT(test_lookup_exact_batch), KT(test_batch_base_and_delta), KT(test_long_value_texts), KT(test_record_ref_lists), KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
         KT(test_records), KT(test_regex_index), KT(test_ref_index), KT(test_differential_single), KT(test_differential_stream))
