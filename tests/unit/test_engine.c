@@ -1255,6 +1255,18 @@ static void test_record_ref_lists(void)
     kz_engine_field dup[] = {{3, KZ_EF_REF, (uint32_t)pdst, NULL, 0, 1}, {3, KZ_EF_REF, (uint32_t)pdst, NULL, 0, 2}};
     kz_engine_record rd = {NOW, NOW, 1, types, 4, dup, 2};
     KT_CHECK(kz_engine_match_record(g, &rd, on_hit, &x, err, sizeof err) == -1);
+    /* and so they do with another object's fields between them (the test starts at the
+     * object's first field, not at the previous one) */
+    kz_engine_field dupi[] = {{2, KZ_EF_STR, (uint32_t)pip, "192.0.2.7", 9, 0},
+                              {3, KZ_EF_REF, (uint32_t)pdst, NULL, 0, 1},
+                              {1, KZ_EF_STR, (uint32_t)pip, "203.0.113.9", 11, 0},
+                              {0, KZ_EF_STR, (uint32_t)pdom, "a.example", 9, 0},
+                              {3, KZ_EF_REF, (uint32_t)pdst, NULL, 0, 2}};
+    kz_engine_record rdi = {NOW, NOW, 1, types, 4, dupi, 5};
+    KT_CHECK(kz_engine_match_record(g, &rdi, on_hit, &x, err, sizeof err) == -1 &&
+             strstr(err, "fields 1 and 4 overlap") != NULL);
+    rdi.nfields = 4; /* without the second reference it is a valid record */
+    KT_CHECK_MSG(kz_engine_match_record(g, &rdi, on_hit, &x, err, sizeof err) >= 0, "%s", err);
     /* a list item and a string on the same _refs property are not a list */
     kz_engine_field mix[] = {{0, KZ_EF_REF, (uint32_t)pres, NULL, 0, 1}, {0, KZ_EF_STR, (uint32_t)pres, "x", 1, 0}};
     kz_engine_record rm = {NOW, NOW, 1, types, 4, mix, 2};
