@@ -391,6 +391,30 @@ static inline uint32_t kz_e_snext(const kz_eseg *s, kz_e_sit *it)
     return UINT32_MAX;
 }
 
+/* Prefetch of record r for a probe that reports it: its uuid and its ref, which are on two
+ * lines for a quarter of the records (20 bytes each). A probe that only reads the ref (a
+ * count) prefetches &recs[r].ref alone. */
+static inline void kz_e_rprefetch(const kz_eseg *s, uint32_t r)
+{
+    const kz_erec *x = &s->recs[r];
+    __builtin_prefetch(x);
+    if (((uintptr_t)x ^ (uintptr_t)&x->ref) >= 64)
+        __builtin_prefetch(&x->ref);
+}
+
+/* Prefetch of the slots a walk from home at reads: their line, and the next one when the
+ * first four slots cross into it. The walk is short (one to three slots mostly), but from
+ * the last slots of a line it reads the next line, which then missed: prefetching it made
+ * present-value lookups at 10M 8% faster (and a branch-free test of the first four slots
+ * instead of the walk, tried with it, was slower). */
+static inline void kz_e_sprefetch(const kz_eseg *s, size_t at)
+{
+    const uint32_t *a = &s->sslots[at], *z = &s->sslots[at + 3 < s->nstotal ? at + 3 : at];
+    __builtin_prefetch(a);
+    if (((uintptr_t)a ^ (uintptr_t)z) >= 64)
+        __builtin_prefetch(z);
+}
+
 struct kz_engine_gen {
     kz_eseg *base, *delta;
     uint64_t *dead; /* bitmap over base->recs */

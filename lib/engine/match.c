@@ -109,6 +109,7 @@ static void probe_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k, 
         return;
     kz_e_sit it;
     kz_e_sbegin(s, h, &it);
+    kz_e_sprefetch(s, it.at); /* both lines at once when the walk may cross */
     for (uint32_t r; (r = kz_e_snext(s, &it)) != UINT32_MAX;)
         if ((sg || !is_dead(g, r)) && kz_e_simple_eq(s, r, k, kl))
             push(c, sg, r, aux);
@@ -980,7 +981,7 @@ static pfent *pf_entry(const kz_eseg *b, pfwin *w, const uint8_t *k, uint64_t h,
         __builtin_prefetch(x->fw);
     } else {
         x->kind = PW_KEY;
-        __builtin_prefetch(&b->sslots[x->at]);
+        kz_e_sprefetch(b, x->at);
     }
     return x;
 }
@@ -1172,7 +1173,7 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
                 x->kind = PW_DONE;
             } else {
                 x->kind = PW_KEY;
-                __builtin_prefetch(&b->sslots[x->at]);
+                kz_e_sprefetch(b, x->at);
             }
             break;
         case PW_KEY: { /* the first candidate behind the home slot: most probes end there */
@@ -1187,7 +1188,7 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
             x->home = (uint32_t)it.at;
             x->dist = (uint32_t)it.dist;
             x->kind = PW_REC;
-            __builtin_prefetch(&b->recs[ri]);
+            kz_e_rprefetch(b, ri);
             break;
         }
         case PW_REC:
@@ -1218,7 +1219,7 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
             } else {
                 x->kind = PW_CREC;
                 x->at = e;
-                __builtin_prefetch(&b->recs[e]);
+                kz_e_rprefetch(b, e);
             }
             break;
         }
@@ -1229,7 +1230,7 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
             uint32_t nd = d[0] < 4 ? d[0] : 4;
             for (size_t k = 1; k <= nd; k++)
                 if (x->kind == PW_CDUP)
-                    __builtin_prefetch(&b->recs[d[k]]);
+                    kz_e_rprefetch(b, d[k]);
                 else if (!(b->recs[d[k]].ref & KZ_E_REF_CPLX))
                     __builtin_prefetch(b->arena + b->recs[d[k]].ref);
             x->kind = x->kind == PW_CDUP ? PW_CDRECS : PW_DONE;
@@ -1342,6 +1343,7 @@ static size_t count_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k
     size_t n = 0;
     kz_e_sit it;
     kz_e_sbegin(s, h, &it);
+    kz_e_sprefetch(s, it.at); /* both lines at once when the walk may cross */
     for (uint32_t r; (r = kz_e_snext(s, &it)) != UINT32_MAX;)
         n += (sg || !is_dead(g, r)) && kz_e_simple_eq(s, r, k, kl);
     return n;
@@ -1405,7 +1407,7 @@ static void lw_filter(const kz_eseg *b, lwin *w)
         if (!kz_e_smaybe(b, w->kb[j], w->h[j]))
             w->inb[j] = false;
         else
-            __builtin_prefetch(&b->sslots[kz_e_spos(b, w->h[j])]);
+            kz_e_sprefetch(b, kz_e_spos(b, w->h[j]));
     }
 }
 
@@ -1418,7 +1420,7 @@ static void lw_recs(const kz_eseg *b, lwin *w)
         kz_e_sbegin(b, w->h[j], &w->it[j]);
         w->rec[j] = kz_e_snext(b, &w->it[j]);
         if (w->rec[j] != UINT32_MAX)
-            __builtin_prefetch(&b->recs[w->rec[j]]);
+            __builtin_prefetch(&b->recs[w->rec[j]].ref);
     }
 }
 
