@@ -34,10 +34,7 @@ static double w0;
 static uint64_t rs = 88172645463325252ull;
 static uint64_t rnd64(void)
 {
-    rs ^= rs << 13;
-    rs ^= rs >> 7;
-    rs ^= rs << 17;
-    return rs;
+    return bench_xorshift(&rs);
 }
 
 static int count_hit(void *ctx, const kz_engine_hit *h)

@@ -36,10 +36,7 @@ static uint8_t *big(size_t bytes)
 static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
 static uint64_t rnd(void)
 {
-    rnd_state ^= rnd_state << 13;
-    rnd_state ^= rnd_state >> 7;
-    rnd_state ^= rnd_state << 17;
-    return rnd_state;
+    return bench_xorshift(&rnd_state);
 }
 
 /* Nanoseconds per load of a pointer chase through every line of the first `bytes` of p in a

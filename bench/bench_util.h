@@ -10,6 +10,7 @@
 #include <kizuna/engine.h>
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,16 @@ static inline void bench_machine(void)
     }
     printf("machine: %s %s %s, %s, %ld CPUs online, load average %.2f (other jobs share it)\n",
            u.sysname, u.release, u.machine, model, sysconf(_SC_NPROCESSORS_ONLN), la);
+}
+
+/* xorshift64: the benchmarks' reproducible random numbers (state must start non-zero). */
+static inline uint64_t bench_xorshift(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
 }
 
 /* Bytes of the process's memory in transparent huge pages (0 when unknown): an index whose
