@@ -109,7 +109,7 @@ static void probe_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k, 
         return;
     kz_e_sit it;
     kz_e_sbegin(s, h, &it);
-    kz_e_sprefetch(s, it.at); /* both lines at once when the walk may cross */
+    kz_e_sprefetch(s, it.at, 4); /* both lines at once when the walk may cross */
     for (uint32_t r; (r = kz_e_snext(s, &it)) != UINT32_MAX;)
         if ((sg || !is_dead(g, r)) && kz_e_simple_eq(s, r, k, kl))
             push(c, sg, r, aux);
@@ -981,7 +981,7 @@ static pfent *pf_entry(const kz_eseg *b, pfwin *w, const uint8_t *k, uint64_t h,
         __builtin_prefetch(x->fw);
     } else {
         x->kind = PW_KEY;
-        kz_e_sprefetch(b, x->at);
+        kz_e_sprefetch(b, x->at, 4);
     }
     return x;
 }
@@ -1173,7 +1173,7 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
                 x->kind = PW_DONE;
             } else {
                 x->kind = PW_KEY;
-                kz_e_sprefetch(b, x->at);
+                kz_e_sprefetch(b, x->at, 4);
             }
             break;
         case PW_KEY: { /* the first candidate behind the home slot: most probes end there */
@@ -1343,7 +1343,7 @@ static size_t count_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k
     size_t n = 0;
     kz_e_sit it;
     kz_e_sbegin(s, h, &it);
-    kz_e_sprefetch(s, it.at); /* both lines at once when the walk may cross */
+    kz_e_sprefetch(s, it.at, 4); /* both lines at once when the walk may cross */
     for (uint32_t r; (r = kz_e_snext(s, &it)) != UINT32_MAX;)
         n += (sg || !is_dead(g, r)) && kz_e_simple_eq(s, r, k, kl);
     return n;
@@ -1361,85 +1361,103 @@ size_t kz_engine_lookup_exact(const kz_engine_gen *g, uint32_t path, const char 
     return count_simple(g, 0, kb, kl, h) + count_simple(g, 1, kb, kl, h);
 }
 
-/* Lookups in a five-stage software pipeline over windows of LW: key and hash (prefetch the
- * filter word), the filter's answer (an absent key ends here; prefetch the home slot of the
- * others), first candidate record (prefetch it), its value (prefetch it), then the count,
- * which goes on from that candidate (the walk's slots are cached by then). Window i + 4
- * starts while window i finishes, so each stage's cache miss has windows of work to hide
- * behind instead of stalling its own. The filter stage made absent values 1.7x faster at 10M
- * (14.5 -> 24.4 M/s) for 3% on present ones. */
-enum { LW = 16 };
-typedef struct lwin {
-    size_t n;
-    uint8_t kb[LW][208];
-    size_t kl[LW];
-    uint64_t h[LW];
-    kz_e_sit it[LW];  /* the base's walk, after rec */
-    uint32_t rec[LW]; /* the first candidate, UINT32_MAX for none */
-    bool inb[LW];     /* the base may hold the key (kz_e_shas) */
-} lwin;
+/* Lookups in a five-stage software pipeline: key and hash (prefetch the filter word), the
+ * filter's answer (an absent key ends here; prefetch the home slots of the others), the
+ * candidates of the first slots (prefetch their records), the first one's value (prefetch
+ * it), then the count. Each step starts one lookup and moves each of the four before it,
+ * LW_DIST lookups apart, one stage on, so the misses are issued a few per step rather than
+ * in bursts: windows of 16 lookups moved a stage at a time measured 17.5 M/s at 100k and
+ * 10.3-10.9 at 10M, this 19.0 and 11.1 (single runs; distances from 4 to 48 measured alike
+ * at 10M). The filter stage made absent values 1.7x faster at 10M (14.5 -> 24.4 M/s) for 3%
+ * on present ones. What costs most at 10M is a line the count reads that no stage
+ * prefetched (a second candidate's value, the walk past the first slots): each is a full
+ * miss with the pipeline stalled behind it. */
+enum { LW_DIST = 12, LW_RING = 64 }; /* LW_RING > 4 * LW_DIST, a power of two */
+typedef struct lent {
+    uint8_t kb[208];
+    size_t kl;
+    uint64_t h;
+    uint32_t rec; /* the first candidate, UINT32_MAX for none */
+    uint8_t m;    /* the candidates among the walk's first slots (kz_e_swin) */
+    bool more;    /* and whether the walk goes on after them */
+    bool inb;     /* the base may hold the key (kz_e_shas) */
+} lent;
 
-static void lw_keys(const kz_engine_gen *g, const kz_eseg *b, lwin *w, const uint32_t *paths,
-                    const char *const *vals, const uint32_t *lens, size_t n)
+static void lw_key(const kz_engine_gen *g, const kz_eseg *b, lent *x, uint32_t path,
+                   const char *val, uint32_t len)
 {
-    w->n = n;
-    for (size_t j = 0; j < n; j++) {
-        w->kl[j] = 0;
-        w->inb[j] = false;
-        if (paths[j] >= g->npaths || !(g->pflags[paths[j]] & PF_EXACT) || lens[j] > 200)
-            continue;
-        w->kl[j] = kz_e_key_str(w->kb[j], paths[j], vals[j], lens[j]);
-        w->h[j] = kz_e_hash(w->kb[j], w->kl[j]);
-        w->inb[j] = w->kl[j] && b && kz_e_shas(b, w->kb[j]);
-        if (w->inb[j])
-            __builtin_prefetch(b->sfilt ? (const void *)kz_e_sfword(b, paths[j], w->h[j])
-                                        : (const void *)&b->sslots[kz_e_spos(b, w->h[j])]);
-    }
+    x->kl = 0;
+    x->inb = false;
+    if (path >= g->npaths || !(g->pflags[path] & PF_EXACT) || len > 200)
+        return;
+    x->kl = kz_e_key_str(x->kb, path, val, len);
+    x->h = kz_e_hash(x->kb, x->kl);
+    x->inb = x->kl && b && kz_e_shas(b, x->kb);
+    if (x->inb)
+        __builtin_prefetch(b->sfilt ? (const void *)kz_e_sfword(b, path, x->h)
+                                    : (const void *)&b->sslots[kz_e_spos(b, x->h)]);
 }
 
-/* The filter's answer for each key (absent: no slot read at all), the home slot of the others
+/* The filter's answer (absent: no slot read at all), the home slots of the others prefetched. */
+static void lw_filter(const kz_eseg *b, lent *x)
+{
+    if (!b || !x->inb)
+        return;
+    if (!kz_e_smaybe(b, x->kb, x->h))
+        x->inb = false;
+    else
+        kz_e_sprefetch(b, kz_e_spos(b, x->h), KZ_E_SW);
+}
+
+/* The walk's first slots (the rest, rarely, in the count), the first candidate's ref
  * prefetched. */
-static void lw_filter(const kz_eseg *b, lwin *w)
+static void lw_recs(const kz_eseg *b, lent *x)
 {
-    for (size_t j = 0; j < w->n; j++) {
-        if (!b || !w->inb[j])
-            continue;
-        if (!kz_e_smaybe(b, w->kb[j], w->h[j]))
-            w->inb[j] = false;
-        else
-            kz_e_sprefetch(b, kz_e_spos(b, w->h[j]));
+    x->rec = UINT32_MAX;
+    x->m = 0;
+    x->more = false;
+    if (!b || !x->inb) /* inb implies b; said again for the analyzer */
+        return;
+    size_t home = kz_e_spos(b, x->h);
+    unsigned m = kz_e_swin(b, home, kz_e_stag(b, x->h), &x->more);
+    x->m = (uint8_t)m;
+    if (m)
+        x->rec = (b->sslots[home + (unsigned)__builtin_ctz(m)] & b->smask) - 1;
+    /* every candidate's ref: another key of the home may share the tag (1 in 16 at 10M),
+     * and its record was a miss in the count (10.4 -> 11.3 M/s at 10M). Their values are
+     * not prefetched: reading their refs in the value stage to do it made the batch 2.5
+     * times slower, which was not understood. */
+    for (; m; m &= m - 1)
+        __builtin_prefetch(&b->recs[(b->sslots[home + (unsigned)__builtin_ctz(m)] & b->smask) - 1].ref);
+}
+
+static void lw_value(const kz_eseg *b, const lent *x)
+{
+    if (x->rec != UINT32_MAX && !(b->recs[x->rec].ref & KZ_E_REF_CPLX)) {
+        const uint8_t *a = b->arena + b->recs[x->rec].ref;
+        __builtin_prefetch(a);
+        /* and the next line: a URL, a digest or a long domain crosses into it, and memcmp's
+         * masked vector load reads it for a short value that ends near the line's end (at
+         * 10M: 8.4-8.8 M/s with the value's own lines only, 10.7-10.9 with the next line) */
+        __builtin_prefetch(a + 64);
     }
 }
 
-static void lw_recs(const kz_eseg *b, lwin *w)
-{
-    for (size_t j = 0; j < w->n; j++) {
-        w->rec[j] = UINT32_MAX;
-        if (!b || !w->inb[j]) /* inb implies b; said again for the analyzer */
-            continue;
-        kz_e_sbegin(b, w->h[j], &w->it[j]);
-        w->rec[j] = kz_e_snext(b, &w->it[j]);
-        if (w->rec[j] != UINT32_MAX)
-            __builtin_prefetch(&b->recs[w->rec[j]].ref);
-    }
-}
-
-static void lw_values(const kz_eseg *b, const lwin *w)
-{
-    for (size_t j = 0; j < w->n; j++)
-        if (w->rec[j] != UINT32_MAX && !(b->recs[w->rec[j]].ref & KZ_E_REF_CPLX)) {
-            const uint8_t *a = b->arena + b->recs[w->rec[j]].ref;
-            __builtin_prefetch(a);
-            __builtin_prefetch(a + 48); /* a URL or a digest may cross into the next line */
-        }
-}
-
-/* The base's count of probe j of w: its first candidate, then the rest of its walk. */
-static uint32_t lw_count(const kz_engine_gen *g, const kz_eseg *b, lwin *w, size_t j)
+/* The base's count: the candidates of the first slots, then the rest of the walk when it
+ * goes on. */
+static uint32_t lw_count(const kz_engine_gen *g, const kz_eseg *b, const lent *x)
 {
     uint32_t n = 0;
-    for (uint32_t r = w->rec[j]; r != UINT32_MAX; r = kz_e_snext(b, &w->it[j]))
-        n += !is_dead(g, r) && kz_e_simple_eq(b, r, w->kb[j], w->kl[j]);
+    size_t home = kz_e_spos(b, x->h);
+    for (unsigned m = x->m; m; m &= m - 1) {
+        uint32_t r = (b->sslots[home + (unsigned)__builtin_ctz(m)] & b->smask) - 1;
+        n += !is_dead(g, r) && kz_e_simple_eq(b, r, x->kb, x->kl);
+    }
+    if (x->more) {
+        kz_e_sit it = {home + KZ_E_SW, KZ_E_SW, kz_e_stag(b, x->h)};
+        for (uint32_t r; (r = kz_e_snext(b, &it)) != UINT32_MAX;)
+            n += !is_dead(g, r) && kz_e_simple_eq(b, r, x->kb, x->kl);
+    }
     return n;
 }
 
@@ -1452,43 +1470,36 @@ void kz_engine_lookup_exact_batch(const kz_engine_gen *g, const uint32_t *paths,
         return;
     }
     const kz_eseg *b = g->base && g->base->nsslots ? g->base : NULL;
-    enum { LW_DEPTH = 5 }; /* windows in flight: keys, filter, first candidate, value, count */
-    lwin *w = malloc(LW_DEPTH * sizeof *w);
-    if (!w) { /* no pipeline: one at a time */
+    lent *ring = malloc(LW_RING * sizeof *ring);
+    if (!ring) { /* no pipeline: one at a time */
         for (size_t i = 0; i < n; i++)
             counts[i] = (uint32_t)kz_engine_lookup_exact(g, paths[i], vals[i], lens[i]);
         return;
     }
-    size_t nw = (n + LW - 1) / LW;
-#define LW_AT(i) ((i) * LW)
-#define LW_LEN(i) (n - LW_AT(i) < LW ? n - LW_AT(i) : LW)
-    /* at step t, stage s works on window t - s and window t - 4 is counted */
-    for (size_t t = 0; t < nw + LW_DEPTH - 1; t++) {
-        if (t < nw)
-            lw_keys(g, b, &w[t % LW_DEPTH], paths + LW_AT(t), vals + LW_AT(t), lens + LW_AT(t),
-                    LW_LEN(t));
-        if (t >= 1 && t - 1 < nw)
-            lw_filter(b, &w[(t - 1) % LW_DEPTH]);
-        if (t >= 2 && t - 2 < nw)
-            lw_recs(b, &w[(t - 2) % LW_DEPTH]);
-        if (t >= 3 && t - 3 < nw && b)
-            lw_values(b, &w[(t - 3) % LW_DEPTH]);
-        if (t < 4 || t - 4 >= nw)
+#define LW_AT(i) (&ring[(i) % LW_RING])
+    const size_t D = LW_DIST;
+    /* at step t, lookup t starts and lookup t - s * D (D = LW_DIST) does stage s */
+    for (size_t t = 0; t < n + 4 * D; t++) {
+        if (t < n)
+            lw_key(g, b, LW_AT(t), paths[t], vals[t], lens[t]);
+        if (t >= D && t - D < n)
+            lw_filter(b, LW_AT(t - D));
+        if (t >= 2 * D && t - 2 * D < n)
+            lw_recs(b, LW_AT(t - 2 * D));
+        if (b && t >= 3 * D && t - 3 * D < n)
+            lw_value(b, LW_AT(t - 3 * D));
+        if (t < 4 * D || t - 4 * D >= n)
             continue;
-        size_t i = t - 4;
-        lwin *x = &w[i % LW_DEPTH];
-        for (size_t j = 0; j < x->n; j++) {
-            size_t at = LW_AT(i) + j;
-            if (x->kl[j])
-                counts[at] = (b ? lw_count(g, b, x, j) : 0) +
-                             (g->delta ? (uint32_t)count_simple(g, 1, x->kb[j], x->kl[j], x->h[j]) : 0);
-            else
-                counts[at] = (uint32_t)kz_engine_lookup_exact(g, paths[at], vals[at], lens[at]);
-        }
+        size_t i = t - 4 * D;
+        const lent *x = LW_AT(i);
+        if (x->kl)
+            counts[i] = (b ? lw_count(g, b, x) : 0) +
+                        (g->delta ? (uint32_t)count_simple(g, 1, x->kb, x->kl, x->h) : 0);
+        else
+            counts[i] = (uint32_t)kz_engine_lookup_exact(g, paths[i], vals[i], lens[i]);
     }
 #undef LW_AT
-#undef LW_LEN
-    free(w);
+    free(ring);
 }
 
 size_t kz_engine_lookup_cidr(const kz_engine_gen *g, uint32_t path, const char *val, size_t len,

@@ -1687,5 +1687,78 @@ static void test_lookup_exact_batch(void)
     kz_engine_free(e);
 }
 
-KT_MAIN(KT(test_short_networks), KT(test_many_step_names), KT(test_hex_case), KT(test_stream_follows_updates), KT(test_lookup_exact_batch), KT(test_batch_base_and_delta), KT(test_long_value_texts), KT(test_record_ref_lists), KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
+/* A table as full as a large one (load 0.8, the runs of slots that come with it) and a few
+ * values that a dozen indicators share: every loaded value is found as often as it was
+ * loaded, by the batch (whose walk reads the first slots at once and goes on only when the
+ * last of them may be followed by the key's records) and one at a time; values near them
+ * are not found. */
+static void test_lookup_exact_batch_dense(void)
+{
+    kz_engine_opts o = {.now_us = NOW, .merge_min = 1};
+    kz_engine *e = kz_engine_new(&o);
+    enum { NI = 30000, NDUP = 8, DUPS = 12 };
+    kz_buf all;
+    kz_buf_init(&all);
+    char pat[160];
+    for (int i = 0; i < NI; i++) {
+        if (i % 2)
+            snprintf(pat, sizeof pat, "[ipv4-addr:value = '10.%d.%d.%d']", i >> 16, (i >> 8) & 255, i & 255);
+        else
+            snprintf(pat, sizeof pat, "[domain-name:value = 'h%d.example.org']", i);
+        add_ind(&all, i, pat);
+    }
+    for (int d = 0; d < NDUP * DUPS; d++) { /* runs longer than the batch's first slots */
+        snprintf(pat, sizeof pat, "[domain-name:value = 'shared%d.example.net']", d % NDUP);
+        add_ind(&all, NI + d, pat);
+    }
+    KT_CHECK(load_text(e, all.data, NULL) == NI + NDUP * DUPS);
+    long p4 = kz_engine_path(e, "ipv4-addr:value"), pd = kz_engine_path(e, "domain-name:value");
+    enum { NQ = 2 * NI + 2 * NDUP };
+    uint32_t *qp = malloc(NQ * sizeof *qp), *ql = malloc(NQ * sizeof *ql), *cnt = malloc(NQ * sizeof *cnt);
+    char (*qb)[48] = malloc(NQ * sizeof *qb);
+    const char **qv = malloc(NQ * sizeof *qv);
+    uint32_t *want = malloc(NQ * sizeof *want);
+    KT_CHECK(qp && ql && cnt && qb && qv && want);
+    if (!qp || !ql || !cnt || !qb || !qv || !want)
+        goto out;
+    for (int q = 0; q < NQ; q++) {
+        int i = q / 2, absent = q % 2; /* each value, then one next to it that is not loaded */
+        if (i < NI && i % 2) {
+            snprintf(qb[q], sizeof qb[q], "%d.%d.%d.%d", absent ? 11 : 10, i >> 16, (i >> 8) & 255, i & 255);
+            qp[q] = (uint32_t)p4;
+        } else if (i < NI) {
+            snprintf(qb[q], sizeof qb[q], "h%d.example.%s", i, absent ? "com" : "org");
+            qp[q] = (uint32_t)pd;
+        } else {
+            snprintf(qb[q], sizeof qb[q], "shared%d.example.%s", i - NI, absent ? "org" : "net");
+            qp[q] = (uint32_t)pd;
+        }
+        qv[q] = qb[q];
+        ql[q] = (uint32_t)strlen(qb[q]);
+        want[q] = absent ? 0 : i < NI ? 1 : DUPS;
+    }
+    const kz_engine_gen *g = kz_engine_acquire(e);
+    memset(cnt, 0xff, NQ * sizeof *cnt);
+    kz_engine_lookup_exact_batch(g, qp, qv, ql, NQ, cnt);
+    size_t bad = 0, bad1 = 0;
+    for (int q = 0; q < NQ; q++) {
+        if (cnt[q] != want[q] && bad++ < 5)
+            fprintf(stderr, "batch: '%s' found %u times, want %u\n", qv[q], cnt[q], want[q]);
+        bad1 += kz_engine_lookup_exact(g, qp[q], qv[q], ql[q]) != want[q];
+    }
+    kz_engine_release(e, g);
+    KT_CHECK_MSG(bad == 0, "%zu of %d batch lookups wrong", bad, NQ);
+    KT_CHECK_MSG(bad1 == 0, "%zu of %d single lookups wrong", bad1, NQ);
+out:
+    free(qp);
+    free(ql);
+    free(cnt);
+    free(qb);
+    free(qv);
+    free(want);
+    kz_buf_free(&all);
+    kz_engine_free(e);
+}
+
+KT_MAIN(KT(test_short_networks), KT(test_many_step_names), KT(test_hex_case), KT(test_stream_follows_updates), KT(test_lookup_exact_batch), KT(test_lookup_exact_batch_dense), KT(test_batch_base_and_delta), KT(test_long_value_texts), KT(test_record_ref_lists), KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
         KT(test_records), KT(test_regex_index), KT(test_ref_index), KT(test_differential_single), KT(test_differential_stream))
