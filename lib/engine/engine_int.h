@@ -370,6 +370,12 @@ static inline void kz_e_sbegin(const kz_eseg *s, uint64_t h, kz_e_sit *it)
     it->tag = kz_e_stag(s, h);
 }
 
+/* The record of full slot at (a slot holds record + 1, 0 when empty). */
+static inline uint32_t kz_e_srec(const kz_eseg *s, size_t at)
+{
+    return (s->sslots[at] & s->smask) - 1;
+}
+
 /* The next candidate record, or UINT32_MAX when there are no more. */
 static inline uint32_t kz_e_snext(const kz_eseg *s, kz_e_sit *it)
 {

@@ -1333,6 +1333,16 @@ long kz_engine_match_record(const kz_engine_gen *g, const kz_engine_record *r,
     return kz_engine_match_batch(g, r, 1, fn, ctx, err, errlen);
 }
 
+/* The live records with key k among the rest of walk it over segment sg (s). */
+static size_t count_walk(const kz_engine_gen *g, unsigned sg, const kz_eseg *s, kz_e_sit *it,
+                         const uint8_t *k, size_t kl)
+{
+    size_t n = 0;
+    for (uint32_t r; (r = kz_e_snext(s, it)) != UINT32_MAX;)
+        n += (sg || !is_dead(g, r)) && kz_e_simple_eq(s, r, k, kl);
+    return n;
+}
+
 /* Index-answered [p = 'v'] records of segment sg with key k (hash h). */
 static size_t count_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k, size_t kl,
                            uint64_t h)
@@ -1340,13 +1350,10 @@ static size_t count_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k
     const kz_eseg *s = sg ? g->delta : g->base;
     if (!s || !s->nsslots || !kz_e_smaybe(s, k, h))
         return 0;
-    size_t n = 0;
     kz_e_sit it;
     kz_e_sbegin(s, h, &it);
     kz_e_sprefetch(s, it.at, 4); /* both lines at once when the walk may cross */
-    for (uint32_t r; (r = kz_e_snext(s, &it)) != UINT32_MAX;)
-        n += (sg || !is_dead(g, r)) && kz_e_simple_eq(s, r, k, kl);
-    return n;
+    return count_walk(g, sg, s, &it, k, kl);
 }
 
 size_t kz_engine_lookup_exact(const kz_engine_gen *g, uint32_t path, const char *val, size_t len)
@@ -1422,13 +1429,13 @@ static void lw_recs(const kz_eseg *b, lent *x)
     unsigned m = kz_e_swin(b, home, kz_e_stag(b, x->h), &x->more);
     x->m = (uint8_t)m;
     if (m)
-        x->rec = (b->sslots[home + (unsigned)__builtin_ctz(m)] & b->smask) - 1;
+        x->rec = kz_e_srec(b, home + (unsigned)__builtin_ctz(m));
     /* every candidate's ref: another key of the home may share the tag (1 in 16 at 10M),
      * and its record was a miss in the count (10.4 -> 11.3 M/s at 10M). Their values are
      * not prefetched: reading their refs in the value stage to do it made the batch 2.5
      * times slower, which was not understood. */
     for (; m; m &= m - 1)
-        __builtin_prefetch(&b->recs[(b->sslots[home + (unsigned)__builtin_ctz(m)] & b->smask) - 1].ref);
+        __builtin_prefetch(&b->recs[kz_e_srec(b, home + (unsigned)__builtin_ctz(m))].ref);
 }
 
 static void lw_value(const kz_eseg *b, const lent *x)
@@ -1450,13 +1457,12 @@ static uint32_t lw_count(const kz_engine_gen *g, const kz_eseg *b, const lent *x
     uint32_t n = 0;
     size_t home = kz_e_spos(b, x->h);
     for (unsigned m = x->m; m; m &= m - 1) {
-        uint32_t r = (b->sslots[home + (unsigned)__builtin_ctz(m)] & b->smask) - 1;
+        uint32_t r = kz_e_srec(b, home + (unsigned)__builtin_ctz(m));
         n += !is_dead(g, r) && kz_e_simple_eq(b, r, x->kb, x->kl);
     }
     if (x->more) {
         kz_e_sit it = {home + KZ_E_SW, KZ_E_SW, kz_e_stag(b, x->h)};
-        for (uint32_t r; (r = kz_e_snext(b, &it)) != UINT32_MAX;)
-            n += !is_dead(g, r) && kz_e_simple_eq(b, r, x->kb, x->kl);
+        n += (uint32_t)count_walk(g, 0, b, &it, x->kb, x->kl);
     }
     return n;
 }
