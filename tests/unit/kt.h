@@ -8,6 +8,7 @@
 #ifndef KT_H
 #define KT_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,15 @@ static inline void kt_rm_db(const char *path)
     unlink(p);
     snprintf(p, sizeof p, "%s-shm", path);
     unlink(p);
+}
+
+/* xorshift64: a reproducible stream for randomised tests (state must not be 0). */
+static inline uint64_t kt_xorshift(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
 }
 
 #endif

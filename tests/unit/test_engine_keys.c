@@ -71,7 +71,7 @@ static void test_ip6_round_trip(void)
     for (int it = 0; it < 200000; it++) {
         uint8_t a[16] = {0}, kb[KZ_E_MAX_KEY + 32];
         for (size_t k = 0; k < 8; k++) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            kt_xorshift(&x);
             if (x % 3 == 0) { /* zero groups are common, so runs of them are */
                 a[2 * k] = (uint8_t)(x >> 8 & (x & 4 ? 0x0f : 0xff));
                 a[2 * k + 1] = (uint8_t)(x >> 16);
@@ -82,7 +82,7 @@ static void test_ip6_round_trip(void)
         size_t n = kz_e_key_text_to(kb, s);
         bool rt = false;
         bad += kind_of(s, &rt) != K_IP6 || !rt;
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        kt_xorshift(&x);
         s[x % n] = alpha[(x >> 8) % (sizeof alpha - 1)];
         int k = kind_of(s, &rt);
         taken += k == K_IP6;
