@@ -13,6 +13,9 @@
  * Rates are per core: work over the CPU time of this (single) thread, median of 5 passes;
  * wall-clock rates in brackets. KZ_BENCH_STAGE=decode|map|nostream stops the path early;
  * KZ_BENCH_ONLY=zeek|eve|pcap runs one input (both for profiling). Not a test: it checks nothing but that hits were found.
+ * KZ_BENCH_BATCH=K (Zeek and EVE only) holds K records and feeds them through
+ * kz_engine_stream_feed_batch, to compare the engine's batch pipeline with single feeds
+ * (docs/SENSOR.md); the sensor itself feeds one record at a time.
  */
 #include "bench_util.h"
 #include <kizuna/engine.h>
@@ -56,6 +59,15 @@ typedef struct pipe_ctx {
     kz_buf alert;
     const kz_tel_record *r;
     uint64_t records, hits;
+    /* KZ_BENCH_BATCH=K: records are held (shallow copies: text inputs keep their strings in
+     * the line) and fed K at a time */
+    size_t batch, held;
+    kz_tel_record *ring;
+    kz_sensor_map **maps;
+    kz_engine_record *ers;
+    void **ctxs;
+    long *res;
+    struct bhit { struct pipe_ctx *p; size_t k; } *bh;
 } pipe_ctx;
 
 static int on_hit(void *ctx, const kz_engine_hit *h)
@@ -71,6 +83,23 @@ static int on_hit(void *ctx, const kz_engine_hit *h)
 /* KZ_BENCH_STAGE=decode or map stops the path early, to show where the time goes */
 static int stage = 2;
 
+static int on_hit_b(void *ctx, const kz_engine_hit *h)
+{
+    struct bhit *b = ctx;
+    b->p->r = &b->p->ring[b->k];
+    return on_hit(b->p, h);
+}
+
+static void flush(pipe_ctx *p)
+{
+    if (!p->held)
+        return;
+    char err[128];
+    kz_engine_stream_feed_batch(p->stream, p->ers, p->held, on_hit_b, p->ctxs, p->res, err,
+                                sizeof err);
+    p->held = 0;
+}
+
 static void on_record(void *ctx, const kz_tel_record *r)
 {
     pipe_ctx *p = ctx;
@@ -78,6 +107,15 @@ static void on_record(void *ctx, const kz_tel_record *r)
     p->records++;
     if (stage == 0)
         return;
+    if (p->batch && stage == 2) {
+        size_t k = p->held;
+        p->ring[k] = *r;
+        if (!kz_sensor_map_record(p->maps[k], &p->ring[k], 0, &p->ers[k]))
+            return;
+        if (++p->held == p->batch)
+            flush(p);
+        return;
+    }
     if (!kz_sensor_map_record(p->map, r, 0, &er) || stage == 1)
         return;
     p->r = r;
@@ -144,6 +182,7 @@ static void bench_text(const char *what, text *files, size_t nfiles, bool eve, p
                         kz_tel_zeek_line(z, s, n);
                     s += n + 1;
                 }
+                flush(p);
                 kz_tel_zeek_free(z);
                 kz_tel_eve_free(e);
             }
@@ -212,6 +251,8 @@ static void bench_pcap(const char *path, pipe_ctx *p)
         wire += h->len;
     }
     pcap_close(pc);
+    size_t batch = p->batch;
+    p->batch = 0; /* a packet's strings are in the decoder's scratch: no record is held */
     kz_tel_sink sink = {on_record, NULL, p};
     double gbit[RUNS], wgbit[RUNS], pps[RUNS];
     uint64_t recs = 0, hits = 0;
@@ -248,6 +289,7 @@ static void bench_pcap(const char *path, pipe_ctx *p)
     for (size_t i = 0; i < n; i++)
         free((void *)v[i].data);
     free(v);
+    p->batch = batch;
 }
 
 int main(int argc, char **argv)
@@ -311,6 +353,21 @@ int main(int argc, char **argv)
     p.e = e;
     p.map = kz_sensor_map_new(e, err, sizeof err);
     kz_buf_init(&p.alert);
+    const char *bs = getenv("KZ_BENCH_BATCH");
+    p.batch = bs ? (size_t)atoi(bs) : 0;
+    if (p.batch) {
+        p.ring = calloc(p.batch, sizeof *p.ring);
+        p.maps = calloc(p.batch, sizeof *p.maps);
+        p.ers = calloc(p.batch, sizeof *p.ers);
+        p.ctxs = calloc(p.batch, sizeof *p.ctxs);
+        p.res = calloc(p.batch, sizeof *p.res);
+        p.bh = calloc(p.batch, sizeof *p.bh);
+        for (size_t k = 0; k < p.batch; k++) {
+            p.maps[k] = kz_sensor_map_new(e, err, sizeof err);
+            p.bh[k] = (struct bhit){&p, k};
+            p.ctxs[k] = &p.bh[k];
+        }
+    }
     if (!p.map) {
         fprintf(stderr, "%s\n", err);
         return 1;

@@ -54,6 +54,10 @@ typedef enum kz_tel_kind {
 typedef struct kz_tel_addr {
     uint8_t family;
     uint8_t b[16];
+    /* the text it was parsed from when that is exactly its canonical text (an IPv4 address
+     * without leading zeros, as logs write them), so that the sensor need not format it
+     * again; empty otherwise (IPv6, packets) */
+    kz_tel_str text;
 } kz_tel_addr;
 
 #define KZ_TEL_MAX_ANSWERS 16 /* further DNS answers are dropped (counted in n_dropped) */

@@ -498,6 +498,13 @@ struct kz_engine {
     /* per path: its type's name (types[]) when a record field may set it, else NULL; what
      * validating a record's field reads, in one array instead of through the path */
     const char *rec_tname[KZ_E_MAX_PATHS];
+    /* per path, what the check's overlap test of two fields of one object reads, so that it
+     * reads the paths themselves only for two paths of one first step and different lengths:
+     * the number of steps, the first step (interned), and whether REF fields on the path are
+     * the items of a list (its last step ends in _refs) */
+    uint32_t rec_nsteps[KZ_E_MAX_PATHS];
+    const char *rec_step0[KZ_E_MAX_PATHS];
+    bool rec_list[KZ_E_MAX_PATHS];
     atomic_uint npaths;
     char **stepnames; /* the interned step names of paths: a set of capstepnames slots
                          (NULL: empty) holding nstepnames (under reglock) */

@@ -62,28 +62,32 @@ int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, char *err, 
             first[f->obj] = j;
             continue;
         }
-        const kz_epath *p = NULL; /* read only for fields sharing an object */
+        /* two fields of one object overlap when one's path is a prefix of the other's (or
+         * they are one path, unless both are items of one list): one path is a prefix of
+         * another of a different length only when their first steps are one (interned) */
+        uint32_t fn = e->rec_nsteps[f->path];
+        const char *f0 = e->rec_step0[f->path];
         for (size_t k = first[f->obj]; k < j; k++) {
             const kz_engine_field *g = &r->fields[k];
             if (g->obj != f->obj)
                 continue;
-            if (!p)
-                p = e->paths[f->path];
-            const kz_epath *q = e->paths[g->path];
-            size_t n = p->nsteps < q->nsteps ? p->nsteps : q->nsteps, s = 0;
-            if (g->path == f->path && p->refs_last && f->kind == KZ_EF_REF && g->kind == KZ_EF_REF)
-                continue; /* two items of one list of references */
-            if (g->path == f->path)
-                s = n;
-            else if (p->nsteps == q->nsteps)
-                continue; /* distinct paths of one length: neither is a prefix of the other */
-            while (s < n && p->steps[s] == q->steps[s])
-                s++;
-            if (s == n) {
-                snprintf(err, errlen, "fields %zu and %zu overlap (%s, %s)", k, j, q->text,
-                         p->text);
-                return -1;
+            if (g->path == f->path) {
+                if (e->rec_list[f->path] && f->kind == KZ_EF_REF && g->kind == KZ_EF_REF)
+                    continue;
+            } else {
+                uint32_t gn = e->rec_nsteps[g->path];
+                if (gn == fn || (fn && gn && e->rec_step0[g->path] != f0))
+                    continue;
+                const kz_epath *p = e->paths[f->path], *q = e->paths[g->path];
+                size_t n = fn < gn ? fn : gn, s = n ? 1 : 0;
+                while (s < n && p->steps[s] == q->steps[s])
+                    s++;
+                if (s < n)
+                    continue;
             }
+            snprintf(err, errlen, "fields %zu and %zu overlap (%s, %s)", k, j,
+                     e->paths[g->path]->text, e->paths[f->path]->text);
+            return -1;
         }
     }
     return 0;

@@ -205,10 +205,15 @@ static int addr_obj(kz_sensor_map *m, const kz_tel_addr *a)
 {
     if (a->family != 4 && a->family != 6)
         return -1;
-    char *buf = arena(m, 48); /* as before: KZ_TEL_ADDR_TEXT_MAX, rounded */
-    if (!buf)
-        return -1;
-    size_t n = kz_tel_addr_text(a, buf); /* ASCII: no UTF-8 check needed */
+    const char *buf = a->text.p; /* the log's own text, when it is the canonical one */
+    size_t n = a->text.n;
+    if (!n) {
+        char *t = arena(m, 48); /* as before: KZ_TEL_ADDR_TEXT_MAX, rounded */
+        if (!t)
+            return -1;
+        n = kz_tel_addr_text(a, t); /* ASCII: no UTF-8 check needed */
+        buf = t;
+    }
     int o = add_obj(m, a->family == 4 ? P_IP4 : P_IP6);
     add_ok_str(m, o, a->family == 4 ? P_IP4 : P_IP6, buf, n);
     return o;

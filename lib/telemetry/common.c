@@ -220,9 +220,11 @@ int kz_tel_parse_iso(const char *s, size_t n, int64_t *us)
     return 1;
 }
 
-static int parse_ipv4(const char *s, size_t n, uint8_t out[4])
+/* *canon: no number has a leading zero, so the text is the address's canonical text */
+static int parse_ipv4(const char *s, size_t n, uint8_t out[4], bool *canon)
 {
     size_t i = 0;
+    bool lead0 = false;
     for (int part = 0; part < 4; part++) {
         if (part) {
             if (i >= n || s[i] != '.')
@@ -230,6 +232,7 @@ static int parse_ipv4(const char *s, size_t n, uint8_t out[4])
             i++;
         }
         unsigned v = 0, d = 0;
+        lead0 |= i + 1 < n && s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9';
         while (i < n && s[i] >= '0' && s[i] <= '9' && d < 4) {
             v = v * 10 + (unsigned)(s[i] - '0');
             i++;
@@ -239,13 +242,18 @@ static int parse_ipv4(const char *s, size_t n, uint8_t out[4])
             return -1;
         out[part] = (uint8_t)v;
     }
+    *canon = !lead0;
     return i == n ? 0 : -1;
 }
 
 int kz_tel_addr_parse(const char *s, size_t n, kz_tel_addr *a)
 {
-    if (n >= 7 && n <= 15 && parse_ipv4(s, n, a->b) == 0) {
+    bool canon;
+    a->text = (kz_tel_str){NULL, 0};
+    if (n >= 7 && n <= 15 && parse_ipv4(s, n, a->b, &canon) == 0) {
         a->family = 4;
+        if (canon)
+            a->text = (kz_tel_str){s, (uint32_t)n};
         return 0;
     }
     if (n < 2 || n > 45 || !memchr(s, ':', n))

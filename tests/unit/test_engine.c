@@ -415,6 +415,17 @@ static void test_records(void)
     kz_engine_field side[] = {{0, KZ_EF_STR, (uint32_t)pmeth, "GET", 3, 0}, {0, KZ_EF_STR, (uint32_t)pval, "/", 1, 0}};
     kz_engine_record rs2 = {NOW, NOW, 1, types, 4, side, 2};
     KT_CHECK(kz_engine_match_record(g, &rs2, on_hit, &x, err, sizeof err) >= 0);
+    /* beyond the first step: a two-step prefix overlaps, a two-step sibling does not */
+    long phttp = kz_engine_path(e, "network-traffic:extensions.'http-request-ext'"),
+         pother = kz_engine_path(e, "network-traffic:extensions.'x-other-ext'");
+    KT_CHECK(phttp >= 0 && pother >= 0);
+    kz_engine_field pre2[] = {{0, KZ_EF_STR, (uint32_t)phttp, "x", 1, 0}, {0, KZ_EF_STR, (uint32_t)pval, "/", 1, 0}};
+    kz_engine_record rp2 = {NOW, NOW, 1, types, 4, pre2, 2};
+    KT_CHECK(kz_engine_match_record(g, &rp2, on_hit, &x, err, sizeof err) == -1);
+    KT_CHECK_MSG(strstr(err, "fields 0 and 1 overlap"), "%s", err);
+    kz_engine_field sib[] = {{0, KZ_EF_STR, (uint32_t)pother, "x", 1, 0}, {0, KZ_EF_STR, (uint32_t)pval, "/", 1, 0}};
+    kz_engine_record rsib = {NOW, NOW, 1, types, 4, sib, 2};
+    KT_CHECK_MSG(kz_engine_match_record(g, &rsib, on_hit, &x, err, sizeof err) >= 0, "%s", err);
     kz_engine_field nu[] = {{1, KZ_EF_STR, (uint32_t)pip, "\xff", 1, 0}};
     kz_engine_record rn = {NOW, NOW, 1, types, 4, nu, 1};
     KT_CHECK(kz_engine_match_record(g, &rn, on_hit, &x, err, sizeof err) == -1);

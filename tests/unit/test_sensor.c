@@ -122,6 +122,18 @@ static void test_map_matches_every_path(void)
     r.dport = 80; /* the AND no longer holds */
     H = match(e, m, &r);
     KT_CHECK(H.hit[0] && !H.hit[1] && H.hit[2] && H.n == 2);
+    /* a log's text with leading zeros is mapped as the canonical address, and still hits */
+    kz_tel_addr_parse("198.051.100.007", 15, &r.dst);
+    KT_CHECK(r.dst.text.n == 0);
+    H = match(e, m, &r);
+    KT_CHECK(H.hit[0] && !H.hit[1] && H.hit[2] && H.n == 2);
+    kz_engine_record ez;
+    kz_sensor_map_record(m, &r, 0, &ez);
+    int canon = 0;
+    for (size_t i = 0; i < ez.nfields; i++)
+        canon += ez.fields[i].kind == KZ_EF_STR && ez.fields[i].len == 12 &&
+                 memcmp(ez.fields[i].s, "198.51.100.7", 12) == 0;
+    KT_CHECK(canon == 1);
 
     /* DNS: the query and an answer name and address */
     memset(&r, 0, sizeof r);

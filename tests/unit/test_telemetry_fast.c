@@ -27,6 +27,18 @@ static void check_addr(int family, const uint8_t *b)
     KT_CHECK_MSG(strcmp(kz_tel_addr_format(&a, fmt, sizeof fmt), want) == 0, "%s", fmt);
     char ip[64];
     KT_CHECK(kz_tel_ip_text(family, b, ip) == n && strcmp(ip, want) == 0);
+    /* the parse keeps the text only when it is this canonical one (the sensor maps it as is) */
+    kz_tel_addr p;
+    KT_CHECK(kz_tel_addr_parse(want, n, &p) == 0 && p.family == family &&
+             memcmp(p.b, b, family == 4 ? 4 : 16) == 0);
+    KT_CHECK_MSG(family == 4 ? p.text.p == want && p.text.n == n : p.text.n == 0, "%s", want);
+    if (family == 4 && b[3] < 100) { /* the last number with a leading zero: same address */
+        char z[64];
+        const char *dot = strrchr(want, '.');
+        int k = snprintf(z, sizeof z, "%.*s.0%u", (int)(dot - want), want, b[3]);
+        KT_CHECK(kz_tel_addr_parse(z, (size_t)k, &p) == 0 && memcmp(p.b, b, 4) == 0);
+        KT_CHECK_MSG(p.text.n == 0 && p.text.p == NULL, "%s kept as canonical", z);
+    }
 }
 
 static void test_addr_text_equals_inet_ntop(void)
@@ -66,7 +78,7 @@ static void test_addr_text_equals_inet_ntop(void)
         check_addr(4, b + 3);
     }
     /* too small a buffer: nothing, as inet_ntop */
-    kz_tel_addr a = {4, {192, 168, 100, 200}};
+    kz_tel_addr a = {4, {192, 168, 100, 200}, {NULL, 0}};
     char small[8] = "x";
     KT_CHECK(kz_tel_addr_format(&a, small, sizeof small)[0] == 0);
 }
