@@ -112,20 +112,28 @@ int kz_tel_parse_u64(const char *s, size_t n, uint64_t *v)
  * read and dropped); -1 for a '.' without digits. */
 static int parse_fraction(const char *s, size_t n, size_t *i, int64_t *frac)
 {
+    /* on locals: a store through *i or *frac may alias the text, which the loop would then
+     * read again after every digit */
+    static const int64_t scale[7] = {1000000, 100000, 10000, 1000, 100, 10, 1};
+    size_t k = *i;
+    int64_t f = 0;
     int digits = 0;
-    *frac = 0;
-    if (*i < n && s[*i] == '.') {
-        size_t fs = ++*i;
-        for (; *i < n && s[*i] >= '0' && s[*i] <= '9'; ++*i)
-            if (digits < 6) {
-                *frac = *frac * 10 + (s[*i] - '0');
+    if (k < n && s[k] == '.') {
+        size_t fs = ++k;
+        for (; k < n; k++) {
+            unsigned d = (unsigned)(unsigned char)s[k] - '0';
+            if (d > 9)
+                break;
+            if (digits < 6) { /* microseconds: further digits are dropped */
+                f = f * 10 + d;
                 digits++;
             }
-        if (*i == fs)
+        }
+        if (k == fs)
             return -1;
     }
-    for (; digits < 6; digits++)
-        *frac *= 10;
+    *frac = f * scale[digits];
+    *i = k;
     return 0;
 }
 
@@ -139,10 +147,13 @@ static int parse_seconds(const char *s, size_t n, int64_t *us)
     }
     size_t int_start = i;
     int64_t sec = 0;
-    while (i < n && s[i] >= '0' && s[i] <= '9') {
+    for (; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9)
+            break;
         if (sec > 100000000000LL)
-            return -1;
-        sec = sec * 10 + (s[i++] - '0');
+            return -1; /* no time a log writes, and the microseconds would overflow */
+        sec = sec * 10 + d;
     }
     if (i == int_start)
         return -1;
@@ -220,30 +231,40 @@ int kz_tel_parse_iso(const char *s, size_t n, int64_t *us)
     return 1;
 }
 
-/* *canon: no number has a leading zero, so the text is the address's canonical text */
+/* Dotted quad of 1-3 digit numbers up to 255. *canon: no number has a leading zero, so the text
+ * is the address's canonical text. One pass, digits unrolled: it runs for every address of
+ * every log line. */
 static int parse_ipv4(const char *s, size_t n, uint8_t out[4], bool *canon)
 {
-    size_t i = 0;
+    const char *e = s + n;
     bool lead0 = false;
-    for (int part = 0; part < 4; part++) {
-        if (part) {
-            if (i >= n || s[i] != '.')
-                return -1;
-            i++;
-        }
-        unsigned v = 0, d = 0;
-        lead0 |= i + 1 < n && s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9';
-        while (i < n && s[i] >= '0' && s[i] <= '9' && d < 4) {
-            v = v * 10 + (unsigned)(s[i] - '0');
-            i++;
-            d++;
-        }
-        if (d == 0 || d > 3 || v > 255)
+    for (int part = 0;; part++) {
+        if (s == e)
             return -1;
+        unsigned v = (unsigned)(unsigned char)*s++ - '0';
+        if (v > 9)
+            return -1;
+        unsigned d;
+        if (s < e && (d = (unsigned)(unsigned char)*s - '0') <= 9) {
+            lead0 |= v == 0;
+            v = v * 10 + d;
+            s++;
+            if (s < e && (d = (unsigned)(unsigned char)*s - '0') <= 9) {
+                v = v * 10 + d;
+                s++;
+                if (v > 255)
+                    return -1;
+            }
+        }
         out[part] = (uint8_t)v;
+        if (part == 3)
+            break;
+        if (s == e || *s != '.')
+            return -1;
+        s++;
     }
     *canon = !lead0;
-    return i == n ? 0 : -1;
+    return s == e ? 0 : -1;
 }
 
 int kz_tel_addr_parse(const char *s, size_t n, kz_tel_addr *a)

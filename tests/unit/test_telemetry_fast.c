@@ -3,11 +3,13 @@
  * address formatting against inet_ntop, the JSON scanner's incremental path hashing
  * against the dotted path text (keys with dots, empty keys), the partial record reset
  * (arrays beyond their counts stay empty), and the ClientHello fingerprint cache against
- * an uncached decode and an independent MD5.
+ * an uncached decode and an independent MD5, and the one-pass IPv4 and epoch parsers against
+ * the plain loops they replaced.
  */
 #include "kt.h"
 
 #include <kizuna/telemetry.h>
+#include <telemetry/tel_internal.h>
 
 #include <arpa/inet.h>
 #include <gnutls/crypto.h>
@@ -81,6 +83,135 @@ static void test_addr_text_equals_inet_ntop(void)
     kz_tel_addr a = {4, {192, 168, 100, 200}, {NULL, 0}};
     char small[8] = "x";
     KT_CHECK(kz_tel_addr_format(&a, small, sizeof small)[0] == 0);
+}
+
+/* ---- address and time parsers ---------------------------------------------------------- */
+
+/* The parsers as they were (a digit loop per number): the one-pass ones must agree with them
+ * on every text, valid or not. */
+static int ref_ip4(const char *s, size_t n, uint8_t out[4], bool *canon)
+{
+    size_t i = 0;
+    bool lead0 = false;
+    for (int part = 0; part < 4; part++) {
+        if (part) {
+            if (i >= n || s[i] != '.')
+                return -1;
+            i++;
+        }
+        size_t st = i;
+        unsigned v = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && i - st < 4)
+            v = v * 10 + (unsigned)(s[i++] - '0');
+        if (i == st || i - st > 3 || v > 255)
+            return -1;
+        lead0 |= i - st > 1 && s[st] == '0';
+        out[part] = (uint8_t)v;
+    }
+    *canon = !lead0;
+    return i == n ? 0 : -1;
+}
+
+static int ref_epoch(const char *s, size_t n, int64_t *us)
+{
+    if (n == 0 || (n == 1 && s[0] == '-') || s[0] == 'X')
+        return 0;
+    size_t i = s[0] == '-', st = i;
+    int64_t sec = 0, frac = 0;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (sec > 100000000000LL)
+            return -1;
+        sec = sec * 10 + (s[i] - '0');
+    }
+    if (i == st)
+        return -1;
+    int digits = 0;
+    if (i < n && s[i] == '.') {
+        size_t fs = ++i;
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            if (digits < 6) {
+                frac = frac * 10 + (s[i] - '0');
+                digits++;
+            }
+        if (i == fs)
+            return -1;
+    }
+    for (; digits < 6; digits++)
+        frac *= 10;
+    if (i != n)
+        return -1;
+    *us = s[0] == '-' ? -(sec * 1000000 + frac) : sec * 1000000 + frac;
+    return 1;
+}
+
+static void test_parsers_against_reference(void)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    static const char ipchars[] = "0123456789012345..a:";
+    static const char tchars[] = "01234567890123456789.-eX ";
+    size_t bad = 0, valid4 = 0, canon4 = 0, valid_t = 0;
+    for (int iter = 0; iter < 400000; iter++) {
+        char b[32];
+        size_t n;
+        uint64_t r = kt_xorshift(&x);
+        if (iter & 1) { /* near an address: one formatted, then maybe one byte changed */
+            n = (size_t)snprintf(b, sizeof b, r & 1 ? "%u.%u.%u.%u" : "%u.%02u.%u.%03u",
+                                 (unsigned)(r >> 8) % 300, (unsigned)(r >> 17) % 256,
+                                 (unsigned)(r >> 26) % 256, (unsigned)(r >> 35) % 260);
+            if (r >> 45 & 1)
+                b[(r >> 46) % n] = ipchars[(r >> 52) % (sizeof ipchars - 1)];
+        } else {
+            n = 1 + r % 16;
+            for (size_t i = 0; i < n; i++)
+                b[i] = ipchars[kt_xorshift(&x) % (sizeof ipchars - 1)];
+        }
+        b[n] = 0;
+        uint8_t want[4];
+        bool wcanon = false;
+        int w = n >= 7 && n <= 15 ? ref_ip4(b, n, want, &wcanon) : -1;
+        kz_tel_addr a;
+        int g = kz_tel_addr_parse(b, n, &a);
+        if (w == 0) {
+            valid4++;
+            canon4 += wcanon;
+            struct in_addr ia;
+            KT_CHECK_MSG(wcanon == (inet_pton(AF_INET, b, &ia) == 1), "%s", b);
+        }
+        if (w == 0 ? !(g == 0 && a.family == 4 && memcmp(a.b, want, 4) == 0 &&
+                       (wcanon ? a.text.p == b && a.text.n == n : a.text.n == 0))
+                   : g == 0 && a.family == 4) {
+            if (bad++ < 5)
+                fprintf(stderr, "address '%s': reference %d, parsed %d\n", b, w, g);
+        }
+        /* times: Zeek's epoch form, the same with one byte changed, or noise */
+        r = kt_xorshift(&x);
+        if (r & 1) {
+            n = (size_t)snprintf(b, sizeof b, "%s%llu.%0*llu", r >> 1 & 1 ? "-" : "",
+                                 (unsigned long long)(r >> 8) % 2000000000000ull,
+                                 (int)(1 + (r >> 50) % 9),
+                                 (unsigned long long)(r >> 20) % 1000000000ull);
+            if (r >> 60 & 1)
+                b[(r >> 61) % n] = tchars[(r >> 40) % (sizeof tchars - 1)];
+        } else {
+            n = r % 20;
+            for (size_t i = 0; i < n; i++)
+                b[i] = tchars[kt_xorshift(&x) % (sizeof tchars - 1)];
+        }
+        b[n] = 0;
+        int64_t wu = 0, gu = 0;
+        w = ref_epoch(b, n, &wu);
+        g = kz_tel_parse_epoch(b, n, &gu);
+        valid_t += w == 1;
+        if (w != g || (w == 1 && wu != gu)) {
+            if (bad++ < 5)
+                fprintf(stderr, "time '%s': reference %d %lld, parsed %d %lld\n", b, w,
+                        (long long)wu, g, (long long)gu);
+        }
+    }
+    KT_CHECK_MSG(bad == 0, "%zu texts parsed differently", bad);
+    /* the inputs reach every case */
+    KT_CHECK_MSG(valid4 > 50000 && canon4 > 20000 && valid4 - canon4 > 20000 && valid_t > 50000,
+                 "%zu addresses (%zu canonical), %zu times", valid4, canon4, valid_t);
 }
 
 /* ---- records --------------------------------------------------------------------------- */
@@ -364,5 +495,6 @@ static void test_hello_cache_same_fingerprints(void)
     kz_tel_pcap_free(p);
 }
 
-KT_MAIN(KT(test_addr_text_equals_inet_ntop), KT(test_json_keys_with_dots_and_empty_keys),
+KT_MAIN(KT(test_addr_text_equals_inet_ntop), KT(test_parsers_against_reference),
+        KT(test_json_keys_with_dots_and_empty_keys),
         KT(test_reset_leaves_arrays_clean), KT(test_hello_cache_same_fingerprints))
