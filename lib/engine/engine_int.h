@@ -697,6 +697,7 @@ typedef struct kz_ecands {
     bool oom;
     void *hs_scratch; /* Hyperscan scratch, allocated on the first regex probe */
     kz_ememo *memo;   /* a stream's (kept with the set), or NULL */
+    struct kz_eshapes *shapes; /* a stream's record shapes that passed the check, or NULL */
 } kz_ecands;
 
 void kz_e_cands_free(kz_ecands *c);
@@ -722,5 +723,10 @@ const kz_ecplx *kz_e_cand_cplx(const kz_engine_gen *g, const kz_ecand *c);
 int kz_e_emit(const kz_engine_gen *g, const kz_ecand *c, size_t obs, const size_t *binding,
               size_t nbinding, kz_engine_hit_fn fn, void *ctx);
 /* record.c */
-int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, char *err, size_t errlen);
+/* The record check's memo of shapes that passed (a stream's; see record.c), or NULL. */
+typedef struct kz_eshapes kz_eshapes;
+kz_eshapes *kz_e_shapes_new(void);
+void kz_e_shapes_free(kz_eshapes *s);
+int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, kz_eshapes *shapes,
+                      char *err, size_t errlen);
 #endif

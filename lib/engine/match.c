@@ -326,6 +326,8 @@ void kz_e_cands_free(kz_ecands *c)
     free(c->v);
     kz_e_memo_free(c->memo);
     c->memo = NULL;
+    kz_e_shapes_free(c->shapes);
+    c->shapes = NULL;
     if (c->hs_scratch)
         hs_free_scratch(c->hs_scratch);
     c->v = NULL;
@@ -678,7 +680,7 @@ int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err,
         }
     } else {
         const kz_engine_record *r = v->r;
-        if (kz_e_record_check(e, r, err, errlen) < 0)
+        if (kz_e_record_check(e, r, out->shapes, err, errlen) < 0)
             return -1;
         for (size_t j = 0; j < r->ntypes && g->any_tkeys; j++) {
             bool dup = false;

@@ -11,17 +11,118 @@
  */
 #include "engine_int.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, char *err, size_t errlen)
+/*
+ * The memo of shapes. A sensor maps every record of a log alike: the same object types, and
+ * fields of the same kinds on the same objects and paths; only the values change. All of the
+ * check but the values' (UTF-8 text, reference targets) depends on that shape alone, so a
+ * stream remembers the shapes that passed and checks only the values of a record whose shape
+ * it knows. On the sensor's Zeek path the check's own instructions per record went from
+ * about 610 to 300 (callgrind; the UTF-8 check of the values, which stays, is apart).
+ *
+ * Invariants that keep it exact: an entry is taken only on equality of the whole shape (the
+ * type pointers, every field's object, kind and path as stored; a hash only picks the slot), so a
+ * shape the check never passed is never taken for one that it did; and what the shape check
+ * reads never changes for an engine (paths are immutable once registered, their number only
+ * grows), so an entry, which names its engine, never goes stale.
+ */
+enum { SHAPE_BITS = 4, SHAPE_FIELDS = 24, SHAPE_TYPES = 8 };
+typedef struct shape_ent {
+    const kz_engine *e; /* NULL: empty */
+    uint32_t ntypes, nfields;
+    const char *types[SHAPE_TYPES];
+    uint64_t f[SHAPE_FIELDS]; /* the first 8 bytes of each field: obj, kind, path */
+} shape_ent;
+_Static_assert(offsetof(kz_engine_field, obj) == 0 && offsetof(kz_engine_field, kind) == 2 &&
+                   offsetof(kz_engine_field, path) == 4 && offsetof(kz_engine_field, s) == 8,
+               "a field's shape is its first 8 bytes, without padding");
+struct kz_eshapes {
+    shape_ent ents[1 << SHAPE_BITS];
+};
+
+kz_eshapes *kz_e_shapes_new(void)
+{
+    return calloc(1, sizeof(kz_eshapes));
+}
+
+void kz_e_shapes_free(kz_eshapes *s)
+{
+    free(s);
+}
+
+/* The slot of r's shape, with the shape's words in f; NULL when r is beyond what an entry
+ * holds (then the whole check runs). */
+static shape_ent *shape_slot(kz_eshapes *s, const kz_engine_record *r, uint64_t *f)
+{
+    if (r->nfields > SHAPE_FIELDS || r->ntypes > SHAPE_TYPES)
+        return NULL;
+    uint64_t h = r->ntypes * 0x9e3779b97f4a7c15ull ^ r->nfields;
+    for (size_t j = 0; j < r->nfields; j++) {
+        memcpy(&f[j], &r->fields[j], 8);
+        h = (h ^ f[j]) * 0xff51afd7ed558ccdull;
+    }
+    for (size_t j = 0; j < r->ntypes; j++)
+        h = (h ^ (uintptr_t)r->types[j]) * 0xc4ceb9fe1a85ec53ull;
+    return &s->ents[h >> (64 - SHAPE_BITS)];
+}
+
+static bool shape_known(const shape_ent *x, const kz_engine *e, const kz_engine_record *r,
+                        const uint64_t *f)
+{
+    return x->e == e && x->ntypes == r->ntypes && x->nfields == r->nfields &&
+           (!r->nfields || memcmp(x->f, f, r->nfields * sizeof *f) == 0) &&
+           (!r->ntypes || memcmp(x->types, r->types, r->ntypes * sizeof *r->types) == 0);
+}
+
+/* What the check says of a record whose shape passed: only its values can be wrong. */
+static int check_values(const kz_engine_record *r, char *err, size_t errlen)
+{
+    for (size_t j = 0; j < r->nfields; j++) {
+        const kz_engine_field *f = &r->fields[j];
+        if ((f->kind == KZ_EF_STR && ((!f->s && f->len) || !kz_utf8_valid(f->s, f->len))) ||
+            (f->kind == KZ_EF_REF && (f->i < 0 || (uint64_t)f->i >= r->ntypes))) {
+            snprintf(err, errlen, "field %zu: invalid value", j);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int check_all(const kz_engine *e, const kz_engine_record *r, char *err, size_t errlen);
+
+int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, kz_eshapes *shapes,
+                      char *err, size_t errlen)
 {
     if (!r || r->ntypes > KZ_ENGINE_MAX_OBJECTS || (r->nfields && !r->fields) ||
         (r->ntypes && !r->types)) {
         snprintf(err, errlen, "malformed record");
         return -1;
     }
+    uint64_t f[SHAPE_FIELDS];
+    shape_ent *x = shapes ? shape_slot(shapes, r, f) : NULL;
+    if (x && shape_known(x, e, r, f))
+        return check_values(r, err, errlen);
+    if (check_all(e, r, err, errlen) < 0)
+        return -1;
+    if (x) {
+        x->e = e;
+        x->ntypes = (uint32_t)r->ntypes;
+        x->nfields = (uint32_t)r->nfields;
+        if (r->ntypes)
+            memcpy(x->types, r->types, r->ntypes * sizeof *r->types);
+        if (r->nfields)
+            memcpy(x->f, f, r->nfields * sizeof *f);
+    }
+    return 0;
+}
+
+/* The whole check, for a record of the basic form (counts in range, arrays present). */
+static int check_all(const kz_engine *e, const kz_engine_record *r, char *err, size_t errlen)
+{
     unsigned np = atomic_load_explicit(&e->npaths, memory_order_acquire);
     /* The overlap test compares a field with the earlier fields of its object only: first[o]
      * is the first field of object o (valid when bit o of seen is set), so a record whose
@@ -96,7 +197,7 @@ int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, char *err, 
 json_t *kz_engine_record_to_json(const kz_engine *e, const kz_engine_record *r, char *err,
                                  size_t errlen)
 {
-    if (kz_e_record_check(e, r, err, errlen) < 0)
+    if (kz_e_record_check(e, r, NULL, err, errlen) < 0)
         return NULL;
     json_t *od = json_object(), *objs = json_object();
     char ts[40], key[24];

@@ -65,8 +65,10 @@ kz_engine_stream *kz_engine_stream_new(kz_engine *e, const kz_engine_stream_opts
     st->ntab = 64;
     st->tab = calloc(st->ntab, sizeof *st->tab);
     st->c.memo = kz_e_memo_new();
-    if (!st->tab || !st->c.memo) {
+    st->c.shapes = kz_e_shapes_new();
+    if (!st->tab || !st->c.memo || !st->c.shapes) {
         kz_e_memo_free(st->c.memo);
+        kz_e_shapes_free(st->c.shapes);
         free(st->tab);
         free(st);
         return NULL;

@@ -50,7 +50,7 @@ void kz_tel_report(const kz_tel_sink *sink, kz_tel_stats *st, const char *input,
     char detail[160];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    vsnprintf(detail, sizeof detail, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized): va_start is just above
     va_end(ap);
     kz_tel_malformed m = {input, pos, r, detail};
     sink->malformed(sink->ctx, &m);
@@ -226,7 +226,7 @@ int kz_tel_parse_iso(const char *s, size_t n, int64_t *us)
     if (i != n)
         return -1;
     int64_t days = kz_days_from_civil(Y, M, D);
-    int64_t t = days * 86400 + h * 3600 + mi * 60 + sec - off;
+    int64_t t = days * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + sec - off;
     *us = t * 1000000 + frac;
     return 1;
 }
@@ -299,7 +299,7 @@ static size_t fmt_ip6(const uint8_t *b, char *out)
     static const char hx[] = "0123456789abcdef";
     unsigned w[8];
     for (int i = 0; i < 8; i++)
-        w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+        w[i] = (unsigned)b[(size_t)2 * i] << 8 | b[(size_t)2 * i + 1];
     int best = -1, best_len = 0, cur = -1, cur_len = 0;
     for (int i = 0; i < 8; i++) {
         if (w[i] == 0) {
