@@ -73,8 +73,8 @@ static void test_addr_text_equals_inet_ntop(void)
                 v = v & 0xf;
             else if (kind == 5)
                 v = 0xffff;
-            b[2 * w] = (uint8_t)(v >> 8);
-            b[2 * w + 1] = (uint8_t)v;
+            b[(size_t)2 * w] = (uint8_t)(v >> 8);
+            b[(size_t)2 * w + 1] = (uint8_t)v;
         }
         check_addr(6, b);
         check_addr(4, b + 3);
@@ -448,7 +448,7 @@ static void md5_hex(const char *s, char out[33])
     unsigned char d[16];
     gnutls_hash_fast(GNUTLS_DIG_MD5, s, strlen(s), d);
     for (int i = 0; i < 16; i++)
-        snprintf(out + 2 * i, 3, "%02x", d[i]);
+        snprintf(out + (size_t)2 * i, 3, "%02x", d[i]);
 }
 
 static void test_hello_cache_same_fingerprints(void)
