@@ -485,10 +485,7 @@ static char *ref_alert(const kz_tel_record *r, const kz_engine_hit *hit, const c
 static uint64_t arng = 88172645463325252ull;
 static unsigned arnd(unsigned n)
 {
-    arng ^= arng << 13;
-    arng ^= arng >> 7;
-    arng ^= arng << 17;
-    return (unsigned)(arng % n);
+    return (unsigned)(kt_xorshift(&arng) % n);
 }
 
 /* A string of n bytes: ASCII, quotes, backslashes, control bytes, UTF-8 and, when bad, bytes

@@ -65,7 +65,7 @@ static void test_addr_text_equals_inet_ntop(void)
     for (int i = 0; i < 200000; i++) {
         uint8_t b[16];
         for (int w = 0; w < 8; w++) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            kt_xorshift(&x);
             unsigned kind = (unsigned)(x & 7), v = (unsigned)(x >> 16);
             if (kind < 4)
                 v = 0;
