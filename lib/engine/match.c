@@ -1312,6 +1312,10 @@ long kz_engine_match_batch(const kz_engine_gen *g, const kz_engine_record *r, si
         return -1;
     }
     kz_ecands c = {0};
+    /* a batch's records are mostly of a few shapes: the check's memo of them pays for its
+     * allocation after a few records (NULL: every record gets the whole check) */
+    if (n >= 16)
+        c.shapes = kz_e_shapes_new();
     long hits = 0, rc = 0;
     kz_e_pipe *pp = kz_e_pipe_begin(g, r, n); /* NULL (no prefetch) when out of memory */
     for (size_t k = 0; k < n && rc == 0; k++) {

@@ -388,6 +388,7 @@ long kz_engine_stream_feed_batch(kz_engine_stream *st, const kz_engine_record *r
     const kz_engine_gen *g = stream_gen(st);
     kz_e_pipe *p = kz_e_pipe_begin(g, r, n);
     kz_ecands c = {0};
+    c.shapes = st->c.shapes; /* the stream's, lent (taken back before c is freed) */
     long total = 0, rc = 0;
     size_t k = 0;
     for (; k < n; k++) {
@@ -417,6 +418,7 @@ long kz_engine_stream_feed_batch(kz_engine_stream *st, const kz_engine_record *r
     }
     for (; k < n; k++)
         res[k] = -2;
+    c.shapes = NULL;
     kz_e_cands_free(&c);
     kz_e_pipe_end(p);
     return rc ? rc : total;

@@ -1321,17 +1321,30 @@ static void test_record_shapes_memo(void)
     items[1] = (kz_engine_field){0, KZ_EF_STR, pid[8], "2", 1, 0};
     KT_CHECK(kz_engine_stream_feed_record(st, &lr, on_hit, &x, err, sizeof err) == -1 &&
              strstr(err, "overlap") != NULL);
+    /* the same records also go, 32 at a time, through a stream's batch (which lends it the
+     * stream's memo) and kz_engine_match_batch (which keeps one for the batch) */
+    kz_engine_stream *st2 = kz_engine_stream_new(e, NULL);
+    enum { B = 32 };
+    static const char *bt[B][4];
+    static kz_engine_field bf[B][8];
+    kz_engine_record rs[B];
+    bool wants[B];
+    char msgs[B][256];
+    long res[B];
+    void *ctxs[B];
+    for (size_t k = 0; k < B; k++)
+        ctxs[k] = &x;
     uint64_t rnd = 42;
     size_t ok = 0, refused = 0, bad = 0;
     for (int iter = 0; iter < 60000; iter++) {
         /* a shape from a small pool (by a seed of few bits), values drawn each time */
         uint64_t shape = kt_xorshift(&rnd) % 24, v = kt_xorshift(&rnd);
         uint64_t sr = shape * 0x9e3779b97f4a7c15ull + 1;
-        const char *types[4];
+        const char **types = bt[iter % B];
         size_t nt = 1 + kt_xorshift(&sr) % 4;
         for (size_t i = 0; i < nt; i++)
             types[i] = tnames[(i + kt_xorshift(&sr) % 3) % 4];
-        kz_engine_field f[8];
+        kz_engine_field *f = bf[iter % B];
         size_t nf = 1 + kt_xorshift(&sr) % 6;
         /* mostly a path of the object's type and the kind it takes (REF on _ref and _refs),
          * sometimes any path or kind */
@@ -1391,11 +1404,35 @@ static void test_record_shapes_memo(void)
         }
         ok += want;
         refused += !want;
+        size_t k = (size_t)iter % B;
+        rs[k] = r;
+        wants[k] = want;
+        snprintf(msgs[k], sizeof msgs[k], "%s", e2);
+        if (k + 1 < B)
+            continue;
+        long t = kz_engine_stream_feed_batch(st2, rs, B, on_hit, ctxs, res, e1, sizeof e1);
+        size_t first = B;
+        for (size_t q = 0; q < B; q++) {
+            if ((res[q] >= 0) != wants[q] && bad++ < 5)
+                fprintf(stderr, "record %d: stream batch %ld, check %d\n", iter, res[q], wants[q]);
+            if (!wants[q] && first == B)
+                first = q;
+        }
+        KT_CHECK(t >= 0);
+        const kz_engine_gen *g = kz_engine_acquire(e);
+        t = kz_engine_match_batch(g, rs, B, on_hit, &x, e1, sizeof e1);
+        kz_engine_release(e, g);
+        if (first == B ? t < 0 : t != -1 || strcmp(e1, msgs[first]) != 0) {
+            if (bad++ < 5)
+                fprintf(stderr, "batch to %d: match_batch %ld '%s', check '%s'\n", iter, t, e1,
+                        first == B ? "" : msgs[first]);
+        }
     }
     KT_CHECK_MSG(bad == 0, "%zu records judged differently", bad);
     KT_CHECK_MSG(ok > 3000 && refused > 3000, "%zu taken, %zu refused: both must be common", ok,
                  refused);
     kz_engine_stream_free(st);
+    kz_engine_stream_free(st2);
     kz_engine_free(e);
 }
 
