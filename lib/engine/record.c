@@ -28,7 +28,11 @@
  * type pointers, every field's object, kind and path as stored; a hash only picks the slot), so a
  * shape the check never passed is never taken for one that it did; and what the shape check
  * reads never changes for an engine (paths are immutable once registered, their number only
- * grows), so an entry, which names its engine, never goes stale.
+ * grows), so an entry, which names its engine, never goes stale. That holds for the type
+ * names only when they are the engine's own (kz_engine_path_type, as the sensor's map gives
+ * them): a caller's buffer may hold another name at the same address later. So a shape is
+ * kept only when every field's type was the engine's pointer; with names of the caller's,
+ * every record gets the whole check.
  */
 enum { SHAPE_BITS = 4, SHAPE_FIELDS = 24, SHAPE_TYPES = 8 };
 typedef struct shape_ent {
@@ -92,7 +96,8 @@ static int check_values(const kz_engine_record *r, char *err, size_t errlen)
     return 0;
 }
 
-static int check_all(const kz_engine *e, const kz_engine_record *r, char *err, size_t errlen);
+static int check_all(const kz_engine *e, const kz_engine_record *r, bool *interned, char *err,
+                     size_t errlen);
 
 int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, kz_eshapes *shapes,
                       char *err, size_t errlen)
@@ -106,9 +111,10 @@ int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, kz_eshapes 
     shape_ent *x = shapes ? shape_slot(shapes, r, f) : NULL;
     if (x && shape_known(x, e, r, f))
         return check_values(r, err, errlen);
-    if (check_all(e, r, err, errlen) < 0)
+    bool interned;
+    if (check_all(e, r, &interned, err, errlen) < 0)
         return -1;
-    if (x) {
+    if (x && interned) {
         x->e = e;
         x->ntypes = (uint32_t)r->ntypes;
         x->nfields = (uint32_t)r->nfields;
@@ -121,8 +127,10 @@ int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, kz_eshapes 
 }
 
 /* The whole check, for a record of the basic form (counts in range, arrays present). */
-static int check_all(const kz_engine *e, const kz_engine_record *r, char *err, size_t errlen)
+static int check_all(const kz_engine *e, const kz_engine_record *r, bool *interned, char *err,
+                     size_t errlen)
 {
+    *interned = true;
     unsigned np = atomic_load_explicit(&e->npaths, memory_order_acquire);
     /* The overlap test compares a field with the earlier fields of its object only: first[o]
      * is the first field of object o (valid when bit o of seen is set), so a record whose
@@ -143,6 +151,8 @@ static int check_all(const kz_engine *e, const kz_engine_record *r, char *err, s
             return -1;
         }
         const char *rt = e->rec_tname[f->path];
+        if (rt != r->types[f->obj])
+            *interned = false;
         if (!rt || (rt != r->types[f->obj] && strcmp(rt, r->types[f->obj]) != 0)) {
             const kz_epath *p = e->paths[f->path];
             const char *pt = e->types[p->type];

@@ -1287,7 +1287,7 @@ static void test_record_ref_lists(void)
 }
 
 /* A stream remembers the record shapes that passed the check (record.c). Records drawn from
- * a few types and paths, with objects, kinds, values and reference targets sometimes wrong,
+ * a few types (the engine's own names) and paths, with objects, kinds, values and reference targets sometimes wrong,
  * so that shapes repeat, differ by one field, and share memo slots: a stream takes or refuses
  * each exactly as the check without the memo does (kz_engine_record_to_json), with the same
  * message. */
@@ -1297,7 +1297,6 @@ static void test_record_shapes_memo(void)
     kz_engine *e = kz_engine_new(&o);
     char a[1024];
     KT_CHECK(load_text(e, ind(a, sizeof a, 1, "[ipv4-addr:value = '10.0.0.1']", NULL), NULL) == 1);
-    static const char *const tnames[] = {"network-traffic", "ipv4-addr", "domain-name", "url"};
     static const char *const pnames[] = {
         "network-traffic:src_ref", "network-traffic:dst_ref", "network-traffic:src_port",
         "network-traffic:extensions", "network-traffic:extensions.'http-request-ext'.request_method",
@@ -1310,11 +1309,26 @@ static void test_record_shapes_memo(void)
         KT_CHECK(id >= 0);
         pid[i] = (uint32_t)id;
     }
+    /* the engine's own type names, as the sensor's map gives them: the memo keeps only
+     * shapes whose types are those */
+    const char *tnames[] = {kz_engine_path_type(e, pid[0]), kz_engine_path_type(e, pid[6]),
+                            kz_engine_path_type(e, pid[7]), kz_engine_path_type(e, pid[9])};
+    KT_CHECK(tnames[0] && tnames[1] && tnames[2] && tnames[3]);
     kz_engine_stream *st = kz_engine_stream_new(e, NULL);
     hits x = {0};
     char err[256];
+    /* a caller's type name whose buffer later holds another name, at the same address: the
+     * record with the second name must be refused, though its pointers are the same */
+    char tbuf[32] = "ipv4-addr";
+    const char *ct[] = {tbuf};
+    kz_engine_field cf[] = {{0, KZ_EF_STR, pid[6], "10.0.0.1", 8, 0}};
+    kz_engine_record cr = {NOW, NOW, 1, ct, 1, cf, 1};
+    KT_CHECK_MSG(kz_engine_stream_feed_record(st, &cr, on_hit, &x, err, sizeof err) >= 0, "%s", err);
+    snprintf(tbuf, sizeof tbuf, "domain-name");
+    KT_CHECK(kz_engine_stream_feed_record(st, &cr, on_hit, &x, err, sizeof err) == -1 &&
+             strstr(err, "on an object of type domain-name") != NULL);
     /* two items of a list pass; the same shape but for one item's kind does not */
-    const char *lt[] = {"domain-name", "ipv4-addr", "ipv4-addr"};
+    const char *lt[] = {tnames[2], tnames[1], tnames[1]};
     kz_engine_field items[] = {{0, KZ_EF_REF, pid[8], NULL, 0, 1}, {0, KZ_EF_REF, pid[8], NULL, 0, 2}};
     kz_engine_record lr = {NOW, NOW, 1, lt, 3, items, 2};
     KT_CHECK_MSG(kz_engine_stream_feed_record(st, &lr, on_hit, &x, err, sizeof err) >= 0, "%s", err);
