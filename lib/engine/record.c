@@ -82,17 +82,25 @@ static bool shape_known(const shape_ent *x, const kz_engine *e, const kz_engine_
            (!r->ntypes || memcmp(x->types, r->types, r->ntypes * sizeof *r->types) == 0);
 }
 
+/* The part of the check that depends on a field's value, not its shape: text is UTF-8, a
+ * reference names an object of the record. */
+static bool value_ok(const kz_engine_field *f, size_t ntypes)
+{
+    if (f->kind == KZ_EF_STR)
+        return (f->s || !f->len) && kz_utf8_valid(f->s, f->len);
+    if (f->kind == KZ_EF_REF)
+        return f->i >= 0 && (uint64_t)f->i < ntypes;
+    return true;
+}
+
 /* What the check says of a record whose shape passed: only its values can be wrong. */
 static int check_values(const kz_engine_record *r, char *err, size_t errlen)
 {
-    for (size_t j = 0; j < r->nfields; j++) {
-        const kz_engine_field *f = &r->fields[j];
-        if ((f->kind == KZ_EF_STR && ((!f->s && f->len) || !kz_utf8_valid(f->s, f->len))) ||
-            (f->kind == KZ_EF_REF && (f->i < 0 || (uint64_t)f->i >= r->ntypes))) {
+    for (size_t j = 0; j < r->nfields; j++)
+        if (!value_ok(&r->fields[j], r->ntypes)) {
             snprintf(err, errlen, "field %zu: invalid value", j);
             return -1;
         }
-    }
     return 0;
 }
 
@@ -163,8 +171,7 @@ static int check_all(const kz_engine *e, const kz_engine_record *r, bool *intern
                 snprintf(err, errlen, "field %zu: path %s cannot be set by a record", j, p->text);
             return -1;
         }
-        if ((f->kind == KZ_EF_STR && ((!f->s && f->len) || !kz_utf8_valid(f->s, f->len))) ||
-            (f->kind == KZ_EF_REF && (f->i < 0 || (uint64_t)f->i >= r->ntypes))) {
+        if (!value_ok(f, r->ntypes)) {
             snprintf(err, errlen, "field %zu: invalid value", j);
             return -1;
         }
