@@ -354,7 +354,11 @@ int main(int argc, char **argv)
     p.map = kz_sensor_map_new(e, err, sizeof err);
     kz_buf_init(&p.alert);
     const char *bs = getenv("KZ_BENCH_BATCH");
-    p.batch = bs ? (size_t)atoi(bs) : 0;
+    p.batch = bs ? strtoul(bs, NULL, 10) : 0;
+    if (p.batch > 4096) {
+        fprintf(stderr, "KZ_BENCH_BATCH: at most 4096 records, not %s\n", bs);
+        return 2;
+    }
     if (p.batch) {
         p.ring = calloc(p.batch, sizeof *p.ring);
         p.maps = calloc(p.batch, sizeof *p.maps);
@@ -362,8 +366,16 @@ int main(int argc, char **argv)
         p.ctxs = calloc(p.batch, sizeof *p.ctxs);
         p.res = calloc(p.batch, sizeof *p.res);
         p.bh = calloc(p.batch, sizeof *p.bh);
+        if (!p.ring || !p.maps || !p.ers || !p.ctxs || !p.res || !p.bh) {
+            fprintf(stderr, "KZ_BENCH_BATCH: out of memory\n");
+            return 1;
+        }
         for (size_t k = 0; k < p.batch; k++) {
             p.maps[k] = kz_sensor_map_new(e, err, sizeof err);
+            if (!p.maps[k]) {
+                fprintf(stderr, "%s\n", err);
+                return 1;
+            }
             p.bh[k] = (struct bhit){&p, k};
             p.ctxs[k] = &p.bh[k];
         }
@@ -417,6 +429,14 @@ int main(int argc, char **argv)
     json_decref(kz_sensor_sightings_close(p.sight, INT64_MAX));
     kz_sensor_sightings_free(p.sight);
     kz_sensor_map_free(p.map);
+    for (size_t k = 0; k < p.batch; k++)
+        kz_sensor_map_free(p.maps[k]);
+    free(p.maps);
+    free(p.ring);
+    free(p.ers);
+    free(p.ctxs);
+    free(p.res);
+    free(p.bh);
     kz_buf_free(&p.alert);
     kz_engine_free(e);
     return 0;
