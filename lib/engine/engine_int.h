@@ -487,6 +487,18 @@ typedef struct kz_eexp {
     uint8_t uuid[16];
 } kz_eexp;
 
+/* What the record check reads of a path (kz_engine.recp): its type's name (types[]) when a
+ * record field may set it, else NULL; and for the overlap test of two fields of one object,
+ * which reads the path itself only for two paths of one first step and different lengths,
+ * the number of steps, the first step (interned), and whether REF fields on the path are the
+ * items of a list (its last step ends in _refs). */
+typedef struct kz_erecpath {
+    const char *tname;
+    const char *step0;
+    uint32_t nsteps;
+    bool list;
+} kz_erecpath;
+
 struct kz_engine {
     kz_engine_opts opts;
     int64_t now;
@@ -495,16 +507,8 @@ struct kz_engine {
     atomic_uint_fast64_t epoch;
     atomic_uint_fast64_t readers[2];
     kz_epath *paths[KZ_E_MAX_PATHS];
-    /* per path: its type's name (types[]) when a record field may set it, else NULL; what
-     * validating a record's field reads, in one array instead of through the path */
-    const char *rec_tname[KZ_E_MAX_PATHS];
-    /* per path, what the check's overlap test of two fields of one object reads, so that it
-     * reads the paths themselves only for two paths of one first step and different lengths:
-     * the number of steps, the first step (interned), and whether REF fields on the path are
-     * the items of a list (its last step ends in _refs) */
-    uint32_t rec_nsteps[KZ_E_MAX_PATHS];
-    const char *rec_step0[KZ_E_MAX_PATHS];
-    bool rec_list[KZ_E_MAX_PATHS];
+    /* per path, what validating a record reads, in one entry instead of through the path */
+    kz_erecpath recp[KZ_E_MAX_PATHS];
     atomic_uint npaths;
     char **stepnames; /* the interned step names of paths: a set of capstepnames slots
                          (NULL: empty) holding nstepnames (under reglock) */

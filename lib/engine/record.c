@@ -158,7 +158,7 @@ static int check_all(const kz_engine *e, const kz_engine_record *r, bool *intern
             snprintf(err, errlen, "field %zu: object or path out of range", j);
             return -1;
         }
-        const char *rt = e->rec_tname[f->path];
+        const char *rt = e->recp[f->path].tname;
         if (rt != r->types[f->obj])
             *interned = false;
         if (!rt || (rt != r->types[f->obj] && strcmp(rt, r->types[f->obj]) != 0)) {
@@ -183,18 +183,18 @@ static int check_all(const kz_engine *e, const kz_engine_record *r, bool *intern
         /* two fields of one object overlap when one's path is a prefix of the other's (or
          * they are one path, unless both are items of one list): one path is a prefix of
          * another of a different length only when their first steps are one (interned) */
-        uint32_t fn = e->rec_nsteps[f->path];
-        const char *f0 = e->rec_step0[f->path];
+        uint32_t fn = e->recp[f->path].nsteps;
+        const char *f0 = e->recp[f->path].step0;
         for (size_t k = first[f->obj]; k < j; k++) {
             const kz_engine_field *g = &r->fields[k];
             if (g->obj != f->obj)
                 continue;
             if (g->path == f->path) {
-                if (e->rec_list[f->path] && f->kind == KZ_EF_REF && g->kind == KZ_EF_REF)
+                if (e->recp[f->path].list && f->kind == KZ_EF_REF && g->kind == KZ_EF_REF)
                     continue;
             } else {
-                uint32_t gn = e->rec_nsteps[g->path];
-                if (gn == fn || (fn && gn && e->rec_step0[g->path] != f0))
+                uint32_t gn = e->recp[g->path].nsteps;
+                if (gn == fn || (fn && gn && e->recp[g->path].step0 != f0))
                     continue;
                 const kz_epath *p = e->paths[f->path], *q = e->paths[g->path];
                 size_t n = fn < gn ? fn : gn, s = n ? 1 : 0;

@@ -218,10 +218,9 @@ long kz_e_path_from_ast(kz_engine *e, const kz_pat_path *pp, bool add)
         }
         if (p) {
             e->paths[n] = p;
-            e->rec_tname[n] = p->rec_ok ? e->types[p->type] : NULL;
-            e->rec_nsteps[n] = (uint32_t)p->nsteps;
-            e->rec_step0[n] = p->nsteps ? p->steps[0] : NULL;
-            e->rec_list[n] = p->refs_last;
+            e->recp[n] = (kz_erecpath){p->rec_ok ? e->types[p->type] : NULL,
+                                       p->nsteps ? p->steps[0] : NULL, (uint32_t)p->nsteps,
+                                       p->refs_last};
             atomic_store_explicit(&e->npaths, n + 1, memory_order_release);
             atomic_store_explicit(&e->pslots[at], n + 1, memory_order_release);
             res = (long)n;
