@@ -115,14 +115,18 @@ typedef struct kz_emeta {
 } kz_emeta;
 #define KZ_E_COMPLEX 0xffu
 
-/* One indicator of a segment: 20 bytes.
+/* One indicator of a segment: 20 bytes, in two arrays indexed by record (uuids, recref).
  * ref: simple: arena offset of its entry [meta index, LEB128][value length, 1 or 2 bytes]
  * [value] (kz_e_sval); complex: KZ_E_REF_CPLX | index into the segment's cplx array (its
- * meta index is cmeta[index]). Names live in a sparse side table. */
-typedef struct kz_erec {
-    uint8_t uuid[16];
-    uint32_t ref;
-} kz_erec;
+ * meta index is cmeta[index]). Names live in a sparse side table.
+ * The refs are apart from the uuids because a probe reads the ref of every candidate and
+ * the uuid only of a hit it reports: a ref array is a fifth of the records' size (40 MB at
+ * 10M), so its lines and pages are shared by four times more probes, and a ref never
+ * straddles two lines (a 20-byte record's ref was on the line after its uuid for a quarter
+ * of the records). */
+typedef struct kz_euuid {
+    uint8_t b[16];
+} kz_euuid;
 #define KZ_E_REF_CPLX 0x80000000u
 
 /* A posting of a complex pattern's key: 12 bytes. key = arena offset of a full-format key
@@ -155,7 +159,8 @@ typedef struct kz_epost {
  *    power-of-two u32 slots = (first posting + 1) | 5-bit tag << 27.
  * Bytes per simple indicator: record 20 + slot 5 + value + 2 or 3 (meta and length). */
 typedef struct kz_eseg {
-    kz_erec *recs; /* sorted by uuid */
+    kz_euuid *uuids; /* sorted */
+    uint32_t *recref;
     size_t nrecs;
     kz_emeta *meta;
     size_t nmeta;
@@ -427,15 +432,12 @@ static inline unsigned kz_e_swin(const kz_eseg *s, size_t home, uint32_t tag, bo
     return m;
 }
 
-/* Prefetch of record r for a probe that reports it: its uuid and its ref, which are on two
- * lines for a quarter of the records (20 bytes each). A probe that only reads the ref (a
- * count) prefetches &recs[r].ref alone. */
+/* Prefetch of record r for a probe that reports it: its uuid and its ref. A probe that only
+ * reads the ref (a count) prefetches recref[r] alone. */
 static inline void kz_e_rprefetch(const kz_eseg *s, uint32_t r)
 {
-    const kz_erec *x = &s->recs[r];
-    __builtin_prefetch(x);
-    if (((uintptr_t)x ^ (uintptr_t)&x->ref) >= 64)
-        __builtin_prefetch(&x->ref);
+    __builtin_prefetch(&s->uuids[r]);
+    __builtin_prefetch(&s->recref[r]);
 }
 
 /* Prefetch of the first n slots a walk from home at reads (4 for a walk that stops at its
@@ -617,7 +619,7 @@ bool kz_e_simple_suffix_eq(uint16_t path, int kind, const uint8_t *v, size_t vl,
  * of a SHAPE_EQ_OR_SUF record). Inline: it is the inner step of every probe. */
 static inline bool kz_e_simple_eq(const kz_eseg *s, uint32_t r, const uint8_t *k, size_t kl)
 {
-    uint32_t ref = s->recs[r].ref, mi;
+    uint32_t ref = s->recref[r], mi;
     if (ref & KZ_E_REF_CPLX)
         return false;
     const uint8_t *a = kz_e_uvar(s->arena + ref, &mi);
@@ -721,7 +723,7 @@ void kz_e_pipe_end(kz_e_pipe *p);
 /* The one-observation set of a view (NULL when a record cannot be converted). */
 const kz_obs_set *kz_e_view_set(const kz_engine_gen *g, kz_eview *v, size_t *index);
 void kz_e_view_clear(kz_eview *v);
-const kz_erec *kz_e_cand_rec(const kz_engine_gen *g, const kz_ecand *c);
+const uint8_t *kz_e_cand_uuid(const kz_engine_gen *g, const kz_ecand *c);
 const kz_ecplx *kz_e_cand_cplx(const kz_engine_gen *g, const kz_ecand *c);
 /* Build and deliver a hit. */
 int kz_e_emit(const kz_engine_gen *g, const kz_ecand *c, size_t obs, const size_t *binding,

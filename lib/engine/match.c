@@ -762,9 +762,9 @@ void kz_e_view_clear(kz_eview *v)
     v->built = v->failed = false;
 }
 
-const kz_erec *kz_e_cand_rec(const kz_engine_gen *g, const kz_ecand *c)
+const uint8_t *kz_e_cand_uuid(const kz_engine_gen *g, const kz_ecand *c)
 {
-    return &(c->seg ? g->delta : g->base)->recs[c->rec];
+    return (c->seg ? g->delta : g->base)->uuids[c->rec].b;
 }
 
 const kz_ecplx *kz_e_cand_cplx(const kz_engine_gen *g, const kz_ecand *c)
@@ -869,11 +869,11 @@ int kz_e_emit(const kz_engine_gen *g, const kz_ecand *c, size_t obs, const size_
     if (!fn)
         return 0;
     const kz_eseg *s = c->seg ? g->delta : g->base;
-    const kz_erec *r = &s->recs[c->rec];
+    const uint8_t *uuid = s->uuids[c->rec].b;
     char id[64], name[65536 + 1];
     name[0] = 0;
     kz_uuid u;
-    memcpy(u.b, r->uuid, 16);
+    memcpy(u.b, uuid, 16);
     memcpy(id, "indicator--", 12); /* its NUL is overwritten by the uuid */
     kz_uuid_format(&u, id + 11);
     kz_engine_hit h = {0};
@@ -1195,8 +1195,8 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
         }
         case PW_REC:
         case PW_CREC:
-            if (!(b->recs[x->at].ref & KZ_E_REF_CPLX)) {
-                const uint8_t *a = b->arena + b->recs[x->at].ref;
+            if (!(b->recref[x->at] & KZ_E_REF_CPLX)) {
+                const uint8_t *a = b->arena + b->recref[x->at];
                 __builtin_prefetch(a);
                 if (x->kind == PW_REC)
                     __builtin_prefetch(a + 48); /* a URL or a digest may cross lines */
@@ -1233,8 +1233,8 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
             for (size_t k = 1; k <= nd; k++)
                 if (x->kind == PW_CDUP)
                     kz_e_rprefetch(b, d[k]);
-                else if (!(b->recs[d[k]].ref & KZ_E_REF_CPLX))
-                    __builtin_prefetch(b->arena + b->recs[d[k]].ref);
+                else if (!(b->recref[d[k]] & KZ_E_REF_CPLX))
+                    __builtin_prefetch(b->arena + b->recref[d[k]]);
             x->kind = x->kind == PW_CDUP ? PW_CDRECS : PW_DONE;
             break;
         }
@@ -1441,13 +1441,13 @@ static void lw_recs(const kz_eseg *b, lent *x)
      * not prefetched: reading their refs in the value stage to do it made the batch 2.5
      * times slower, which was not understood. */
     for (; m; m &= m - 1)
-        __builtin_prefetch(&b->recs[kz_e_srec(b, home + (unsigned)__builtin_ctz(m))].ref);
+        __builtin_prefetch(&b->recref[kz_e_srec(b, home + (unsigned)__builtin_ctz(m))]);
 }
 
 static void lw_value(const kz_eseg *b, const lent *x)
 {
-    if (x->rec != UINT32_MAX && !(b->recs[x->rec].ref & KZ_E_REF_CPLX)) {
-        const uint8_t *a = b->arena + b->recs[x->rec].ref;
+    if (x->rec != UINT32_MAX && !(b->recref[x->rec] & KZ_E_REF_CPLX)) {
+        const uint8_t *a = b->arena + b->recref[x->rec];
         __builtin_prefetch(a);
         /* and the next line: a URL, a digest or a long domain crosses into it, and memcmp's
          * masked vector load reads it for a short value that ends near the line's end (at

@@ -108,7 +108,8 @@ void kz_e_seg_free(kz_eseg *s)
         if (s->cplx[i] && --s->cplx[i]->refs == 0)
             kz_e_cplx_free(s->cplx[i]);
     free(s->cplx);
-    free(s->recs);
+    free(s->uuids);
+    free(s->recref);
     free(s->meta);
     free(s->cmeta);
     free(s->names);
@@ -588,8 +589,10 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
     s->c6 = calloc(3 * (s->npaths + 1), sizeof(uint64_t));
     s->ntypes = atomic_load(&e->ntypes);
     s->tflags = calloc(s->ntypes + 1, 1);
-    s->recs = big_alloc(n * sizeof *s->recs, false);
-    if (!s->pflags || !s->skinds || !s->c4n || !s->c4 || !s->c6 || !s->recs || !s->tflags || order_by_uuid(src, n, ord) < 0)
+    s->uuids = big_alloc(n * sizeof *s->uuids, false);
+    s->recref = big_alloc(n * sizeof *s->recref, false);
+    if (!s->pflags || !s->skinds || !s->c4n || !s->c4 || !s->c6 || !s->uuids || !s->recref || !s->tflags ||
+        order_by_uuid(src, n, ord) < 0)
         goto oom;
     /* most keys are short (an address, a domain, a digest): reserve for 28 bytes per record
      * up front, advised as huge pages before first touch, so a large build neither copies a
@@ -626,8 +629,8 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
         if (i + 8 < n && ord[i + 8]->key) /* sources are in uuid order, their keys are not */
             __builtin_prefetch(ord[i + 8]->key);
         const kz_esrc *x = ord[i];
-        kz_erec *r = &s->recs[i];
-        memcpy(r->uuid, x->uuid, 16);
+        uint32_t *ref = &s->recref[i];
+        memcpy(s->uuids[i].b, x->uuid, 16);
         if (x->name) {
             if (s->nnames + 2 > capnames) {
                 size_t nc = capnames ? capnames * 2 : 64;
@@ -676,9 +679,9 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
                 vb[vn++] = (uint8_t)(0x80 | vl >> 8);
                 vb[vn++] = (uint8_t)vl;
             }
-            r->ref = arena_put(&a, vb, vn);
+            *ref = arena_put(&a, vb, vn);
             arena_put(&a, kb + 5, vl);
-            if (r->ref & KZ_E_REF_CPLX) {
+            if (*ref & KZ_E_REF_CPLX) {
                 if (err && errlen)
                     snprintf(err, errlen, "segment too large (over 2 GB of values)");
                 goto fail;
@@ -720,7 +723,7 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
             s->nsimple++;
         } else {
             kz_ecplx *c = x->cplx;
-            r->ref = KZ_E_REF_CPLX | (uint32_t)s->ncplx;
+            *ref = KZ_E_REF_CPLX | (uint32_t)s->ncplx;
             s->cmeta[s->ncplx] = (uint32_t)mi;
             s->cplx[s->ncplx++] = c;
             c->refs++;
@@ -822,7 +825,7 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
             s->c4f[fi][idx / 64] |= 1ull << (idx % 64);
         }
     }
-    s->bytes += sizeof *s + s->nrecs * sizeof *s->recs + s->nmeta * sizeof *s->meta + s->ncplx * 4 +
+    s->bytes += sizeof *s + s->nrecs * (sizeof *s->uuids + sizeof *s->recref) + s->nmeta * sizeof *s->meta + s->ncplx * 4 +
                 s->nnames * 4 + s->nstotal * 4 + s->nsfilt * 8 + s->nposts * sizeof *s->posts + s->nslots * 4 +
                 s->arena_len + s->ncplx * sizeof(void *) + s->npaths * 35;
     free(ord);
@@ -882,7 +885,7 @@ bool kz_e_simple_suffix_eq(uint16_t path, int kind, const uint8_t *v, size_t vl,
 
 static const kz_emeta *rec_meta(const kz_eseg *s, size_t r, const uint8_t **after)
 {
-    uint32_t ref = s->recs[r].ref, mi;
+    uint32_t ref = s->recref[r], mi;
     if (ref & KZ_E_REF_CPLX) {
         *after = NULL;
         return &s->meta[s->cmeta[ref & ~KZ_E_REF_CPLX]];
@@ -911,7 +914,7 @@ int kz_e_seg_shape(const kz_eseg *s, size_t r)
 
 kz_ecplx *kz_e_seg_cplx(const kz_eseg *s, size_t r)
 {
-    uint32_t ref = s->recs[r].ref;
+    uint32_t ref = s->recref[r];
     return ref & KZ_E_REF_CPLX ? s->cplx[ref & ~KZ_E_REF_CPLX] : NULL;
 }
 
@@ -954,7 +957,7 @@ long kz_e_seg_find(const kz_eseg *s, const uint8_t uuid[16])
     size_t a = 0, z = s->nrecs;
     while (a < z) {
         size_t m = (a + z) / 2;
-        int c = memcmp(s->recs[m].uuid, uuid, 16);
+        int c = memcmp(s->uuids[m].b, uuid, 16);
         if (c == 0)
             return (long)m;
         if (c < 0)
@@ -967,8 +970,7 @@ long kz_e_seg_find(const kz_eseg *s, const uint8_t uuid[16])
 
 void kz_e_seg_src(const kz_eseg *s, size_t r, kz_esrc *src)
 {
-    const kz_erec *x = &s->recs[r];
-    memcpy(src->uuid, x->uuid, 16);
+    memcpy(src->uuid, s->uuids[r].b, 16);
     src->modified = kz_e_seg_modified(s, r);
     src->ctx = kz_e_seg_ctx(s, r);
     src->name = kz_e_seg_name(s, r, &src->namelen);

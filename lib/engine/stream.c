@@ -276,7 +276,7 @@ static long feed_g(kz_engine_stream *st, const kz_engine_gen *g, kz_eview *v, in
             rc = -1;
             break;
         }
-        sstate *s = state_get(st, kz_e_cand_rec(g, &c.v[i])->uuid);
+        sstate *s = state_get(st, kz_e_cand_uuid(g, &c.v[i]));
         if (!s) {
             snprintf(err, errlen, "out of memory");
             rc = -1;
