@@ -119,6 +119,13 @@ run_tests() {
     echo "==> tests: ASan+UBSan build (clang)"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --test-dir build/asan --output-on-failure -j "$JOBS"
+    # The engine's threads (readers during updates, the background merge) under
+    # ThreadSanitizer: only that test, since the other threaded code runs in libraries
+    # (libmicrohttpd, libcurl) that are not instrumented.
+    echo "==> building build/tsan (clang, ThreadSanitizer): test_engine_live"
+    CC=clang cmake -S "$ROOT" -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKZ_TSAN=ON >/dev/null
+    ninja -C build/tsan -j "$JOBS" test_engine_live
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build/tsan/tests/test_engine_live
     echo "==> fuzz smoke run (10 s per target)"
     for f in build/asan/fuzz/fuzz_*; do
         [ -x "$f" ] || continue

@@ -45,7 +45,8 @@ static int count_hit(void *ctx, const kz_engine_hit *h)
 }
 
 /* BENCH_ONLY=exact,probes,suffix,mixed,incremental limits the figures measured (for
- * profiling one phase); unset, all are. BENCH_QUERIES sets the queries per figure. */
+ * profiling one phase); unset, all are. BENCH_QUERIES sets the queries per figure.
+ * BENCH_ONLY=churn (never by default) runs the sustained feed, BENCH_CHURN rounds. */
 static int runs_for(const char *phase, int runs)
 {
     const char *only = getenv("BENCH_ONLY");
@@ -378,6 +379,53 @@ int main(int argc, char **argv)
     if (runs_for("incremental", runs))
     printf("incremental (wall): 1,000 added in %.1f ms, 1,000 removed in %.1f ms (one generation each)\n",
            bench_median(tadd, runs) * 1e3, bench_median(trem, runs) * 1e3);
+    /* ---- a sustained feed: BENCH_CHURN rounds of 1,000 new indicators, none removed, so
+     * the delta grows as it would under a live feed until a merge folds it into the base.
+     * Each round's wall time, and the slowest (the rounds that merge). Only when asked
+     * (BENCH_ONLY=churn): it adds BENCH_CHURN thousand indicators to the set. ---- */
+    if (getenv("BENCH_ONLY") && strstr(getenv("BENCH_ONLY"), "churn")) {
+        long rounds = getenv("BENCH_CHURN") ? strtol(getenv("BENCH_CHURN"), NULL, 10) : 200;
+        if (rounds < 1 || rounds > 100000) {
+            fprintf(stderr, "BENCH_CHURN: 1 to 100000 rounds\n");
+            return 2;
+        }
+        double *tr = malloc((size_t)rounds * sizeof *tr);
+        size_t merges = 0, base0 = st.base_records;
+        kz_buf b;
+        kz_buf_init(&b);
+        for (long r = 0; r < rounds && tr; r++) {
+            b.len = 0;
+            for (size_t k = 0; k < 1000; k++) {
+                kz_engine_gen_indicator(3, (size_t)r * 1000 + k, &one, NULL, NULL);
+                kz_buf_append(&b, one.data, one.len);
+                kz_buf_putc(&b, '\n');
+            }
+            a = bench_wall_s();
+            long n = kz_engine_load(e, b.data, b.len, NULL, err, sizeof err);
+            tr[r] = bench_wall_s() - a;
+            if (n != 1000)
+                printf("churn: round %ld added %ld (%s)\n", r, n, n < 0 ? err : "");
+            kz_engine_get_stats(e, &st);
+            if (st.base_records != base0) {
+                merges++;
+                printf("churn: round %ld merged (%.0f ms): base %zu records\n", r, tr[r] * 1e3,
+                       st.base_records);
+            }
+            base0 = st.base_records;
+        }
+        kz_engine_get_stats(e, &st);
+        if (tr) {
+            double p50 = bench_percentile(tr, (size_t)rounds, 0.5);
+            double p90 = bench_percentile(tr, (size_t)rounds, 0.9); /* tr is sorted now */
+            printf("sustained feed (wall): %ld rounds of 1,000 added: median %.1f ms, 90th "
+                   "percentile %.1f ms, slowest %.1f ms; %zu merges; delta now %zu records, base "
+                   "%zu\n",
+                   rounds, p50 * 1e3, p90 * 1e3, tr[rounds - 1] * 1e3, merges, st.delta_records,
+                   st.base_records);
+        }
+        free(tr);
+        kz_buf_free(&b);
+    }
     kz_buf_free(&one);
     kz_buf_free(&val);
     free(q.arena);

@@ -47,8 +47,13 @@ typedef struct kz_engine_opts {
     int64_t now_us;          /* instant for valid_from / valid_until; 0 = wall clock */
     size_t max_comparisons;  /* refuse patterns with more comparisons (0 = 1000) */
     size_t max_pattern_len;  /* refuse longer pattern text (0 = 64 KiB) */
-    size_t merge_ratio;      /* merge delta into base when delta*ratio > base (0 = 8) */
-    size_t merge_min;        /* ... and delta has at least this many records (0 = 65536) */
+    /* Updates build a new delta segment (cost: the delta's size) and fold it into the base
+     * when it grows: in the update itself when the base is not larger than the delta (a
+     * first load) or in the foreground mode, else in a background thread, so no update
+     * waits for a large base to be rebuilt (kz_engine_settle). */
+    size_t merge_ratio;      /* foreground: merge when delta*ratio > base (0 = 8) */
+    size_t merge_min;        /* merge when the delta has at least this many records (0 = 65536) */
+    bool merge_foreground;   /* merge in the updating thread, as soon as the rule above says */
 } kz_engine_opts;
 
 /* Totals of the live generation and of the loads so far. */
@@ -71,6 +76,9 @@ typedef struct kz_engine_stats {
     size_t base_records;  /* records of the base segment (dead ones included) */
     size_t delta_records; /* records of the delta segment */
     size_t generation;    /* number of generations published */
+    size_t merges;        /* base merges published (foreground and background) */
+    size_t merges_discarded; /* background merges thrown away (out of memory; base replaced) */
+    bool merging;         /* a background merge is running */
 } kz_engine_stats;
 
 kz_engine *kz_engine_new(const kz_engine_opts *opts);
@@ -79,7 +87,11 @@ kz_engine *kz_engine_new(const kz_engine_opts *opts);
  * one layout (debugging, benchmarks), fix the seed before the first kz_engine_new, from one
  * thread; -1 once an engine has been made (its indexes use the seed in force). */
 int kz_engine_set_hash_seed(uint64_t seed);
-void kz_engine_free(kz_engine *e);
+void kz_engine_free(kz_engine *e); /* waits for a background merge first */
+/* Waits until the background merge running now (if any) has published its generation or
+ * been discarded. Not from inside a transaction (kz_engine_txn_begin holds the lock the
+ * merge needs to publish). */
+void kz_engine_settle(kz_engine *e);
 
 /* Load indicators from text holding one bundle, one array of objects, one object, or JSON
  * lines (kz_json_each_document); non-indicator objects are skipped. Newer versions (by

@@ -69,10 +69,6 @@ static kz_engine_gen *gen_new(kz_engine *e, kz_eseg *base, kz_eseg *delta, uint6
     g->delta = delta;
     g->dead = dead;
     g->ndead = ndead;
-    if (base)
-        base->refs++;
-    if (delta)
-        delta->refs++;
     g->npaths = atomic_load(&e->npaths);
     g->ntypes = atomic_load(&e->ntypes);
     g->pflags = calloc(g->npaths + 1, 1);
@@ -81,8 +77,10 @@ static kz_engine_gen *gen_new(kz_engine *e, kz_eseg *base, kz_eseg *delta, uint6
     g->tp_start = calloc(g->ntypes + 2, sizeof(uint32_t));
     g->tflags = calloc(g->ntypes + 1, 1);
     g->tp_paths = calloc(g->npaths + 1, sizeof(uint32_t));
+    /* on failure the caller keeps base, delta and dead: gen_free sees none of them */
     if (!g->pflags || !g->c4 || !g->c6 || !g->tp_start || !g->tp_paths || !g->tflags) {
         g->dead = NULL;
+        g->base = g->delta = NULL;
         gen_free(g);
         return NULL;
     }
@@ -96,9 +94,14 @@ static kz_engine_gen *gen_new(kz_engine *e, kz_eseg *base, kz_eseg *delta, uint6
     uint32_t *fill = calloc(g->ntypes + 1, sizeof *fill);
     if (!fill) {
         g->dead = NULL;
+        g->base = g->delta = NULL;
         gen_free(g);
         return NULL;
     }
+    if (base)
+        base->refs++;
+    if (delta)
+        delta->refs++;
     for (size_t p = 0; p < g->npaths; p++)
         if (g->pflags[p]) {
             uint32_t t = e->paths[p]->type;
@@ -242,6 +245,8 @@ void kz_engine_free(kz_engine *e)
 {
     if (!e)
         return;
+    kz_engine_settle(e);
+    free(e->mg.log);
     gen_free(atomic_load(&e->cur));
     while (e->retired) {
         kz_engine_gen *r = e->retired;
@@ -605,6 +610,149 @@ static kz_eid *find_eid(kz_engine *e, size_t n, const uint8_t uuid[16])
 
 static bool bit(const uint64_t *b, size_t i) { return b && (b[i / 64] >> (i % 64)) & 1; }
 
+/* ---- background merge ------------------------------------------------------------------
+ * An update whose delta reaches merge_min records (and whose base is larger: see apply)
+ * starts a thread that builds a new base from the generation it published: the base's live
+ * records and the delta's. Updates go on meanwhile, each building its delta as before, and
+ * log the ids they change. The thread then takes wlock and publishes: base = what it built,
+ * with the records of logged ids dead (their state is now the delta's or gone); delta = the
+ * current delta's records of logged ids (the others are in the new base). Only merges
+ * replace the base, so the current base is still the snapshot's; a merge in the update
+ * itself meanwhile marks the background one stale, and so does a log that cannot grow: a
+ * stale result is freed, never published. Readers are not involved: they see one
+ * generation or the next, as with any update. */
+
+static int merge_log(kz_engine *e, const uint8_t uuid[16])
+{
+    kz_emerge *m = &e->mg;
+    if (m->nlog == m->caplog) {
+        size_t nc = m->caplog ? m->caplog * 2 : 1024;
+        uint8_t(*v)[16] = realloc(m->log, nc * sizeof *v);
+        if (!v)
+            return -1;
+        m->log = v;
+        m->caplog = nc;
+    }
+    memcpy(m->log[m->nlog++], uuid, 16);
+    return 0;
+}
+
+static int cmp_uuid16(const void *a, const void *b)
+{
+    return memcmp(a, b, 16);
+}
+
+/* Under wlock: publish base nb (built from the snapshot), or free it when stale. */
+static void merge_publish(kz_engine *e, kz_eseg *nb)
+{
+    kz_emerge *m = &e->mg;
+    kz_engine_gen *g = atomic_load(&e->cur);
+    uint64_t *dead = NULL;
+    kz_esrc *src = NULL;
+    kz_eseg *nd = NULL;
+    if (!nb || m->stale || g->base != m->snap->base)
+        goto discard;
+    qsort(m->log, m->nlog, sizeof *m->log, cmp_uuid16);
+    size_t ndead = 0;
+    if (nb->nrecs && !(dead = calloc((nb->nrecs + 63) / 64, 8)))
+        goto discard;
+    for (size_t i = 0; i < m->nlog; i++) {
+        long r = kz_e_seg_find(nb, m->log[i]);
+        if (r >= 0 && !bit(dead, (size_t)r)) {
+            dead[r / 64] |= 1ull << (r % 64);
+            ndead++;
+        }
+    }
+    size_t n = 0, nd0 = g->delta ? g->delta->nrecs : 0;
+    if (nd0 && !(src = malloc(nd0 * sizeof *src)))
+        goto discard;
+    for (size_t i = 0; i < nd0; i++)
+        if (m->nlog && bsearch(g->delta->uuids[i].b, m->log, m->nlog, sizeof *m->log, cmp_uuid16))
+            kz_e_seg_src(g->delta, i, &src[n++]);
+    char err[256];
+    if (n && !(nd = kz_e_seg_build(e, src, n, err, sizeof err)))
+        goto discard;
+    free(src);
+    kz_engine_gen *ng = gen_new(e, nb, nd, dead, ndead);
+    if (!ng) {
+        kz_e_seg_free(nd);
+        src = NULL;
+        nd = NULL;
+        goto discard;
+    }
+    publish(e, ng);
+    e->st.merges++;
+    return;
+discard:
+    free(src);
+    free(dead);
+    kz_e_seg_free(nd);
+    kz_e_seg_free(nb);
+    e->st.merges_discarded++;
+}
+
+static void *merge_main(void *arg)
+{
+    kz_engine *e = arg;
+    const kz_engine_gen *g = e->mg.snap; /* set before the thread was made, fixed until it ends */
+    size_t nb = g->base ? g->base->nrecs : 0, nd = g->delta ? g->delta->nrecs : 0, n = 0;
+    kz_esrc *src = malloc((nb + nd + 1) * sizeof *src);
+    kz_eseg *s = NULL;
+    if (src) {
+        for (size_t i = 0; i < nb; i++)
+            if (!bit(g->dead, i))
+                kz_e_seg_src(g->base, i, &src[n++]);
+        for (size_t i = 0; i < nd; i++)
+            kz_e_seg_src(g->delta, i, &src[n++]);
+        char err[256];
+        s = kz_e_seg_build(e, src, n, err, sizeof err);
+        free(src);
+    }
+    pthread_mutex_lock(&e->wlock);
+    merge_publish(e, s); /* before the snapshot goes: s shares its complex patterns */
+    kz_engine_release(e, e->mg.snap);
+    e->mg.snap = NULL;
+    e->mg.running = false;
+    e->st.merging = false;
+    e->mg.nlog = 0;
+    pthread_mutex_unlock(&e->wlock);
+    return NULL;
+}
+
+/* Under wlock, just after g was published. */
+static void merge_start(kz_engine *e, kz_engine_gen *g)
+{
+    kz_emerge *m = &e->mg;
+    if (m->joinable) { /* the last merge has ended: it cleared running under wlock */
+        pthread_join(m->th, NULL);
+        m->joinable = false;
+    }
+    atomic_fetch_add(&g->refs, 1); /* as a reader: g and its segments stay while it is read */
+    m->snap = g;
+    m->nlog = 0;
+    m->stale = false;
+    m->running = true;
+    if (pthread_create(&m->th, NULL, merge_main, e) != 0) {
+        m->running = false;
+        m->snap = NULL;
+        atomic_fetch_sub(&g->refs, 1);
+        return; /* the next update tries again */
+    }
+    m->joinable = true;
+    e->st.merging = true;
+}
+
+void kz_engine_settle(kz_engine *e)
+{
+    pthread_mutex_lock(&e->wlock);
+    bool join = e->mg.joinable;
+    pthread_t th = e->mg.th;
+    e->mg.joinable = false; /* this call joins it; a merge started later is another thread */
+    pthread_mutex_unlock(&e->wlock);
+    if (join)
+        pthread_join(th, NULL);
+}
+
 /* Apply the operations: resolve versions, build the next generation, publish it. */
 static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
 {
@@ -726,6 +874,8 @@ static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
             op_clear(o);
             continue;
         }
+        if (e->mg.running && merge_log(e, o->uuid) < 0)
+            e->mg.stale = true; /* an id the merge would not know about: its result is dropped */
         if (bi >= 0) {
             dead[bi / 64] |= 1ull << (bi % 64); // NOLINT(clang-analyzer-core.NullDereference): bi >= 0 ⇒ a base ⇒ dead
             ndead++;
@@ -802,8 +952,14 @@ static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
     for (size_t i = 0; i < nd; i++)
         ndl += !ddrop[i];
     size_t live_base = nb - ndead;
+    /* in the update itself: in the foreground mode by the ratio rule, else only when the
+     * base is not larger than the delta (a first load: the merge costs about what the
+     * delta's build would). Larger bases are merged in the background (merge_start). */
     bool merge = ndl + nadds >= e->opts.merge_min &&
-                 (ndl + nadds) * e->opts.merge_ratio > live_base;
+                 (e->opts.merge_foreground ? (ndl + nadds) * e->opts.merge_ratio > live_base
+                                           : live_base <= ndl + nadds);
+    if (merge && e->mg.running)
+        e->mg.stale = true; /* its base is being replaced: what it builds is obsolete */
     size_t cap = ndl + nadds + (merge ? live_base : 0);
     /* only additions (a first load): build from them directly, not from a copy */
     kz_esrc *src = cap == nadds ? adds : malloc((cap + 1) * sizeof *src);
@@ -851,6 +1007,11 @@ static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
     }
     dead = NULL;
     publish(e, ng);
+    if (merge)
+        e->st.merges++;
+    else if (!e->opts.merge_foreground && ndelta && ndelta->nrecs >= e->opts.merge_min &&
+             !e->mg.running)
+        merge_start(e, ng);
 done:
     /* the new segments copied keys and names; complex entries are now owned by segments */
     for (size_t i = 0; i < L->n; i++)

@@ -88,7 +88,9 @@ typedef struct kz_eprep {
     size_t ncmp;
 } kz_eprep;
 
-/* A non-simple pattern, shared (refcounted by the writer) between segments. */
+/* A non-simple pattern, shared (refcounted) between segments. The count is atomic because a
+ * background merge (engine.c) builds a segment, taking references, while the writer builds
+ * and frees others. */
 typedef struct kz_ecplx {
     char *text;
     int version;
@@ -98,7 +100,7 @@ typedef struct kz_ecplx {
     uint8_t *keys;     /* candidate keys: (u32 aux, u32 len, key) items */
     size_t keys_len;
     _Atomic(kz_eprep *) prep; /* set once by the first reader that needs it (CAS) */
-    size_t refs;       /* segments holding it (writer only) */
+    atomic_size_t refs; /* segments holding it */
 } kz_ecplx;
 
 /* The prepared form of c, building it if needed (thread-safe). NULL when out of memory. */
@@ -501,6 +503,20 @@ typedef struct kz_erecpath {
     bool list;
 } kz_erecpath;
 
+/* The background merge (engine.c): a thread folds the delta of generation snap (and the
+ * base's live records) into a new base while updates go on; the ids those updates change
+ * are logged, and the thread publishes the new base with, of the delta at that moment, only
+ * the records of logged ids, and the others' base records dead. */
+typedef struct kz_emerge {
+    pthread_t th;
+    bool joinable;          /* th has not been joined */
+    bool running;           /* building: changes are logged */
+    bool stale;             /* the base changed meanwhile, or the log lost an id: discard */
+    kz_engine_gen *snap;    /* the generation merged (held by a reader's reference) */
+    uint8_t (*log)[16];     /* ids changed since snap */
+    size_t nlog, caplog;
+} kz_emerge;
+
 struct kz_engine {
     kz_engine_opts opts;
     int64_t now;
@@ -534,6 +550,7 @@ struct kz_engine {
     json_t *ctx_last[KZ_E_CTX_KEYS]; /* writer side: the last context's members (copies) */
     uint32_t ctx_last_id;
     bool ctx_last_valid;
+    kz_emerge mg; /* under wlock */
 };
 
 /* ---- keys.c ---- */

@@ -849,9 +849,10 @@ static void run_differential(uint64_t seed, int nind, int nobs, bool multi, size
     rng_state = seed;
     int layout = (int)(seed % 3);
     /* merge_min 1: the first load becomes the base; merge_ratio 1: a second load of an eighth
-     * stays a delta (it would merge once larger than the live base) */
+     * stays a delta (it would merge once larger than the live base). In the foreground, so
+     * that no background merge folds the delta into the base while the run matches. */
     kz_engine_opts o = {.now_us = NOW, .merge_min = layout == IN_DELTA ? 0 : 1,
-                        .merge_ratio = layout == IN_DELTA ? 0 : 1};
+                        .merge_ratio = layout == IN_DELTA ? 0 : 1, .merge_foreground = true};
     kz_engine *e = kz_engine_new(&o);
     dcase *dc = calloc((size_t)nind, sizeof *dc);
     kz_buf pat, all, all2, one;
@@ -1105,7 +1106,7 @@ static void test_cidr_brute_force(void)
 {
     /* merge_min 1: the first load becomes the base, so removals are dead base records and
      * the 40 additions of round 2 a delta (40 * 8 < 480 live) */
-    kz_engine_opts o = {.now_us = NOW, .merge_min = 1};
+    kz_engine_opts o = {.now_us = NOW, .merge_min = 1, .merge_foreground = true};
     kz_engine *e = kz_engine_new(&o);
     long p = kz_engine_path(e, "ipv4-addr:value");
     KT_CHECK(e != NULL && p >= 0);
@@ -1524,7 +1525,7 @@ static bool has_k(const kidlog *l, size_t k, int n)
  * the pipeline leaves (a final newline, text that is not NFC, a field past the 64th). */
 static void test_batch_base_and_delta(void)
 {
-    kz_engine_opts o = {.now_us = NOW, .merge_min = 1};
+    kz_engine_opts o = {.now_us = NOW, .merge_min = 1, .merge_foreground = true};
     kz_engine *e = kz_engine_new(&o);
     kz_buf all;
     kz_buf_init(&all);
@@ -1778,7 +1779,7 @@ static void test_stream_follows_updates(void)
 
 static void test_lookup_exact_batch(void)
 {
-    kz_engine_opts o = {.now_us = NOW, .merge_min = 1};
+    kz_engine_opts o = {.now_us = NOW, .merge_min = 1, .merge_foreground = true};
     kz_engine *e = kz_engine_new(&o);
     enum { NV = 40, NI = 400 };
     char vals[NV + 10][64];
@@ -1869,7 +1870,7 @@ static void test_lookup_exact_batch(void)
  * are not found. */
 static void test_lookup_exact_batch_dense(void)
 {
-    kz_engine_opts o = {.now_us = NOW, .merge_min = 1};
+    kz_engine_opts o = {.now_us = NOW, .merge_min = 1, .merge_foreground = true};
     kz_engine *e = kz_engine_new(&o);
     enum { NI = 30000, NDUP = 8, DUPS = 12 };
     kz_buf all;

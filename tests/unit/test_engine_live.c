@@ -129,4 +129,182 @@ static void test_update_during_matching(void)
     kz_engine_free(E);
 }
 
-KT_MAIN(KT(test_update_during_matching))
+/* ---- background merges: a model of the live set against the engine's answers ---- */
+
+enum { BM_IDS = 60000, BM_BASE = 40000 };
+
+typedef struct bm_model {
+    uint32_t ver[BM_IDS + 1]; /* version of each id, 0 = never loaded */
+    bool live[BM_IDS + 1];
+} bm_model;
+
+/* the value of version v of id n: distinct for every (id, version) */
+static void bm_value(char *out, size_t cap, int n, uint32_t v)
+{
+    snprintf(out, cap, "10.%u.%u.%u", (unsigned)(v % 200), (unsigned)(n / 256), (unsigned)(n % 256));
+}
+
+/* One id in eight has a pattern the evaluator confirms (a complex entry, shared between
+ * segments by reference: the background build takes references while the writer frees
+ * segments), the others an index-answered one. */
+static void bm_indicator(kz_buf *b, int n, uint32_t v)
+{
+    char val[32];
+    bm_value(val, sizeof val, n, v);
+    kz_buf_printf(b,
+                  "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-%012d\","
+                  "\"created\":\"2024-01-01T00:00:00Z\",\"modified\":\"2024-01-01T%02u:%02u:%02uZ\","
+                  "\"pattern\":\"[ipv4-addr:value = '%s'%s]\",\"pattern_type\":\"stix\","
+                  "\"valid_from\":\"2024-01-01T00:00:00Z\"}\n",
+                  n, v / 3600, v / 60 % 60, v % 60, val,
+                  n % 8 ? "" : " AND ipv4-addr:value != '9.9.9.9'");
+}
+
+static int bm_hit(void *ctx, const kz_engine_hit *h)
+{
+    (void)h;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+/* The hits of a record holding one address. */
+static size_t bm_hits(const kz_engine_gen *g, long path, const char *val)
+{
+    const char *types[] = {"ipv4-addr"};
+    kz_engine_field f = {0, KZ_EF_STR, (uint32_t)path, val, (uint32_t)strlen(val), 0};
+    kz_engine_record r = {NOW, NOW, 1, types, 1, &f, 1};
+    size_t n = 0;
+    char err[256];
+    if (kz_engine_match_record(g, &r, bm_hit, &n, err, sizeof err) < 0)
+        return SIZE_MAX;
+    return n;
+}
+
+/* Every id's current value hits exactly once when live and not at all otherwise, its
+ * previous value never (versions of an id differ in value), and the live count agrees. */
+static size_t bm_check(kz_engine *e, const bm_model *m, long path, int step, size_t *wrong)
+{
+    const kz_engine_gen *g = kz_engine_acquire(e);
+    size_t checked = 0;
+    char val[32];
+    for (int n = 1 + step % 7; n <= BM_IDS; n += 7) {
+        if (!m->ver[n])
+            continue;
+        bm_value(val, sizeof val, n, m->ver[n]);
+        *wrong += bm_hits(g, path, val) != (m->live[n] ? 1u : 0u);
+        if (m->ver[n] > 1) {
+            bm_value(val, sizeof val, n, m->ver[n] - 1);
+            *wrong += bm_hits(g, path, val) != 0;
+        }
+        checked++;
+    }
+    kz_engine_release(e, g);
+    return checked;
+}
+
+/* 600 rounds of 60 changes on a base of 40,000, with merges from 2,000 delta records: in
+ * the background, updates run during merges (their changes go to the merge's log); in the
+ * foreground (the rule of merge_ratio), the same model holds. */
+static void merge_model(bool foreground)
+{
+    kz_engine_opts o = {.now_us = NOW, .merge_min = 2000, .merge_foreground = foreground};
+    kz_engine *e = kz_engine_new(&o);
+    bm_model *m = calloc(1, sizeof *m);
+    long path = kz_engine_path(e, "ipv4-addr:value");
+    kz_buf b;
+    kz_buf_init(&b);
+    char err[256];
+    for (int n = 1; n <= BM_BASE; n++) {
+        m->ver[n] = 1;
+        m->live[n] = true;
+        bm_indicator(&b, n, 1);
+    }
+    KT_CHECK(kz_engine_load(e, b.data, b.len, NULL, err, sizeof err) == BM_BASE);
+    kz_engine_stats st;
+    kz_engine_get_stats(e, &st);
+    KT_CHECK(st.base_records == BM_BASE && st.delta_records == 0 && !st.merging);
+    uint64_t rs = 0x9e3779b97f4a7c15ull;
+    size_t live = BM_BASE, wrong = 0, checked = 0, during = 0, seen_merging = 0;
+    for (int round = 0; round < 600; round++) {
+        /* 60 changes: adds of new ids, new versions (a new value) and removals */
+        kz_buf_reset(&b);
+        const char *ids[20];
+        char idb[20][64];
+        int rmn[20];
+        size_t nrm = 0;
+        for (int k = 0; k < 60; k++) {
+            int n = 1 + (int)(kt_xorshift(&rs) % BM_IDS);
+            if (m->live[n] && k % 3 == 0 && nrm < 20) {
+                snprintf(idb[nrm], sizeof idb[nrm], "indicator--00000000-0000-4000-8000-%012d", n);
+                ids[nrm] = idb[nrm];
+                rmn[nrm++] = n;
+                m->live[n] = false;
+                live--;
+                continue;
+            }
+            bool removed = false; /* removals run after the load: do not add it back */
+            for (size_t j = 0; j < nrm; j++)
+                removed |= rmn[j] == n;
+            if (removed || m->ver[n] >= 80000)
+                continue;
+            m->ver[n]++;
+            live += !m->live[n];
+            m->live[n] = true;
+            bm_indicator(&b, n, m->ver[n]);
+        }
+        kz_engine_get_stats(e, &st);
+        bool merging = st.merging;
+        if (b.len)
+            KT_CHECK(kz_engine_load(e, b.data, b.len, NULL, err, sizeof err) >= 0);
+        /* an id loaded twice in one round counts once; the model says what is live */
+        if (nrm)
+            KT_CHECK(kz_engine_remove(e, ids, nrm, err, sizeof err) >= 0);
+        kz_engine_get_stats(e, &st);
+        during += merging && st.merging; /* this round's changes went to a merge's log */
+        seen_merging += st.merging;
+        if (st.live != live) {
+            fprintf(stderr, "round %d: engine live %zu, model %zu\n", round, st.live, live);
+            wrong++;
+        }
+        if (round % 40 == 0)
+            checked += bm_check(e, m, path, round, &wrong);
+    }
+    kz_engine_settle(e);
+    kz_engine_get_stats(e, &st);
+    checked += bm_check(e, m, path, 0, &wrong);
+    for (int step = 1; step < 7; step++)
+        checked += bm_check(e, m, path, step, &wrong);
+    fprintf(stderr,
+            "%s merges: %zu published, %zu discarded; %zu rounds during a merge; %zu "
+            "values checked, %zu wrong; base %zu, delta %zu\n",
+            foreground ? "foreground" : "background", st.merges, st.merges_discarded, during,
+            checked, wrong, st.base_records,
+            st.delta_records);
+    KT_CHECK(wrong == 0);
+    KT_CHECK(st.live == live && !st.merging);
+    KT_CHECK(st.merges_discarded == 0); /* nothing replaced the base meanwhile */
+    if (foreground) {
+        /* in the update, when the delta passes an eighth of the base (about 5,000 records) */
+        KT_CHECK(st.merges >= 3 && seen_merging == 0);
+    } else {
+        KT_CHECK(st.merges >= 3); /* the first load's merge and background ones */
+        KT_CHECK(seen_merging > 0 && during > 0);
+        /* the delta stays near merge_min instead of growing to an eighth of the base */
+        KT_CHECK(st.delta_records < 2000 + 600 * 60 / 4);
+    }
+    kz_buf_free(&b);
+    free(m);
+    kz_engine_free(e);
+}
+
+static void test_background_merge(void)
+{
+    merge_model(false);
+}
+
+static void test_foreground_merge(void)
+{
+    merge_model(true);
+}
+
+KT_MAIN(KT(test_update_during_matching), KT(test_background_merge), KT(test_foreground_merge))
