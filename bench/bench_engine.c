@@ -121,6 +121,14 @@ int main(int argc, char **argv)
     int runs = argc > 2 ? atoi(argv[2]) : 5;
     if (runs < 1 || runs > 50)
         runs = 5;
+    /* the sustained feed's rounds, checked before anything is built */
+    const char *only = getenv("BENCH_ONLY"), *churn = getenv("BENCH_CHURN");
+    char *cend = NULL;
+    long rounds = churn ? strtol(churn, &cend, 10) : 200;
+    if (churn && (cend == churn || *cend || rounds < 1 || rounds > 100000)) {
+        fprintf(stderr, "BENCH_CHURN=%s: a number of rounds from 1 to 100000\n", churn);
+        return 2;
+    }
     setvbuf(stdout, NULL, _IOLBF, 0);
     kz_init();
     bench_machine();
@@ -383,12 +391,7 @@ int main(int argc, char **argv)
      * the delta grows as it would under a live feed until a merge folds it into the base.
      * Each round's wall time, and the slowest (the rounds that merge). Only when asked
      * (BENCH_ONLY=churn): it adds BENCH_CHURN thousand indicators to the set. ---- */
-    if (getenv("BENCH_ONLY") && strstr(getenv("BENCH_ONLY"), "churn")) {
-        long rounds = getenv("BENCH_CHURN") ? strtol(getenv("BENCH_CHURN"), NULL, 10) : 200;
-        if (rounds < 1 || rounds > 100000) {
-            fprintf(stderr, "BENCH_CHURN: 1 to 100000 rounds\n");
-            return 2;
-        }
+    if (only && strstr(only, "churn")) {
         double *tr = malloc((size_t)rounds * sizeof *tr);
         size_t merges = 0, base0 = st.base_records;
         kz_buf b;

@@ -658,7 +658,7 @@ static void merge_publish(kz_engine *e, kz_eseg *nb)
         goto discard;
     for (size_t i = 0; i < m->nlog; i++) {
         long r = kz_e_seg_find(nb, m->log[i]);
-        if (r >= 0 && !bit(dead, (size_t)r)) {
+        if (dead && r >= 0 && !bit(dead, (size_t)r)) { /* no records: no dead bitmap */
             dead[r / 64] |= 1ull << (r % 64);
             ndead++;
         }
