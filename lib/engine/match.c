@@ -1390,6 +1390,8 @@ typedef struct lent {
     uint8_t kb[208];
     size_t kl;
     uint64_t h;
+    const uint64_t *fw; /* the key's filter word (NULL: the base has no filter) */
+    size_t home;        /* its home slot */
     uint32_t rec; /* the first candidate, UINT32_MAX for none */
     uint8_t m;    /* the candidates among the walk's first slots (kz_e_swin) */
     bool more;    /* and whether the walk goes on after them */
@@ -1401,14 +1403,18 @@ static void lw_key(const kz_engine_gen *g, const kz_eseg *b, lent *x, uint32_t p
 {
     x->kl = 0;
     x->inb = false;
+    x->home = 0;
+    x->fw = NULL;
     if (path >= g->npaths || !(g->pflags[path] & PF_EXACT) || len > 200)
         return;
     x->kl = kz_e_key_str(x->kb, path, val, len);
     x->h = kz_e_hash(x->kb, x->kl);
     x->inb = x->kl && b && kz_e_shas(b, x->kb);
-    if (x->inb)
-        __builtin_prefetch(b->sfilt ? (const void *)kz_e_sfword(b, path, x->h)
-                                    : (const void *)&b->sslots[kz_e_spos(b, x->h)]);
+    if (!x->inb)
+        return;
+    x->home = kz_e_spos(b, x->h);
+    x->fw = b->sfilt ? kz_e_sfword(b, path, x->h) : NULL;
+    __builtin_prefetch(x->fw ? (const void *)x->fw : (const void *)&b->sslots[x->home]);
 }
 
 /* The filter's answer (absent: no slot read at all), the home slots of the others prefetched. */
@@ -1416,10 +1422,11 @@ static void lw_filter(const kz_eseg *b, lent *x)
 {
     if (!b || !x->inb)
         return;
-    if (!kz_e_smaybe(b, x->kb, x->h))
+    uint64_t m = kz_e_sfbits(x->h); /* kz_e_smaybe, with what lw_key found */
+    if (x->fw && (*x->fw & m) != m)
         x->inb = false;
     else
-        kz_e_sprefetch(b, kz_e_spos(b, x->h), KZ_E_SW);
+        kz_e_sprefetch(b, x->home, KZ_E_SW);
 }
 
 /* The walk's first slots (the rest, rarely, in the count), the first candidate's ref
@@ -1431,7 +1438,7 @@ static void lw_recs(const kz_eseg *b, lent *x)
     x->more = false;
     if (!b || !x->inb) /* inb implies b; said again for the analyzer */
         return;
-    size_t home = kz_e_spos(b, x->h);
+    size_t home = x->home;
     unsigned m = kz_e_swin(b, home, kz_e_stag(b, x->h), &x->more);
     x->m = (uint8_t)m;
     if (m)
@@ -1461,7 +1468,7 @@ static void lw_value(const kz_eseg *b, const lent *x)
 static uint32_t lw_count(const kz_engine_gen *g, const kz_eseg *b, const lent *x)
 {
     uint32_t n = 0;
-    size_t home = kz_e_spos(b, x->h);
+    size_t home = x->home;
     for (unsigned m = x->m; m; m &= m - 1) {
         uint32_t r = kz_e_srec(b, home + (unsigned)__builtin_ctz(m));
         n += !is_dead(g, r) && kz_e_simple_eq(b, r, x->kb, x->kl);
