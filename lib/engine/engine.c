@@ -1013,6 +1013,10 @@ static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
              !e->mg.running)
         merge_start(e, ng);
 done:
+    /* ids were logged but their changes not published: the merge would take the logged
+     * ids' state from a delta that does not hold it */
+    if (rc < 0 && e->mg.running)
+        e->mg.stale = true;
     /* the new segments copied keys and names; complex entries are now owned by segments */
     for (size_t i = 0; i < L->n; i++)
         op_clear(&L->v[i]);

@@ -302,9 +302,57 @@ static void test_background_merge(void)
     merge_model(false);
 }
 
+/* A background merge whose base is replaced meanwhile (a load as large as the set merges in
+ * the update) is discarded, never published: the set afterwards is the loads' */
+static void test_merge_discarded(void)
+{
+    kz_engine_opts o = {.now_us = NOW, .merge_min = 2000};
+    kz_engine *e = kz_engine_new(&o);
+    long path = kz_engine_path(e, "ipv4-addr:value");
+    kz_buf b;
+    kz_buf_init(&b);
+    char err[256];
+    for (int n = 1; n <= 40000; n++)
+        bm_indicator(&b, n, 1);
+    KT_CHECK(kz_engine_load(e, b.data, b.len, NULL, err, sizeof err) == 40000);
+    kz_buf_reset(&b);
+    for (int n = 1; n <= 2000; n++) /* new versions: a delta of 2,000 starts a merge */
+        bm_indicator(&b, n, 2);
+    KT_CHECK(kz_engine_load(e, b.data, b.len, NULL, err, sizeof err) == 2000);
+    /* the transaction holds the update lock from now on: the merge (tens of ms of build)
+     * cannot publish before the commit */
+    kz_engine_txn *t = kz_engine_txn_begin(e);
+    kz_buf_reset(&b);
+    for (int n = 40001; n <= 90000; n++)
+        bm_indicator(&b, n, 1);
+    KT_CHECK(kz_engine_txn_load(t, b.data, b.len, NULL) == 50000);
+    KT_CHECK(kz_engine_txn_commit(t, err, sizeof err) == 50000);
+    kz_engine_settle(e);
+    kz_engine_stats st;
+    kz_engine_get_stats(e, &st);
+    KT_CHECK(st.merges_discarded == 1 && !st.merging);
+    KT_CHECK(st.live == 90000 && st.delta_records == 0 && st.base_records == 90000);
+    const kz_engine_gen *g = kz_engine_acquire(e);
+    size_t wrong = 0;
+    char val[32];
+    for (int n = 1; n <= 90000; n += 13) {
+        bm_value(val, sizeof val, n, n <= 2000 ? 2 : 1);
+        wrong += bm_hits(g, path, val) != 1;
+        if (n <= 2000) {
+            bm_value(val, sizeof val, n, 1);
+            wrong += bm_hits(g, path, val) != 0;
+        }
+    }
+    kz_engine_release(e, g);
+    KT_CHECK(wrong == 0);
+    kz_buf_free(&b);
+    kz_engine_free(e);
+}
+
 static void test_foreground_merge(void)
 {
     merge_model(true);
 }
 
-KT_MAIN(KT(test_update_during_matching), KT(test_background_merge), KT(test_foreground_merge))
+KT_MAIN(KT(test_update_during_matching), KT(test_background_merge), KT(test_merge_discarded),
+        KT(test_foreground_merge))
