@@ -434,11 +434,10 @@ static inline unsigned kz_e_swin(const kz_eseg *s, size_t home, uint32_t tag, bo
     return m;
 }
 
-/* Prefetch of record r for a probe that reports it: its uuid and its ref. A probe that only
- * reads the ref (a count) prefetches recref[r] alone. */
+/* Prefetch of record r's ref for a probe; one that reports it prefetches its uuid a stage
+ * later, beside its value, since the uuid is read only to report a hit. */
 static inline void kz_e_rprefetch(const kz_eseg *s, uint32_t r)
 {
-    __builtin_prefetch(&s->uuids[r]);
     __builtin_prefetch(&s->recref[r]);
 }
 

@@ -1195,6 +1195,7 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
         }
         case PW_REC:
         case PW_CREC:
+            __builtin_prefetch(&b->uuids[x->at]); /* a hit reports it: beside the value */
             if (!(b->recref[x->at] & KZ_E_REF_CPLX)) {
                 const uint8_t *a = b->arena + b->recref[x->at];
                 __builtin_prefetch(a);
@@ -1231,10 +1232,13 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
             const uint32_t *d = cs->dups + x->at; /* [count, records...] */
             uint32_t nd = d[0] < 4 ? d[0] : 4;
             for (size_t k = 1; k <= nd; k++)
-                if (x->kind == PW_CDUP)
+                if (x->kind == PW_CDUP) {
                     kz_e_rprefetch(b, d[k]);
-                else if (!(b->recref[d[k]] & KZ_E_REF_CPLX))
-                    __builtin_prefetch(b->arena + b->recref[d[k]]);
+                } else {
+                    __builtin_prefetch(&b->uuids[d[k]]);
+                    if (!(b->recref[d[k]] & KZ_E_REF_CPLX))
+                        __builtin_prefetch(b->arena + b->recref[d[k]]);
+                }
             x->kind = x->kind == PW_CDUP ? PW_CDRECS : PW_DONE;
             break;
         }
