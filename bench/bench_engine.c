@@ -118,10 +118,18 @@ static const char *put(qset *q, const char *s, size_t len)
 
 int main(int argc, char **argv)
 {
-    size_t N = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
-    int runs = argc > 2 ? atoi(argv[2]) : 5;
-    if (runs < 1 || runs > 50)
-        runs = 5;
+    char *end = NULL;
+    size_t N = argc > 1 ? strtoull(argv[1], &end, 10) : 1000000;
+    if (argc > 1 && (end == argv[1] || *end || N < 1 || N > 100000000)) {
+        fprintf(stderr, "bench_engine: N=%s: a number of indicators from 1 to 100000000\n", argv[1]);
+        return 2;
+    }
+    long runs_arg = argc > 2 ? strtol(argv[2], &end, 10) : 5;
+    if (argc > 2 && (end == argv[2] || *end || runs_arg < 1 || runs_arg > 50)) {
+        fprintf(stderr, "bench_engine: RUNS=%s: a number of runs from 1 to 50\n", argv[2]);
+        return 2;
+    }
+    int runs = (int)runs_arg;
     /* the sustained feed's rounds, checked before anything is built */
     const char *only = getenv("BENCH_ONLY"), *churn = getenv("BENCH_CHURN");
     char *cend = NULL;
@@ -187,9 +195,10 @@ int main(int argc, char **argv)
     /* BENCH_QUERIES sets the query count apart from N (a small, cache-resident index probed
      * a million times isolates the computation from the cache misses). */
     size_t Q = N < 1000000 ? N : 1000000;
-    if (getenv("BENCH_QUERIES"))
-        Q = strtoull(getenv("BENCH_QUERIES"), NULL, 10);
-    if (Q < 1)
+    const char *bq = getenv("BENCH_QUERIES");
+    if (bq)
+        Q = strtoull(bq, NULL, 10);
+    if (Q < 1 || Q > 100000000)
         Q = 1;
     qset q = {0};
     q.acap = Q * 200 + 1024;
@@ -198,8 +207,21 @@ int main(int argc, char **argv)
     q.f = calloc(Q * 8, sizeof *q.f);
     q.types = calloc(Q * 8, sizeof *q.types);
     uint32_t *paths = malloc(Q * sizeof *paths), *lens = malloc(Q * sizeof *lens),
-             *counts = malloc(Q * sizeof *counts);
+             *counts = calloc(Q, sizeof *counts);
     const char **vals = malloc(Q * sizeof *vals);
+    if (!q.arena || !q.r || !q.f || !q.types || !paths || !lens || !counts || !vals) {
+        fprintf(stderr, "bench_engine: out of memory for %zu queries\n", Q);
+        free(q.arena);
+        free(q.r);
+        free(q.f);
+        free(q.types);
+        free(paths);
+        free(lens);
+        free(counts);
+        free(vals);
+        kz_engine_free(e);
+        return 1;
+    }
     /* exact: values of exact-class indicators */
     const exact_paths xp = {p_ip4, p_ip6, p_dom, p_url, p_sha, p_md5};
     size_t nq = 0;
