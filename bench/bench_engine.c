@@ -130,7 +130,13 @@ int main(int argc, char **argv)
         return 2;
     }
     int runs = (int)runs_arg;
-    /* the sustained feed's rounds, checked before anything is built */
+    /* the query count and the sustained feed's rounds, checked before anything is built */
+    const char *bq = getenv("BENCH_QUERIES");
+    size_t queries = bq ? strtoull(bq, &end, 10) : 0;
+    if (bq && (end == bq || *end || queries < 1 || queries > 100000000)) {
+        fprintf(stderr, "BENCH_QUERIES=%s: a number of queries from 1 to 100000000\n", bq);
+        return 2;
+    }
     const char *only = getenv("BENCH_ONLY"), *churn = getenv("BENCH_CHURN");
     char *cend = NULL;
     long rounds = churn ? strtol(churn, &cend, 10) : 200;
@@ -194,12 +200,7 @@ int main(int argc, char **argv)
     /* ---- query sets ---- */
     /* BENCH_QUERIES sets the query count apart from N (a small, cache-resident index probed
      * a million times isolates the computation from the cache misses). */
-    size_t Q = N < 1000000 ? N : 1000000;
-    const char *bq = getenv("BENCH_QUERIES");
-    if (bq)
-        Q = strtoull(bq, NULL, 10);
-    if (Q < 1 || Q > 100000000)
-        Q = 1;
+    size_t Q = queries ? queries : N < 1000000 ? N : 1000000;
     qset q = {0};
     q.acap = Q * 200 + 1024;
     q.arena = malloc(q.acap);
