@@ -73,12 +73,13 @@ static long exact_value(const exact_paths *xp, uint64_t seed, uint64_t i, kz_buf
                                          : -1;
 }
 
-/* Times runs exact batch lookups of the n values (rates into rate and wrate); returns how
- * many of them were found. */
-static size_t time_probes(kz_engine *e, const uint32_t *paths, const char *const *vals,
-                          const uint32_t *lens, size_t n, uint32_t *counts, int runs,
-                          double *rate, double *wr)
+/* Times runs exact batch lookups of the n values and prints their rate as "exact index
+ * probes<label>" (nothing when runs is 0). */
+static void probe_figure(kz_engine *e, const char *label, const uint32_t *paths,
+                         const char *const *vals, const uint32_t *lens, size_t n, uint32_t *counts,
+                         int runs)
 {
+    double rate[50], wr[50];
     for (int r = 0; r < runs; r++) {
         const kz_engine_gen *g = kz_engine_acquire(e);
         double c0 = bench_thread_cpu_s(), t0 = bench_wall_s();
@@ -89,10 +90,13 @@ static size_t time_probes(kz_engine *e, const uint32_t *paths, const char *const
         wr[r] = (double)n / (bench_wall_s() - t0);
         kz_engine_release(e, g);
     }
+    if (!runs)
+        return;
     size_t found = 0;
     for (size_t i = 0; i < n; i++)
         found += counts[i] > 0;
-    return found;
+    printf("exact index probes%s: %.2f M/s per core (%.2f M/s wall) (%zu of %zu values found)\n",
+           label, bench_median(rate, runs) / 1e6, bench_median(wr, runs) / 1e6, found, n);
 }
 
 typedef struct qset {
@@ -202,6 +206,7 @@ int main(int argc, char **argv)
      * a million times isolates the computation from the cache misses). */
     size_t Q = queries ? queries : N < 1000000 ? N : 1000000;
     qset q = {0};
+    int exit_code = 0;
     q.acap = Q * 200 + 1024;
     q.arena = malloc(q.acap);
     q.r = calloc(Q, sizeof *q.r);
@@ -212,16 +217,8 @@ int main(int argc, char **argv)
     const char **vals = malloc(Q * sizeof *vals);
     if (!q.arena || !q.r || !q.f || !q.types || !paths || !lens || !counts || !vals) {
         fprintf(stderr, "bench_engine: out of memory for %zu queries\n", Q);
-        free(q.arena);
-        free(q.r);
-        free(q.f);
-        free(q.types);
-        free(paths);
-        free(lens);
-        free(counts);
-        free(vals);
-        kz_engine_free(e);
-        return 1;
+        exit_code = 1;
+        goto out;
     }
     /* exact: values of exact-class indicators */
     const exact_paths xp = {p_ip4, p_ip6, p_dom, p_url, p_sha, p_md5};
@@ -240,11 +237,8 @@ int main(int argc, char **argv)
         nq++;
     }
     double rate[50];
-    size_t found = time_probes(e, paths, vals, lens, Q, counts, runs_for("probes", runs), rate,
-                               wrate);
-    if (runs_for("probes", runs))
-    printf("exact index probes: %.2f M/s per core (%.2f M/s wall) (%zu of %zu values found)\n",
-           bench_median(rate, runs) / 1e6, bench_median(wrate, runs) / 1e6, found, Q);
+    size_t found = 0;
+    probe_figure(e, "", paths, vals, lens, Q, counts, runs_for("probes", runs));
     /* the same kinds of values from another seed: absent from the set, as most of what
      * traffic carries is (the probes that hit above are the worst case) */
     {
@@ -259,24 +253,16 @@ int main(int argc, char **argv)
             lens2[nq2] = (uint32_t)val.len;
             paths2[nq2++] = (uint32_t)p;
         }
-        found = time_probes(e, paths2, vals2, lens2, Q, counts, runs_for("probes", runs), rate,
-                            wrate);
-        if (runs_for("probes", runs))
-            printf("exact index probes, absent values: %.2f M/s per core (%.2f M/s wall) (%zu of "
-                   "%zu values found)\n",
-                   bench_median(rate, runs) / 1e6, bench_median(wrate, runs) / 1e6, found, Q);
+        probe_figure(e, ", absent values", paths2, vals2, lens2, Q, counts,
+                     runs_for("probes", runs));
         /* traffic-like: one value in a hundred present, in place of an absent one */
         for (size_t i = 0; i < Q; i += 100) {
             vals2[i] = vals[i];
             lens2[i] = lens[i];
             paths2[i] = paths[i];
         }
-        found = time_probes(e, paths2, vals2, lens2, Q, counts, runs_for("probes", runs), rate,
-                            wrate);
-        if (runs_for("probes", runs))
-            printf("exact index probes, 1%% present: %.2f M/s per core (%.2f M/s wall) (%zu of "
-                   "%zu values found)\n",
-                   bench_median(rate, runs) / 1e6, bench_median(wrate, runs) / 1e6, found, Q);
+        probe_figure(e, ", 1% present", paths2, vals2, lens2, Q, counts,
+                     runs_for("probes", runs));
         free(paths2);
         free(lens2);
         free(vals2);
@@ -465,6 +451,7 @@ int main(int argc, char **argv)
         free(tr);
         kz_buf_free(&b);
     }
+out:
     kz_buf_free(&one);
     kz_buf_free(&val);
     free(q.arena);
@@ -476,5 +463,5 @@ int main(int argc, char **argv)
     free(counts);
     free(vals);
     kz_engine_free(e);
-    return 0;
+    return exit_code;
 }
