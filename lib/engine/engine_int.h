@@ -444,9 +444,9 @@ static inline void kz_e_rprefetch(const kz_eseg *s, uint32_t r)
 /* Prefetch of the first n slots a walk from home at reads (4 for a walk that stops at its
  * first candidates, KZ_E_SW for kz_e_swin): their line, and the next one when they cross
  * into it. The walk is short (one to three slots mostly), but from the last slots of a line
- * it reads the next line, which then missed. With the record's second line
- * (kz_e_rprefetch, and the ref's line in the count pipeline) it took present-value lookups
- * at 10M from 8.0-9.2 to 10.6-10.8 M/s. */
+ * it reads the next line, which then missed. With the prefetch of a record's second line
+ * (when a record was 20 bytes in one array, its ref could sit on the line after its uuid)
+ * it took present-value lookups at 10M from 8.0-9.2 to 10.6-10.8 M/s. */
 static inline void kz_e_sprefetch(const kz_eseg *s, size_t at, size_t n)
 {
     const uint32_t *a = &s->sslots[at], *z = &s->sslots[at + n - 1]; /* slots past the end */
