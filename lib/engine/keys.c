@@ -9,6 +9,10 @@
  */
 #include "engine_int.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -275,6 +279,46 @@ static bool ip6_canonical(const char *s, size_t len, uint8_t a[16])
     return true;
 }
 
+#if defined(__SSE2__)
+/* The leading 16-digit blocks of a hex string, decoded into b 8 bytes per block, their
+ * letters' cases into *cls (HX_LOWER, HX_UPPER); returns the characters decoded (the scalar
+ * loop takes the rest, and any block holding a non-hex character). A digest of 64 digits
+ * took about 400 instructions in the scalar loop, 4 blocks here take about 80. */
+static size_t hex16_blocks(const char *s, size_t len, uint8_t *b, unsigned *cls)
+{
+    size_t i = 0;
+    for (; i + 16 <= len; i += 16) {
+        __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        /* signed compares: bytes of 0x80 and above are negative, in no range */
+        __m128i dig = _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('0' - 1)),
+                                    _mm_cmplt_epi8(c, _mm_set1_epi8('9' + 1)));
+        __m128i low = _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('a' - 1)),
+                                    _mm_cmplt_epi8(c, _mm_set1_epi8('f' + 1)));
+        __m128i up = _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('A' - 1)),
+                                   _mm_cmplt_epi8(c, _mm_set1_epi8('F' + 1)));
+        __m128i let = _mm_or_si128(low, up);
+        if (_mm_movemask_epi8(_mm_or_si128(dig, let)) != 0xffff)
+            break;
+        *cls |= (_mm_movemask_epi8(low) ? HX_LOWER : 0u) | (_mm_movemask_epi8(up) ? HX_UPPER : 0u);
+        /* the nibble: the low 4 bits, plus 9 for a letter ('a' and 'A' end in 1) */
+        __m128i v = _mm_add_epi8(_mm_and_si128(c, _mm_set1_epi8(0x0f)),
+                                 _mm_and_si128(let, _mm_set1_epi8(9)));
+        /* pairs: the even byte is the high nibble, the odd one the low */
+        __m128i hi = _mm_and_si128(v, _mm_set1_epi16(0x00ff));
+        __m128i lo = _mm_srli_epi16(v, 8);
+        __m128i pair = _mm_or_si128(_mm_slli_epi16(hi, 4), lo);
+        _mm_storel_epi64((__m128i *)(void *)(b + i / 2), _mm_packus_epi16(pair, pair));
+    }
+    return i;
+}
+#else
+static size_t hex16_blocks(const char *s, size_t len, uint8_t *b, unsigned *cls)
+{
+    (void)s, (void)len, (void)b, (void)cls;
+    return 0;
+}
+#endif
+
 size_t kz_e_key_str(uint8_t *buf, uint32_t path, const char *s, size_t len)
 {
     if (len > KZ_E_MAX_KEY)
@@ -291,7 +335,7 @@ size_t kz_e_key_str(uint8_t *buf, uint32_t path, const char *s, size_t len)
     if (len >= 16 && len % 2 == 0 && len <= 128) {
         uint8_t b[64];
         unsigned cls = 0;
-        size_t i = 0;
+        size_t i = hex16_blocks(s, len, b, &cls);
         for (; i < len; i += 2) {
             unsigned hi = hexd[(unsigned char)s[i]], lo = hexd[(unsigned char)s[i + 1]];
             if (!(hi & lo & HX_DIGIT))

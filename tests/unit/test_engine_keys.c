@@ -105,4 +105,59 @@ static void test_random_seed(void)
     kz_engine_free(e);
 }
 
-KT_MAIN(KT(test_key_kinds), KT(test_ip6_round_trip), KT(test_random_seed))
+/* Hex strings, near-hex strings and others of every length from 0 to 140 against the rule
+ * written out here: 16 to 128 digits, an even count, one case -> their bytes (K_HEXL, or
+ * K_HEXU with an upper-case letter), else the text. The decoder takes 16-digit blocks at a
+ * time (SSE2) and the rest one pair at a time; a bad character is put anywhere, the bytes
+ * of 0x80 and above and the neighbours of each range ('/', ':', '@', 'G', '`', 'g') too. */
+static void test_hex_keys(void)
+{
+    static const char alpha[] = "0123456789abcdefABCDEF";
+    static const char bad[] = {'/', ':', '@', 'G', '`', 'g', ' ', 'x', (char)0x80, (char)0xff, (char)0xc3};
+    uint64_t rs = 42;
+    size_t wrong = 0, hex = 0;
+    for (int t = 0; t < 200000; t++) {
+        size_t len = (size_t)(kt_xorshift(&rs) % 141);
+        int mode = (int)(kt_xorshift(&rs) % 4); /* 0 lower, 1 upper, 2 mixed, 3 digits */
+        char v[160];
+        for (size_t i = 0; i < len; i++) {
+            uint64_t r = kt_xorshift(&rs);
+            v[i] = mode == 3 ? alpha[r % 10]
+                 : mode == 0 ? alpha[r % 16]
+                 : mode == 1 ? alpha[r % 16 < 10 ? r % 16 : r % 16 + 6]
+                             : alpha[r % 22];
+        }
+        if (len && kt_xorshift(&rs) % 3 == 0) /* one bad character */
+            v[kt_xorshift(&rs) % len] = bad[kt_xorshift(&rs) % sizeof bad];
+        bool ok = len >= 16 && len % 2 == 0 && len <= 128, lower = false, upper = false;
+        uint8_t want[64];
+        for (size_t i = 0; ok && i < len; i++) {
+            char c = v[i];
+            int d = c >= '0' && c <= '9' ? c - '0'
+                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                         : -1;
+            lower |= c >= 'a' && c <= 'f';
+            upper |= c >= 'A' && c <= 'F';
+            ok = d >= 0;
+            if (ok)
+                want[i / 2] = (uint8_t)(i % 2 ? (want[i / 2] | d) : d << 4);
+        }
+        ok = ok && !(lower && upper);
+        uint8_t got[KZ_E_MAX_KEY + 32], exp[KZ_E_MAX_KEY + 32];
+        size_t gl = kz_e_key_str(got, 5, v, len);
+        size_t el = ok ? kz_e_key_raw(exp, 5, upper ? K_HEXU : K_HEXL, want, len / 2)
+                       : kz_e_key_raw(exp, 5, K_STR, v, len);
+        hex += ok;
+        if (gl != el || memcmp(got, exp, gl) != 0) {
+            if (wrong++ < 5)
+                fprintf(stderr, "hex key of %.*s (%zu): kind %d, want %d\n", (int)len, v, len,
+                        gl ? got[2] : -1, exp[2]);
+        }
+    }
+    fprintf(stderr, "hex keys: 200000 strings, %zu hex, %zu wrong\n", hex, wrong);
+    KT_CHECK(wrong == 0);
+    KT_CHECK(hex > 20000);
+}
+
+KT_MAIN(KT(test_key_kinds), KT(test_ip6_round_trip), KT(test_random_seed), KT(test_hex_keys))
