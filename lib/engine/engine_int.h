@@ -342,6 +342,13 @@ static inline const uint64_t *kz_e_sfword(const kz_eseg *s, uint32_t p, uint64_t
     return &s->sfilt[kz_e_sfat(s, p, h)];
 }
 
+/* Whether filter word w lets a key of hash h through. */
+static inline bool kz_e_sfpass(const uint64_t *w, uint64_t h)
+{
+    uint64_t m = kz_e_sfbits(h);
+    return (*w & m) == m;
+}
+
 /* Whether the simple index may hold key k of hash h (false: it holds none): keys of its kind
  * on its path (kz_e_shas), and the filter lets it through. */
 static inline bool kz_e_smaybe(const kz_eseg *s, const uint8_t *k, uint64_t h)
@@ -352,8 +359,7 @@ static inline bool kz_e_smaybe(const kz_eseg *s, const uint8_t *k, uint64_t h)
         return true;
     uint16_t p;
     memcpy(&p, k, 2);
-    uint64_t m = kz_e_sfbits(h);
-    return (*kz_e_sfword(s, p, h) & m) == m;
+    return kz_e_sfpass(kz_e_sfword(s, p, h), h);
 }
 
 /* Bits of a simple slot: sbits for the record (as few as the segment's size needs), 4 for

@@ -1426,8 +1426,7 @@ static void lw_filter(const kz_eseg *b, lent *x)
 {
     if (!b || !x->inb)
         return;
-    uint64_t m = kz_e_sfbits(x->h); /* kz_e_smaybe, with what lw_key found */
-    if (x->fw && (*x->fw & m) != m)
+    if (x->fw && !kz_e_sfpass(x->fw, x->h)) /* kz_e_smaybe, with what lw_key found */
         x->inb = false;
     else
         kz_e_sprefetch(b, x->home, KZ_E_SW);
