@@ -280,6 +280,7 @@ void kz_engine_get_stats(kz_engine *e, kz_engine_stats *st)
 {
     pthread_mutex_lock(&e->wlock);
     *st = e->st;
+    st->merging = e->mg.running;
     pthread_mutex_unlock(&e->wlock);
 }
 
@@ -610,6 +611,18 @@ static kz_eid *find_eid(kz_engine *e, size_t n, const uint8_t uuid[16])
 
 static bool bit(const uint64_t *b, size_t i) { return b && (b[i / 64] >> (i % 64)) & 1; }
 
+/* The records of s that are neither dead (bitmap) nor dropped (one byte per record; either
+ * may be NULL) as sources of a new segment, into out; their count. */
+static size_t seg_sources(const kz_eseg *s, const uint64_t *dead, const uint8_t *dropped,
+                          kz_esrc *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; s && i < s->nrecs; i++)
+        if (!bit(dead, i) && !(dropped && dropped[i]))
+            kz_e_seg_src(s, i, &out[n++]);
+    return n;
+}
+
 /* ---- background merge ------------------------------------------------------------------
  * An update whose delta reaches merge_min records (and whose base is larger: see apply)
  * starts a thread that builds a new base from the generation it published: the base's live
@@ -670,16 +683,13 @@ static void merge_publish(kz_engine *e, kz_eseg *nb)
         if (m->nlog && bsearch(g->delta->uuids[i].b, m->log, m->nlog, sizeof *m->log, cmp_uuid16))
             kz_e_seg_src(g->delta, i, &src[n++]);
     char err[256];
-    if (n && !(nd = kz_e_seg_build(e, src, n, err, sizeof err)))
-        goto discard;
+    if (n)
+        nd = kz_e_seg_build(e, src, n, err, sizeof err);
     free(src);
-    kz_engine_gen *ng = gen_new(e, nb, nd, dead, ndead);
-    if (!ng) {
-        kz_e_seg_free(nd);
-        src = NULL;
-        nd = NULL;
+    src = NULL;
+    kz_engine_gen *ng = n && !nd ? NULL : gen_new(e, nb, nd, dead, ndead);
+    if (!ng)
         goto discard;
-    }
     publish(e, ng);
     e->st.merges++;
     return;
@@ -699,11 +709,8 @@ static void *merge_main(void *arg)
     kz_esrc *src = malloc((nb + nd + 1) * sizeof *src);
     kz_eseg *s = NULL;
     if (src) {
-        for (size_t i = 0; i < nb; i++)
-            if (!bit(g->dead, i))
-                kz_e_seg_src(g->base, i, &src[n++]);
-        for (size_t i = 0; i < nd; i++)
-            kz_e_seg_src(g->delta, i, &src[n++]);
+        n = seg_sources(g->base, g->dead, NULL, src);
+        n += seg_sources(g->delta, NULL, NULL, src + n);
         char err[256];
         s = kz_e_seg_build(e, src, n, err, sizeof err);
         free(src);
@@ -713,7 +720,6 @@ static void *merge_main(void *arg)
     kz_engine_release(e, e->mg.snap);
     e->mg.snap = NULL;
     e->mg.running = false;
-    e->st.merging = false;
     e->mg.nlog = 0;
     pthread_mutex_unlock(&e->wlock);
     return NULL;
@@ -739,7 +745,6 @@ static void merge_start(kz_engine *e, kz_engine_gen *g)
         return; /* the next update tries again */
     }
     m->joinable = true;
-    e->st.merging = true;
 }
 
 void kz_engine_settle(kz_engine *e)
@@ -971,12 +976,8 @@ static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
         goto done;
     }
     if (merge)
-        for (size_t i = 0; i < nb; i++)
-            if (!bit(dead, i))
-                kz_e_seg_src(base, i, &src[nsrc++]);
-    for (size_t i = 0; i < nd; i++)
-        if (!ddrop[i])
-            kz_e_seg_src(delta, i, &src[nsrc++]);
+        nsrc = seg_sources(base, dead, NULL, src);
+    nsrc += seg_sources(delta, NULL, ddrop, src + nsrc);
     if (src != adds)
         memcpy(src + nsrc, adds, nadds * sizeof *adds);
     nsrc += nadds;
