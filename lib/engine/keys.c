@@ -74,12 +74,10 @@ int kz_engine_set_hash_seed(uint64_t seed)
 /* Keys are short (an address key is 9 bytes, a domain's 20 to 40): up to 16 bytes are two
  * overlapping loads and two folds, longer ones a fold per 16 bytes first. Every byte reaches
  * the result, and the length too (keys of one prefix differ in it). */
-uint64_t kz_e_hash(const void *p, size_t n)
+static inline uint64_t hash_from(const uint8_t *s, size_t n, uint64_t seed)
 {
-    const uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull,
-                   k2 = 0x8ebc6af09c88c6e3ull;
-    const uint8_t *s = p;
-    uint64_t seed = k0 ^ hash_seed ^ ((uint64_t)n * k2), a, b;
+    const uint64_t k1 = 0xe7037ed1a0b428dbull;
+    uint64_t a, b;
     if (n <= 16) {
         if (n >= 8) {
             a = rd64(s);
@@ -104,6 +102,38 @@ uint64_t kz_e_hash(const void *p, size_t n)
         b = rd64(s + i - 8);
     }
     return fold(k1 ^ n, fold(a ^ k1, b ^ seed) ^ seed);
+}
+
+static inline uint64_t hash_seed_of(size_t n)
+{
+    return 0xa0761d6478bd642full ^ hash_seed ^ ((uint64_t)n * 0x8ebc6af09c88c6e3ull);
+}
+
+uint64_t kz_e_hash(const void *p, size_t n)
+{
+    return hash_from(p, n, hash_seed_of(n));
+}
+
+/* The header's fields, not its bytes, so that an encoder hashes a value before (or without)
+ * writing the key, and the same on either byte order. The fold gives every header bit a
+ * share of the seed's bits, as the value's bytes have of the result's. */
+__attribute__((noinline)) static uint64_t khash(uint32_t path, unsigned kind, const uint8_t *d,
+                                                 size_t n)
+{
+    uint64_t hdr = (uint64_t)(uint16_t)path | (uint64_t)kind << 16 | (uint64_t)n << 24;
+    return hash_from(d, n, hash_seed_of(n) ^ hdr * 0x589965cc75374cc3ull);
+}
+
+uint64_t kz_e_khash_raw(uint32_t path, int kind, const void *d, size_t n)
+{
+    return khash(path, (unsigned)kind, d, n);
+}
+
+uint64_t kz_e_khash(const uint8_t *k, size_t kl)
+{
+    uint16_t p;
+    memcpy(&p, k, 2);
+    return khash(p, k[2], k + 5, kl - 5);
 }
 
 size_t kz_e_key_raw(uint8_t *buf, uint32_t id, int kind, const void *data, size_t len)
@@ -149,10 +179,13 @@ static bool is_hex_char(unsigned char c)
 }
 
 /* Dotted quad of decimal numbers 0..255 without leading zeros: exactly the strings
- * inet_ntop(AF_INET) produces, so text and 4 bytes are in one-to-one correspondence. */
-static bool ip4_canonical(const char *s, size_t len, uint8_t a[4])
+ * inet_ntop(AF_INET) produces, so text and 4 bytes are in one-to-one correspondence. *a is
+ * the address in network order. (A branch-free parse of each part's three possible digits
+ * from a zero-padded copy ran more instructions than this loop and was slower.) */
+static bool ip4_canonical(const char *s, size_t len, uint32_t *a)
 {
     size_t i = 0;
+    uint32_t addr = 0;
     for (int part = 0; part < 4; part++) {
         if (part) {
             if (i >= len || s[i] != '.')
@@ -165,9 +198,19 @@ static bool ip4_canonical(const char *s, size_t len, uint8_t a[4])
             v = v * 10 + (unsigned)(s[i++] - '0');
         if (i == st || v > 255 || (s[st] == '0' && i - st > 1))
             return false;
-        a[part] = (uint8_t)v;
+        addr = addr << 8 | v;
     }
+    *a = htonl(addr);
     return i == len;
+}
+
+/* v as 8 big-endian bytes at p, in one store. */
+static inline void put_be64(uint8_t *p, uint64_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    memcpy(p, &v, 8);
 }
 
 /* The engine's own canonical IPv6 text (lowercase hex, no leading zeros, the first longest
@@ -272,10 +315,9 @@ static bool ip6_canonical(const char *s, size_t len, uint8_t a[16])
     }
     if (best != (gap < 0 ? -1 : gap) || (gap >= 0 && bestlen != 8 - ng))
         return false;
-    for (int k = 0; k < 8; k++) {
-        a[2 * (size_t)k] = (uint8_t)(w[k] >> 8);
-        a[2 * (size_t)k + 1] = (uint8_t)w[k];
-    }
+    /* two stores, which the hash's two loads can be forwarded from */
+    put_be64(a, (uint64_t)w[0] << 48 | (uint64_t)w[1] << 32 | (uint64_t)w[2] << 16 | w[3]);
+    put_be64(a + 8, (uint64_t)w[4] << 48 | (uint64_t)w[5] << 32 | (uint64_t)w[6] << 16 | w[7]);
     return true;
 }
 
@@ -319,35 +361,96 @@ static size_t hex16_blocks(const char *s, size_t len, uint8_t *b, unsigned *cls)
 }
 #endif
 
-size_t kz_e_key_str(uint8_t *buf, uint32_t path, const char *s, size_t len)
+/* n bytes from s to d in fixed-size moves, the last overlapping the one before: a value is
+ * short, and GCC expanded a memcpy of a size it could bound into "rep movsq", whose start-up
+ * cost more than the rest of the encoding. */
+static inline void copy_value(uint8_t *d, const uint8_t *s, size_t n)
+{
+    if (n >= 16) {
+        for (size_t i = 0; i + 16 < n; i += 16)
+            memcpy(d + i, s + i, 16);
+        memcpy(d + n - 16, s + n - 16, 16);
+    } else if (n >= 8) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    }
+}
+
+/* Whether a ':' is among the first five bytes, as in every canonical IPv6 text (its groups
+ * have at most four digits). */
+static inline bool colon5(const char *s, size_t len)
+{
+    bool c = false;
+    for (size_t i = 0; i < len && i < 5; i++)
+        c |= s[i] == ':';
+    return c;
+}
+
+/* The key of a string (see kz_e_key_str) and, when h is set, its hash, taken from the value
+ * where it already is (the string, or the binary form in registers or in one or two wide
+ * stores) instead of read back from buf: a load of the key's first word spans the header's
+ * and the value's stores, which the store buffer cannot forward, and stalled until they were
+ * written (the most costly instructions of a lookup at 100k indicators). Inline in both
+ * entry points, so kz_e_key_str carries no hashing. */
+static inline size_t key_enc(uint8_t *buf, uint32_t path, const char *s, size_t len, uint64_t *h)
 {
     if (len > KZ_E_MAX_KEY)
         return 0;
-    /* canonical IPv4 / IPv6 text */
-    uint8_t a[16];
-    if (len >= 7 && len <= 15 && ip4_canonical(s, len, a))
-        return kz_e_key_raw(buf, path, K_IP4, a, 4);
-    /* canonical IPv6 text has a ':' among its first five bytes (groups have <= 4 digits) */
-    if (len >= 2 && len <= 39 && is_hex_char((unsigned char)s[0]) + (s[0] == ':') &&
-        memchr(s, ':', len < 5 ? len : 5) && ip6_canonical(s, len, a))
-        return kz_e_key_raw(buf, path, K_IP6, a, 16);
-    /* one-case hex of >= 16 digits */
-    if (len >= 16 && len % 2 == 0 && len <= 128) {
-        uint8_t b[64];
+    const uint8_t *d = (const uint8_t *)s;
+    size_t n = len;
+    int kind = K_STR;
+    uint32_t a4;
+    uint8_t a[64]; /* an IPv6 address, or a digest's bytes */
+    if (len >= 7 && len <= 15 && ip4_canonical(s, len, &a4)) {
+        d = (const uint8_t *)&a4;
+        n = 4;
+        kind = K_IP4;
+    } else if (len >= 2 && len <= 39 && is_hex_char((unsigned char)s[0]) + (s[0] == ':') &&
+               colon5(s, len) && ip6_canonical(s, len, a)) {
+        d = a;
+        n = 16;
+        kind = K_IP6;
+    } else if (len >= 16 && len % 2 == 0 && len <= 128) { /* one-case hex of >= 16 digits */
         unsigned cls = 0;
-        size_t i = hex16_blocks(s, len, b, &cls);
+        size_t i = hex16_blocks(s, len, a, &cls);
         for (; i < len; i += 2) {
             unsigned hi = hexd[(unsigned char)s[i]], lo = hexd[(unsigned char)s[i + 1]];
             if (!(hi & lo & HX_DIGIT))
                 break;
             cls |= hi | lo;
-            b[i / 2] = (uint8_t)((hi & 15) << 4 | (lo & 15));
+            a[i / 2] = (uint8_t)((hi & 15) << 4 | (lo & 15));
         }
         /* digits-only strings count as lowercase; a mixed-case string stays text */
-        if (i == len && (cls & (HX_LOWER | HX_UPPER)) != (HX_LOWER | HX_UPPER))
-            return kz_e_key_raw(buf, path, cls & HX_UPPER ? K_HEXU : K_HEXL, b, len / 2);
+        if (i == len && (cls & (HX_LOWER | HX_UPPER)) != (HX_LOWER | HX_UPPER)) {
+            d = a;
+            n = len / 2;
+            kind = cls & HX_UPPER ? K_HEXU : K_HEXL;
+        }
     }
-    return kz_e_key_raw(buf, path, K_STR, s, len);
+    if (h)
+        *h = khash(path, (unsigned)kind, d, n);
+    uint16_t p = (uint16_t)path, l = (uint16_t)n;
+    memcpy(buf, &p, 2);
+    buf[2] = (uint8_t)kind;
+    memcpy(buf + 3, &l, 2);
+    copy_value(buf + 5, d, n);
+    return 5 + n;
+}
+
+size_t kz_e_key_str(uint8_t *buf, uint32_t path, const char *s, size_t len)
+{
+    return key_enc(buf, path, s, len, NULL);
+}
+
+size_t kz_e_key_hstr(uint8_t *buf, uint32_t path, const char *s, size_t len, uint64_t *h)
+{
+    return key_enc(buf, path, s, len, h);
 }
 
 size_t kz_e_key_text_to(const uint8_t *k, char *out)
@@ -430,7 +533,11 @@ bool kz_e_parse_cidr(const char *s, size_t len, int *family, uint8_t addr[16], i
     int max;
     /* ip4_canonical accepts exactly what inet_pton(AF_INET) does (four decimal parts of at
      * most 255 without leading zeros), without its call and copy */
-    if (ip4_canonical(buf, alen, addr) || inet_pton(AF_INET, buf, addr) == 1) {
+    uint32_t a4;
+    bool canon = ip4_canonical(buf, alen, &a4);
+    if (canon)
+        memcpy(addr, &a4, 4);
+    if (canon || inet_pton(AF_INET, buf, addr) == 1) {
         *family = 4;
         max = 32;
     } else if (inet_pton(AF_INET6, buf, addr) == 1) {

@@ -125,7 +125,7 @@ static void probe_s(const kz_engine_gen *g, const uint8_t *k, size_t kl, kz_ecan
     uint32_t keep = proof ? ~0u : ~KZ_E_PROOF;
     uint16_t path;
     memcpy(&path, k, 2);
-    uint64_t h = kz_e_hash(k, kl);
+    uint64_t h = kz_e_khash(k, kl);
     for (unsigned sg = 0; sg < 2; sg++) {
         const kz_eseg *s = sg ? g->delta : g->base;
         if (!s || !(segs & (1u << sg)))
@@ -502,6 +502,23 @@ static int cmp_cand(const void *a, const void *b)
     return (x->aux > y->aux) - (x->aux < y->aux);
 }
 
+/* The candidates in cmp_cand's order: most observations have one to a few, which an
+ * insertion sort orders in fewer instructions than qsort takes to call its comparator. */
+static void sort_cands(kz_ecand *v, size_t n)
+{
+    if (n > 16) {
+        qsort(v, n, sizeof *v, cmp_cand);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        kz_ecand x = v[i];
+        size_t j = i;
+        for (; j > 0 && cmp_cand(&v[j - 1], &x) > 0; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
 static const json_t *walk_plain(const kz_epath *ep, const json_t *cur)
 {
     for (size_t s = 0; s < ep->nsteps && cur; s++)
@@ -709,7 +726,7 @@ int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err,
         return -1;
     }
     if (out->n > 1) {
-        qsort(out->v, out->n, sizeof *out->v, cmp_cand);
+        sort_cands(out->v, out->n);
         size_t u = 0;
         for (size_t i = 0; i < out->n; i++) {
             if (!u || out->v[u - 1].seg != out->v[i].seg || out->v[u - 1].rec != out->v[i].rec)
@@ -989,13 +1006,13 @@ static pfent *pf_entry(const kz_eseg *b, pfwin *w, const uint8_t *k, uint64_t h,
 }
 
 /* A simple-index probe of key kb of field j; false when the window has no room for it. */
-static bool pf_key(const kz_eseg *b, pfwin *w, const uint8_t *kb, size_t kl, size_t j)
+static bool pf_key(const kz_eseg *b, pfwin *w, const uint8_t *kb, size_t kl, uint64_t h, size_t j)
 {
     if (!kz_e_shas(b, kb))
         return true; /* the base's answer is none: nothing to take */
     if (w->m >= PF_MAX || kl > PF_KEYS - w->kn)
         return false;
-    pfent *x = pf_entry(b, w, kb, kz_e_hash(kb, kl), PK_KEY);
+    pfent *x = pf_entry(b, w, kb, h, PK_KEY);
     x->field = (uint8_t)j;
     x->koff = (uint16_t)w->kn;
     x->klen = (uint16_t)kl;
@@ -1020,10 +1037,11 @@ static void ref_prefetch(void *ctx, uint32_t p, const kz_engine_field *tf)
         p >= x->g->npaths || !(x->g->pflags[p] & PF_EXACT))
         return;
     uint8_t kb[KZ_E_MAX_KEY + 32];
-    size_t kl = kz_e_key_str(kb, p, tf->s, tf->len);
+    uint64_t h;
+    size_t kl = kz_e_key_hstr(kb, p, tf->s, tf->len, &h);
     if (!kl || !kz_e_shas(x->b, kb))
         return;
-    pf_entry(x->b, x->w, kb, kz_e_hash(kb, kl), PK_NONE);
+    pf_entry(x->b, x->w, kb, h, PK_NONE);
 }
 
 /* Whether probe_suffixes probes v with proof at every dot and in one pass: ASCII (its own
@@ -1109,9 +1127,10 @@ static void pf_field(const kz_engine_gen *g, const kz_eseg *b, pfwin *w, size_t 
     bool ip4 = false; /* a plain address, parsed once: a4 */
     uint8_t a4[4];
     if (fl & PF_EXACT) {
-        size_t kl = kz_e_key_str(kb, f->path, f->s, f->len);
+        uint64_t h;
+        size_t kl = kz_e_key_hstr(kb, f->path, f->s, f->len, &h);
         if (kl)
-            ok = pf_key(b, w, kb, kl, j);
+            ok = pf_key(b, w, kb, kl, h, j);
         if ((ip4 = kl && kb[2] == K_IP4))
             memcpy(a4, kb + 5, 4);
     }
@@ -1120,7 +1139,8 @@ static void pf_field(const kz_engine_gen *g, const kz_eseg *b, pfwin *w, size_t 
         ok = ok && plain_ascii(f->s, f->len);
         for (size_t q = 0; q < f->len; q++)
             if (f->s[q] == '.')
-                ok = pf_key(b, w, kb, kz_e_key_raw(kb, f->path, K_SUF, f->s + q, f->len - q), j) &&
+                ok = pf_key(b, w, kb, kz_e_key_raw(kb, f->path, K_SUF, f->s + q, f->len - q),
+                            kz_e_khash_raw(f->path, K_SUF, f->s + q, f->len - q), j) &&
                      ok;
     }
     if (ok && (fl & (PF_EXACT | PF_SUF)))
@@ -1371,10 +1391,10 @@ size_t kz_engine_lookup_exact(const kz_engine_gen *g, uint32_t path, const char 
     if (!g || path >= g->npaths || !(g->pflags[path] & PF_EXACT))
         return 0;
     uint8_t kb[KZ_E_MAX_KEY + 32];
-    size_t kl = kz_e_key_str(kb, path, val, len);
+    uint64_t h;
+    size_t kl = kz_e_key_hstr(kb, path, val, len, &h);
     if (!kl)
         return 0;
-    uint64_t h = kz_e_hash(kb, kl);
     return count_simple(g, 0, kb, kl, h) + count_simple(g, 1, kb, kl, h);
 }
 
@@ -1411,8 +1431,7 @@ static void lw_key(const kz_engine_gen *g, const kz_eseg *b, lent *x, uint32_t p
     x->fw = NULL;
     if (path >= g->npaths || !(g->pflags[path] & PF_EXACT) || len > 200)
         return;
-    x->kl = kz_e_key_str(x->kb, path, val, len);
-    x->h = kz_e_hash(x->kb, x->kl);
+    x->kl = kz_e_key_hstr(x->kb, path, val, len, &x->h);
     x->inb = x->kl && b && kz_e_shas(b, x->kb);
     if (!x->inb)
         return;

@@ -300,7 +300,7 @@ static int build_complex_index(kz_eseg *s)
         return -1;
     for (size_t i = 0; i < s->nposts; i++) {
         const uint8_t *k = s->arena + s->posts[i].key;
-        hps[i].h = kz_e_hash(k, kz_e_key_len(k));
+        hps[i].h = kz_e_khash(k, kz_e_key_len(k));
         hps[i].post = (uint32_t)i;
     }
     /* by hash, stable (so postings keep their order within a hash) */
@@ -555,7 +555,7 @@ static int build_c4s(kz_eseg *s, kz_e_kv *cid, size_t n)
         for (size_t b = 0; b < nblk; b++) {
             c->rank[b] = before;
             for (size_t w = b * 8; w < b * 8 + 8 && w < nwords; w++)
-                before += (uint32_t)__builtin_popcountll(c->bits[w]);
+                before += kz_e_popcount(c->bits[w]);
         }
         s->bytes += nwords * 8 + nblk * 4 + nnet * 4 + ndup * 4;
         i = j;
@@ -701,7 +701,7 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
                 }
                 cid[ncid++] = (kz_e_kv){(uint64_t)p << 40 | (uint64_t)kb[5] << 32 | top, i};
             } else {
-                sh[nsh++] = (kz_e_kv){kz_e_hash(kb, kl), (uint64_t)p << 32 | i};
+                sh[nsh++] = (kz_e_kv){kz_e_khash(kb, kl), (uint64_t)p << 32 | i};
                 if (p < s->npaths)
                     s->skinds[p] |= (uint16_t)(1u << kb[2]);
             }
@@ -714,7 +714,7 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
                 uint8_t sb[KZ_E_MAX_KEY + 32];
                 size_t sl = kz_e_key_raw(sb, p, K_SUF, tb, tn + 1);
                 if (sl) {
-                    sh[nsh++] = (kz_e_kv){kz_e_hash(sb, sl), (uint64_t)p << 32 | i};
+                    sh[nsh++] = (kz_e_kv){kz_e_khash(sb, sl), (uint64_t)p << 32 | i};
                     if (p < s->npaths)
                         s->skinds[p] |= 1u << K_SUF;
                     note_key(s, sb, false);

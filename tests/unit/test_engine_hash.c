@@ -1,5 +1,5 @@
 /*
- * The engine's key hash (kz_e_hash): every index of the engine takes its slot, tag and filter
+ * The engine's hashes (kz_e_hash, and kz_e_khash of index keys): every index of the engine takes its slot, tag and filter
  * bits from it, so weak mixing shows up as long probe chains and useless filters, not as wrong
  * answers. These checks make that measurable: each input bit flips about half of the output
  * bits (every output bit about half the time), and structured keys (consecutive addresses,
@@ -113,7 +113,7 @@ static void test_structured_keys(void)
             int n = snprintf(text, sizeof text, "host%u.example.org", i);
             kl = kz_e_key_str(kb, 7, text, (size_t)n);
         }
-        uint64_t h = kz_e_hash(kb, kl);
+        uint64_t h = kz_e_khash(kb, kl);
         hi[h >> 52]++;
         mid[(h >> 8) & (NB - 1)]++;
         lo[h & (NB - 1)]++;
@@ -122,6 +122,96 @@ static void test_structured_keys(void)
     KT_CHECK_MSG(xh < 4600, "high bits: chi-square %.0f", xh);
     KT_CHECK_MSG(xm < 4600, "tag bits: chi-square %.0f", xm);
     KT_CHECK_MSG(xl < 4600, "low bits: chi-square %.0f", xl);
+}
+
+/* A key's hash depends on its path and kind as on its value: one value on two paths, or as
+ * two kinds, lands in unrelated slots. Flipping any bit of the path or the kind flips each
+ * output bit about half the time. */
+static void test_header_avalanche(void)
+{
+    uint64_t rs = 5;
+    static unsigned flips[64];
+    unsigned long trials = 0;
+    for (int rep = 0; rep < 4000; rep++) {
+        uint8_t v[40];
+        size_t n = (size_t)(rng_next(&rs) % sizeof v);
+        for (size_t i = 0; i < n; i++)
+            v[i] = (uint8_t)rng_next(&rs);
+        uint32_t path = (uint32_t)(rng_next(&rs) % 4096);
+        int kind = 1 + (int)(rng_next(&rs) % 11);
+        uint64_t h = kz_e_khash_raw(path, kind, v, n);
+        for (int bit = 0; bit < 24; bit++) {
+            uint64_t d = bit < 16 ? h ^ kz_e_khash_raw(path ^ (1u << bit), kind, v, n)
+                                  : h ^ kz_e_khash_raw(path, kind ^ (1 << (bit - 16)), v, n);
+            for (int o = 0; o < 64; o++)
+                flips[o] += (unsigned)(d >> o & 1);
+            trials++;
+        }
+    }
+    for (int o = 0; o < 64; o++) {
+        double p = (double)flips[o] / (double)trials;
+        KT_CHECK_MSG(p > 0.47 && p < 0.53, "output bit %d flips with p = %.3f", o, p);
+    }
+}
+
+/* The hash kz_e_key_hstr gives while encoding is the hash of the key it writes (what the
+ * index was built with: a probe that disagreed would miss its own indicator), for values of
+ * every kind: canonical and other addresses, digests in either case and mixed, names, and
+ * random bytes; and it writes the key kz_e_key_str writes. */
+static void test_encoder_hash(void)
+{
+    static const char *fixed[] = {"10.0.0.1", "255.255.255.255", "0.0.0.0", "010.0.0.1",
+                                  "1.2.3.4.5", "1.2.3", "256.1.1.1", "2001:db8::1", "::",
+                                  "::1", "2001:DB8::1", "2001:db8:0:0:1:0:0:1", "fe80::",
+                                  "d41d8cd98f00b204e9800998ecf8427e",
+                                  "D41D8CD98F00B204E9800998ECF8427E",
+                                  "d41d8cd98f00b204E9800998ecf8427e", "0123456789abcdef0123",
+                                  "example.org", "", "a", "http://example.org/x?y=1"};
+    uint64_t rs = 9;
+    size_t kinds[16] = {0}, bad = 0, total = 0;
+    for (size_t t = 0; t < 200000 + sizeof fixed / sizeof *fixed; t++) {
+        char v[200];
+        size_t len;
+        if (t < sizeof fixed / sizeof *fixed) {
+            len = strlen(fixed[t]);
+            memcpy(v, fixed[t], len);
+        } else {
+            static const char alpha[] = "0123456789abcdefABCDEF.:x-/";
+            int mode = (int)(rng_next(&rs) % 6); /* 2 lower, 3 upper hex, 5 mixed text */
+            len = (size_t)(rng_next(&rs) % (mode == 4 ? 200 : 70));
+            if (mode == 0) { /* a dotted quad, sometimes off the canonical form */
+                unsigned a = (unsigned)rng_next(&rs);
+                len = (size_t)snprintf(v, sizeof v, rng_next(&rs) % 8 ? "%u.%u.%u.%u" : "%u.%u.%u.0%u",
+                                       a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
+            } else if (mode == 1) { /* an IPv6 address */
+                unsigned a = (unsigned)rng_next(&rs);
+                len = (size_t)snprintf(v, sizeof v, rng_next(&rs) % 2 ? "2001:db8::%x:%x" : "%x::%x",
+                                       a >> 16, a & 0xffff);
+            } else {
+                for (size_t i = 0; i < len; i++) {
+                    uint64_t r = rng_next(&rs);
+                    v[i] = mode == 4   ? (char)r
+                           : mode == 2 ? alpha[r % 16]
+                           : mode == 3 ? alpha[r % 16 < 10 ? r % 16 : r % 16 + 6]
+                                       : alpha[r % (sizeof alpha - 1)];
+                }
+            }
+        }
+        uint32_t path = (uint32_t)(rng_next(&rs) % 64);
+        uint8_t k1[KZ_E_MAX_KEY + 32], k2[KZ_E_MAX_KEY + 32];
+        uint64_t h = 0;
+        size_t l1 = kz_e_key_str(k1, path, v, len), l2 = kz_e_key_hstr(k2, path, v, len, &h);
+        total++;
+        if (l1 != l2 || !l1 || memcmp(k1, k2, l1) != 0 || h != kz_e_khash(k2, l2) ||
+            h != kz_e_khash_raw(path, k2[2], k2 + 5, l2 - 5))
+            bad++;
+        else
+            kinds[k2[2]]++;
+    }
+    KT_CHECK_MSG(bad == 0, "%zu of %zu values: hash or key differs", bad, total);
+    /* every kind a string can take came up */
+    KT_CHECK(kinds[K_IP4] > 1000 && kinds[K_IP6] > 1000 && kinds[K_HEXL] > 1000 &&
+             kinds[K_HEXU] > 100 && kinds[K_STR] > 1000);
 }
 
 /* The seed changes every hash (a layout nobody can precompute), can be fixed to reproduce
@@ -145,4 +235,5 @@ static void test_seed(void)
 }
 
 KT_MAIN({"avalanche", test_avalanche}, {"lengths", test_lengths}, {"block_order", test_block_order},
-        {"structured_keys", test_structured_keys}, {"seed", test_seed})
+        {"structured_keys", test_structured_keys}, {"header_avalanche", test_header_avalanche},
+        {"encoder_hash", test_encoder_hash}, {"seed", test_seed})

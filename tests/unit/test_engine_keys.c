@@ -7,6 +7,9 @@
  */
 #include "kt.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
+
 #include "engine/engine_int.h"
 
 /* The kind kz_e_key_str gives s, and whether the key decodes to s. */
@@ -160,4 +163,52 @@ static void test_hex_keys(void)
     KT_CHECK(hex > 20000);
 }
 
-KT_MAIN(KT(test_key_kinds), KT(test_ip6_round_trip), KT(test_random_seed), KT(test_hex_keys))
+/* A string gets the K_IP4 key exactly when inet_ntop(inet_pton(s)) gives s back, with the
+ * address's 4 bytes: over 300,000 strings of digits and dots (parts of 0 to 4 digits, with
+ * and without leading zeros, above 255, a part too many or too few) and some other bytes. */
+static void test_ip4_keys(void)
+{
+    static const char alpha[] = "0123456789.";
+    uint64_t rs = 17;
+    size_t wrong = 0, ip4 = 0;
+    for (int t = 0; t < 300000; t++) {
+        char v[40];
+        size_t len = 0;
+        if (t % 2) { /* a quad, its parts of 1 to 4 digits */
+            int parts = kt_xorshift(&rs) % 4 ? 4 : 3 + 2 * (int)(kt_xorshift(&rs) % 2);
+            for (int p = 0; p < parts && len < 30; p++) {
+                if (p)
+                    v[len++] = '.';
+                if (kt_xorshift(&rs) % 16) { /* a number as inet_ntop writes it, up to 299 */
+                    unsigned x = (unsigned)(kt_xorshift(&rs) % (kt_xorshift(&rs) % 2 ? 10 : 300));
+                    len += (size_t)snprintf(v + len, sizeof v - len, "%u", x);
+                } else { /* 1 to 4 digits, maybe a leading zero */
+                    int nd = 1 + (int)(kt_xorshift(&rs) % 4);
+                    for (int d = 0; d < nd; d++)
+                        v[len++] = (char)('0' + kt_xorshift(&rs) % 10);
+                }
+            }
+        } else {
+            len = (size_t)(kt_xorshift(&rs) % 18);
+            for (size_t i = 0; i < len; i++)
+                v[i] = alpha[kt_xorshift(&rs) % (sizeof alpha - 1)];
+        }
+        if (len && kt_xorshift(&rs) % 16 == 0)
+            v[kt_xorshift(&rs) % len] = "a:/ x"[kt_xorshift(&rs) % 5];
+        v[len] = 0;
+        uint8_t a[4];
+        char back[INET_ADDRSTRLEN];
+        bool want = inet_pton(AF_INET, v, a) == 1 && inet_ntop(AF_INET, a, back, sizeof back) &&
+                    strcmp(back, v) == 0;
+        uint8_t kb[KZ_E_MAX_KEY + 32];
+        size_t kl = kz_e_key_str(kb, 1, v, len);
+        bool got = kl == 9 && kb[2] == K_IP4;
+        ip4 += want;
+        if (got != want || (got && memcmp(kb + 5, a, 4) != 0))
+            wrong++;
+    }
+    KT_CHECK_MSG(wrong == 0, "%zu strings keyed wrong", wrong);
+    KT_CHECK_MSG(ip4 > 30000, "only %zu canonical addresses drawn", ip4);
+}
+
+KT_MAIN(KT(test_key_kinds), KT(test_ip6_round_trip), KT(test_random_seed), KT(test_hex_keys), KT(test_ip4_keys))
