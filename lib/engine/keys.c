@@ -144,8 +144,7 @@ size_t kz_e_key_raw(uint8_t *buf, uint32_t id, int kind, const void *data, size_
     memcpy(buf, &p, 2);
     buf[2] = (uint8_t)kind;
     memcpy(buf + 3, &l, 2);
-    if (len)
-        memcpy(buf + 5, data, len);
+    kz_e_copy(buf + 5, data, len);
     return 5 + len;
 }
 
@@ -361,27 +360,6 @@ static size_t hex16_blocks(const char *s, size_t len, uint8_t *b, unsigned *cls)
 }
 #endif
 
-/* n bytes from s to d in fixed-size moves, the last overlapping the one before: a value is
- * short, and GCC expanded a memcpy of a size it could bound into "rep movsq", whose start-up
- * cost more than the rest of the encoding. */
-static inline void copy_value(uint8_t *d, const uint8_t *s, size_t n)
-{
-    if (n >= 16) {
-        for (size_t i = 0; i + 16 < n; i += 16)
-            memcpy(d + i, s + i, 16);
-        memcpy(d + n - 16, s + n - 16, 16);
-    } else if (n >= 8) {
-        memcpy(d, s, 8);
-        memcpy(d + n - 8, s + n - 8, 8);
-    } else if (n >= 4) {
-        memcpy(d, s, 4);
-        memcpy(d + n - 4, s + n - 4, 4);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            d[i] = s[i];
-    }
-}
-
 /* Whether a ':' is among the first five bytes, as in every canonical IPv6 text (its groups
  * have at most four digits). */
 static inline bool colon5(const char *s, size_t len)
@@ -435,12 +413,7 @@ static inline size_t key_enc(uint8_t *buf, uint32_t path, const char *s, size_t 
     }
     if (h)
         *h = khash(path, (unsigned)kind, d, n);
-    uint16_t p = (uint16_t)path, l = (uint16_t)n;
-    memcpy(buf, &p, 2);
-    buf[2] = (uint8_t)kind;
-    memcpy(buf + 3, &l, 2);
-    copy_value(buf + 5, d, n);
-    return 5 + n;
+    return kz_e_key_raw(buf, path, kind, d, n);
 }
 
 size_t kz_e_key_str(uint8_t *buf, uint32_t path, const char *s, size_t len)

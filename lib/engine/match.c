@@ -119,13 +119,12 @@ static void probe_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k, 
  * base, bit 1 delta, SEG_NO_BASE_SIMPLE: not the base's simple index (its answers were taken
  * from the pipeline). */
 enum { SEG_NO_BASE_SIMPLE = 4 };
-static void probe_s(const kz_engine_gen *g, const uint8_t *k, size_t kl, kz_ecands *c, bool proof,
-                    unsigned segs)
+static void probe_sh(const kz_engine_gen *g, const uint8_t *k, size_t kl, uint64_t h,
+                     kz_ecands *c, bool proof, unsigned segs)
 {
     uint32_t keep = proof ? ~0u : ~KZ_E_PROOF;
     uint16_t path;
     memcpy(&path, k, 2);
-    uint64_t h = kz_e_khash(k, kl);
     for (unsigned sg = 0; sg < 2; sg++) {
         const kz_eseg *s = sg ? g->delta : g->base;
         if (!s || !(segs & (1u << sg)))
@@ -143,6 +142,14 @@ static void probe_s(const kz_engine_gen *g, const uint8_t *k, size_t kl, kz_ecan
             push(c, sg, p->rec, p->aux & keep);
         }
     }
+}
+
+/* probe_sh of a key written just before: its hash read from it (a key whose hash the writer
+ * has at hand goes to probe_sh: see kz_e_key_hstr). */
+static void probe_s(const kz_engine_gen *g, const uint8_t *k, size_t kl, kz_ecands *c, bool proof,
+                    unsigned segs)
+{
+    probe_sh(g, k, kl, kz_e_khash(k, kl), c, proof, segs);
 }
 
 static void probe_p(const kz_engine_gen *g, const uint8_t *k, size_t kl, kz_ecands *c, bool proof)
@@ -223,8 +230,8 @@ static void probe_suffixes(const kz_engine_gen *g, uint32_t p, const char *s, si
         }
         for (size_t j = 0; j < n; j++)
             if (s[j] == '.' && n - j <= KZ_E_MAX_KEY)
-                probe_s(g, kb, kz_e_key_raw(kb, p, K_SUF, s + j, n - j), c,
-                        proof && first_nl >= j, segs);
+                probe_sh(g, kb, kz_e_key_raw(kb, p, K_SUF, s + j, n - j),
+                         kz_e_khash_raw(p, K_SUF, s + j, n - j), c, proof && first_nl >= j, segs);
     }
 }
 
@@ -367,9 +374,10 @@ static void probe_string(const kz_engine_gen *g, uint32_t p, const char *s, size
     bool ip4 = false; /* kb holds the value's K_IP4 key: a plain address, parsed once */
     bool had4 = w && j < 64 && (w->has4 >> j & 1); /* parsed by the pipeline */
     if ((f & PF_EXACT) && (rest || ((f & (PF_CIDR4 | PF_CIDR6)) && !had4))) {
-        size_t kl = kz_e_key_str(kb, p, s, len);
+        uint64_t h;
+        size_t kl = kz_e_key_hstr(kb, p, s, len, &h);
         if (kl && rest)
-            probe_s(g, kb, kl, c, true, segs);
+            probe_sh(g, kb, kl, h, c, true, segs);
         ip4 = kl && kb[2] == K_IP4;
     }
     if (f & (PF_CIDR4 | PF_CIDR6)) {
@@ -1016,7 +1024,7 @@ static bool pf_key(const kz_eseg *b, pfwin *w, const uint8_t *kb, size_t kl, uin
     x->field = (uint8_t)j;
     x->koff = (uint16_t)w->kn;
     x->klen = (uint16_t)kl;
-    memcpy(w->keys + w->kn, kb, kl);
+    kz_e_copy(w->keys + w->kn, kb, kl);
     w->kn += kl;
     return true;
 }
