@@ -394,7 +394,10 @@ static inline size_t key_enc(uint8_t *buf, uint32_t path, const char *s, size_t 
         d = a;
         n = 16;
         kind = K_IP6;
-    } else if (len >= 16 && len % 2 == 0 && len <= 128) { /* one-case hex of >= 16 digits */
+    } else if (len >= 16 && len % 2 == 0 && len <= 128 && is_hex_char((unsigned char)s[0]) &&
+               is_hex_char((unsigned char)s[len - 1])) {
+        /* one-case hex of >= 16 digits (the ends first: most names and URLs fail there,
+         * without the call that decodes a block) */
         unsigned cls = 0;
         size_t i = hex16_blocks(s, len, a, &cls);
         for (; i < len; i += 2) {
