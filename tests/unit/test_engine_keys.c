@@ -211,4 +211,35 @@ static void test_ip4_keys(void)
     KT_CHECK_MSG(ip4 > 30000, "only %zu canonical addresses drawn", ip4);
 }
 
-KT_MAIN(KT(test_key_kinds), KT(test_ip6_round_trip), KT(test_random_seed), KT(test_hex_keys), KT(test_ip4_keys))
+/* kz_e_popcount (the rank of a network in the CIDR index) against a count bit by bit, and
+ * kz_e_copy (a key's bytes) for every length up to 80 at every offset of a buffer: it writes
+ * exactly the n bytes. */
+static void test_popcount_copy(void)
+{
+    uint64_t rs = 23;
+    size_t bad = 0;
+    for (int t = 0; t < 100000; t++) {
+        uint64_t x = kt_xorshift(&rs) & kt_xorshift(&rs) & (t % 3 ? ~0ull : kt_xorshift(&rs));
+        unsigned n = 0;
+        for (int b = 0; b < 64; b++)
+            n += (unsigned)(x >> b & 1);
+        bad += kz_e_popcount(x) != n;
+    }
+    bad += kz_e_popcount(0) != 0 || kz_e_popcount(~0ull) != 64;
+    KT_CHECK_MSG(bad == 0, "%zu popcounts wrong", bad);
+    uint8_t src[96], dst[96];
+    for (size_t i = 0; i < sizeof src; i++)
+        src[i] = (uint8_t)(i * 7 + 1);
+    size_t wrong = 0;
+    for (size_t n = 0; n <= 80; n++)
+        for (size_t off = 0; off + n <= 16 + 80 && off < 16; off++) {
+            memset(dst, 0xee, sizeof dst);
+            kz_e_copy(dst + off, src, n);
+            for (size_t i = 0; i < sizeof dst; i++)
+                wrong += dst[i] != (i >= off && i < off + n ? src[i - off] : 0xee);
+        }
+    KT_CHECK_MSG(wrong == 0, "%zu bytes copied wrong", wrong);
+}
+
+KT_MAIN(KT(test_key_kinds), KT(test_ip6_round_trip), KT(test_random_seed), KT(test_hex_keys), KT(test_ip4_keys),
+        KT(test_popcount_copy))
