@@ -19,6 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <hs.h>
 #include <utf8proc.h>
 
@@ -1062,6 +1065,47 @@ static bool plain_ascii(const char *v, size_t len)
     return true;
 }
 
+/* The positions of the dots of v (at most cap, else SIZE_MAX) and whether it is plain_ascii,
+ * in one pass: 16 bytes at a time with SSE2, the last block overlapping the one before (a
+ * name of 16 bytes or more has no byte loop). The two byte loops it replaced, over every
+ * name of every record, were 5% of the mixed-record benchmark's instructions. */
+static size_t dots_plain(const char *v, size_t len, uint32_t *pos, size_t cap, bool *plain)
+{
+    size_t nd = 0;
+    bool pl = true;
+#if defined(__SSE2__)
+    if (len >= 16) {
+        for (size_t i = 0; i < len; i += 16) {
+            size_t at = i + 16 <= len ? i : len - 16;
+            unsigned seen = (unsigned)(i - at); /* leading bytes of an overlapping block */
+            __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(v + at));
+            unsigned bad = (unsigned)(_mm_movemask_epi8(c) |
+                                      _mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8('\n'))));
+            unsigned dm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8('.')));
+            pl = pl && !(bad >> seen);
+            for (dm = dm >> seen << seen; dm; dm &= dm - 1) {
+                if (nd == cap)
+                    return SIZE_MAX;
+                pos[nd++] = (uint32_t)(at + (unsigned)__builtin_ctz(dm));
+            }
+        }
+        *plain = pl;
+        return nd;
+    }
+#endif
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        pl = pl && ch < 0x80 && ch != '\n';
+        if (ch == '.') {
+            if (nd == cap)
+                return SIZE_MAX;
+            pos[nd++] = (uint32_t)i;
+        }
+    }
+    *plain = pl;
+    return nd;
+}
+
 /* The answers of the simple-index probes of window w's done fields (what probe_simple gives
  * for the base with each of their keys), in one pass over the window. */
 static void pf_take(const kz_engine_gen *g, const pfwin *w, kz_ecands *c)
@@ -1144,12 +1188,24 @@ static void pf_field(const kz_engine_gen *g, const kz_eseg *b, pfwin *w, size_t 
     }
     /* the suffix keys (none in the base: nothing to probe) */
     if ((fl & PF_SUF) && f->path < b->npaths && (b->pflags[f->path] & PF_SUF)) {
-        ok = ok && plain_ascii(f->s, f->len);
-        for (size_t q = 0; q < f->len; q++)
-            if (f->s[q] == '.')
-                ok = pf_key(b, w, kb, kz_e_key_raw(kb, f->path, K_SUF, f->s + q, f->len - q),
-                            kz_e_khash_raw(f->path, K_SUF, f->s + q, f->len - q), j) &&
-                     ok;
+        uint32_t dot[64];
+        bool plain;
+        size_t nd = dots_plain(f->s, f->len, dot, 64, &plain);
+        if (nd == SIZE_MAX) { /* a name of more than 64 labels: byte by byte */
+            nd = 0;
+            plain = plain_ascii(f->s, f->len);
+            for (size_t q = 0; q < f->len && nd < 64; q++)
+                if (f->s[q] == '.')
+                    dot[nd++] = (uint32_t)q;
+            ok = false; /* the labels past the 64th are left to probe_string */
+        }
+        ok = ok && plain;
+        for (size_t d = 0; d < nd; d++) {
+            size_t q = dot[d];
+            ok = pf_key(b, w, kb, kz_e_key_raw(kb, f->path, K_SUF, f->s + q, f->len - q),
+                        kz_e_khash_raw(f->path, K_SUF, f->s + q, f->len - q), j) &&
+                 ok;
+        }
     }
     if (ok && (fl & (PF_EXACT | PF_SUF)))
         w->done |= 1ull << j;

@@ -1570,6 +1570,11 @@ static void test_batch_base_and_delta(void)
         {"a.wide.example\n", 3},         /* '$' before a final newline: plain probes */
         {"www.cafe\u0301.example", 5},   /* LIKE on the NFC text: plain probes */
         {"wide.example", 3},             /* base exact of an exact-or-suffix */
+        /* the pipeline finds a name's dots 16 bytes at a time, the last block overlapping
+         * the one before: here the dot of ".bad.example" is in that block's new bytes */
+        {"a1.a2.a3.a4.a5.a6.a7.a8.a9.b1.c23.bad.example", 2},
+        /* more than 64 labels: the pipeline leaves the name to the plain probes */
+        {"a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.bad.example", 2},
         {"192.0.2.7", 4},                /* base address */
         {"192.0.2.8", 0},                /* removed */
         {"192.0.2.9", 9},                /* delta address (the base: simple only on the path) */
@@ -1579,7 +1584,7 @@ static void test_batch_base_and_delta(void)
     kz_engine_field f[NR];
     kz_engine_record r[NR + 1];
     for (size_t k = 0; k < NR; k++) {
-        bool ip = k >= 7;
+        bool ip = k >= 9;
         f[k] = (kz_engine_field){0, KZ_EF_STR, (uint32_t)(ip ? pi : pd), cases[k].v,
                                  (uint32_t)strlen(cases[k].v), 0};
         r[k] = (kz_engine_record){NOW, NOW, 1, ip ? it : dt, 1, &f[k], 1};
