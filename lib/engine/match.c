@@ -1055,20 +1055,12 @@ static void ref_prefetch(void *ctx, uint32_t p, const kz_engine_field *tf)
     pf_entry(x->b, x->w, kb, h, PK_NONE);
 }
 
-/* Whether probe_suffixes probes v with proof at every dot and in one pass: ASCII (its own
- * NFC) without a newline. */
-static bool plain_ascii(const char *v, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)v[i] >= 0x80 || v[i] == '\n')
-            return false;
-    return true;
-}
-
-/* The positions of the dots of v (at most cap, else SIZE_MAX) and whether it is plain_ascii,
- * in one pass: 16 bytes at a time with SSE2, the last block overlapping the one before (a
- * name of 16 bytes or more has no byte loop). The two byte loops it replaced, over every
- * name of every record, were 5% of the mixed-record benchmark's instructions. */
+/* The positions of the dots of v (at most cap, else SIZE_MAX with *plain unset) and whether
+ * v is plain: ASCII (its own NFC) without a newline, so that probe_suffixes probes it with
+ * proof at every dot and in one pass. 16 bytes at a time with SSE2, the last block
+ * overlapping the one before (a name of 16 bytes or more has no byte loop): the two byte
+ * loops it replaced, over every name of every record, were 5% of the mixed-record
+ * benchmark's instructions. */
 static size_t dots_plain(const char *v, size_t len, uint32_t *pos, size_t cap, bool *plain)
 {
     size_t nd = 0;
@@ -1191,13 +1183,9 @@ static void pf_field(const kz_engine_gen *g, const kz_eseg *b, pfwin *w, size_t 
         uint32_t dot[64];
         bool plain;
         size_t nd = dots_plain(f->s, f->len, dot, 64, &plain);
-        if (nd == SIZE_MAX) { /* a name of more than 64 labels: byte by byte */
-            nd = 0;
-            plain = plain_ascii(f->s, f->len);
-            for (size_t q = 0; q < f->len && nd < 64; q++)
-                if (f->s[q] == '.')
-                    dot[nd++] = (uint32_t)q;
-            ok = false; /* the labels past the 64th are left to probe_string */
+        if (nd == SIZE_MAX) { /* more than 64 labels (the window could not hold their keys */
+            nd = 0;           /* anyway): the name is left to probe_string */
+            plain = false;
         }
         ok = ok && plain;
         for (size_t d = 0; d < nd; d++) {
