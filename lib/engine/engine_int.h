@@ -602,6 +602,8 @@ uint64_t kz_e_hash(const void *p, size_t n);
 /* The hash of a key (what every index is addressed by): of its header's fields and its
  * value's bytes, so that kz_e_key_hstr can give it while encoding. */
 uint64_t kz_e_khash(const uint8_t *k, size_t kl);
+/* kz_e_khash of the key kz_e_key_raw(buf, path, kind, d, n) would write. */
+uint64_t kz_e_khash_raw(uint32_t path, int kind, const void *d, size_t n);
 /* Draws the process's hash seed once (kz_engine_new), unless kz_engine_set_hash_seed fixed it;
  * no index may be built before. */
 void kz_e_hash_seed_init(void);
@@ -612,9 +614,6 @@ size_t kz_e_key_str(uint8_t *buf, uint32_t path, const char *s, size_t len);
  * back: see keys.c). */
 size_t kz_e_key_hstr(uint8_t *buf, uint32_t path, const char *s, size_t len, uint64_t *h);
 size_t kz_e_key_raw(uint8_t *buf, uint32_t id, int kind, const void *data, size_t len);
-/* kz_e_key_raw, and the key's hash into *h, from data where it is (as kz_e_key_hstr). */
-size_t kz_e_key_hraw(uint8_t *buf, uint32_t id, int kind, const void *data, size_t len,
-                     uint64_t *h);
 size_t kz_e_key_len(const uint8_t *k);
 /* Parse "addr" or "addr/prefix" exactly as the evaluator does. */
 bool kz_e_parse_cidr(const char *s, size_t len, int *family, uint8_t addr[16], int *prefix);

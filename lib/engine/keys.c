@@ -126,10 +126,13 @@ __attribute__((noinline)) static uint64_t khash(uint32_t path, unsigned kind, co
     return hash_from(d, n, hash_seed_of(n) ^ hdr * 0x589965cc75374cc3ull);
 }
 
+uint64_t kz_e_khash_raw(uint32_t path, int kind, const void *d, size_t n)
+{
+    return khash(path, (unsigned)kind, d, n);
+}
+
 uint64_t kz_e_khash(const uint8_t *k, size_t kl)
 {
-    if (kl < 5) /* not a key (kz_e_key_raw's 0 for a value too long): never in an index */
-        return kz_e_hash(k, kl);
     uint16_t p;
     memcpy(&p, k, 2);
     return khash(p, k[2], k + 5, kl - 5);
@@ -145,13 +148,6 @@ size_t kz_e_key_raw(uint8_t *buf, uint32_t id, int kind, const void *data, size_
     memcpy(buf + 3, &l, 2);
     kz_e_copy(buf + 5, data, len);
     return 5 + len;
-}
-
-size_t kz_e_key_hraw(uint8_t *buf, uint32_t id, int kind, const void *data, size_t len,
-                     uint64_t *h)
-{
-    *h = khash(id, (unsigned)kind, data, len);
-    return kz_e_key_raw(buf, id, kind, data, len);
 }
 
 size_t kz_e_key_len(const uint8_t *k)

@@ -232,11 +232,9 @@ static void probe_suffixes(const kz_engine_gen *g, uint32_t p, const char *s, si
             n = len - 1;
         }
         for (size_t j = 0; j < n; j++)
-            if (s[j] == '.' && n - j <= KZ_E_MAX_KEY) {
-                uint64_t h;
-                size_t kl = kz_e_key_hraw(kb, p, K_SUF, s + j, n - j, &h);
-                probe_sh(g, kb, kl, h, c, proof && first_nl >= j, segs);
-            }
+            if (s[j] == '.' && n - j <= KZ_E_MAX_KEY)
+                probe_sh(g, kb, kz_e_key_raw(kb, p, K_SUF, s + j, n - j),
+                         kz_e_khash_raw(p, K_SUF, s + j, n - j), c, proof && first_nl >= j, segs);
     }
 }
 
@@ -379,8 +377,8 @@ static void probe_string(const kz_engine_gen *g, uint32_t p, const char *s, size
     bool ip4 = false; /* kb holds the value's K_IP4 key: a plain address, parsed once */
     bool had4 = w && j < 64 && (w->has4 >> j & 1); /* parsed by the pipeline */
     if ((f & PF_EXACT) && (rest || ((f & (PF_CIDR4 | PF_CIDR6)) && !had4))) {
-        uint64_t h = 0; /* hashed only for the probe: the key may be for the networks alone */
-        size_t kl = rest ? kz_e_key_hstr(kb, p, s, len, &h) : kz_e_key_str(kb, p, s, len);
+        uint64_t h;
+        size_t kl = kz_e_key_hstr(kb, p, s, len, &h);
         if (kl && rest)
             probe_sh(g, kb, kl, h, c, true, segs);
         ip4 = kl && kb[2] == K_IP4;
@@ -1191,9 +1189,10 @@ static void pf_field(const kz_engine_gen *g, const kz_eseg *b, pfwin *w, size_t 
         }
         ok = ok && plain;
         for (size_t d = 0; d < nd; d++) {
-            uint64_t h;
-            size_t kl = kz_e_key_hraw(kb, f->path, K_SUF, f->s + dot[d], f->len - dot[d], &h);
-            ok = pf_key(b, w, kb, kl, h, j) && ok;
+            size_t q = dot[d];
+            ok = pf_key(b, w, kb, kz_e_key_raw(kb, f->path, K_SUF, f->s + q, f->len - q),
+                        kz_e_khash_raw(f->path, K_SUF, f->s + q, f->len - q), j) &&
+                 ok;
         }
     }
     if (ok && (fl & (PF_EXACT | PF_SUF)))
