@@ -600,7 +600,8 @@ static inline void kz_e_copy(uint8_t *d, const uint8_t *s, size_t n)
 /* ---- keys.c ---- */
 uint64_t kz_e_hash(const void *p, size_t n);
 /* The hash of a key (what every index is addressed by): of its header's fields and its
- * value's bytes, so that kz_e_key_hstr can give it while encoding. */
+ * value's bytes, so that kz_e_key_hstr can give it while encoding. kl >= 5: a key, never
+ * kz_e_key_raw's 0 for a value too long (its value length would wrap). */
 uint64_t kz_e_khash(const uint8_t *k, size_t kl);
 /* kz_e_khash of the key kz_e_key_raw(buf, path, kind, d, n) would write. */
 uint64_t kz_e_khash_raw(uint32_t path, int kind, const void *d, size_t n);
