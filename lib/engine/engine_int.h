@@ -229,6 +229,21 @@ typedef struct kz_ec4s {
 } kz_ec4s;
 #define KZ_E_C4S_DUP 0x80000000u
 
+/* A prefetch of the line at p that the compiler keeps. GCC 12 at -O3 deleted the batch
+ * lookups' loops that prefetch every candidate's ref and value (their bodies only load and
+ * prefetch, and the loops end, so it found nothing they do), while a loop of the same form
+ * elsewhere survived: whether it is kept depends on the code around it. Each deleted
+ * prefetch became a full miss in the count stage. */
+static inline void kz_e_prefetch(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__ volatile("prefetcht0 (%0)" : : "r"(p));
+#else
+    __builtin_prefetch(p);
+    __asm__ volatile("" : : "r"(p) : "memory");
+#endif
+}
+
 /* The set bits of x. Without -mpopcnt (a build for any x86-64) __builtin_popcountll is a
  * call into libgcc, 1.3% of the mixed-record benchmark's time; this is a dozen
  * instructions inline. */
@@ -425,34 +440,47 @@ static inline uint32_t kz_e_snext(const kz_eseg *s, kz_e_sit *it)
     return UINT32_MAX;
 }
 
-/* The candidates among the first KZ_E_SW slots of a walk from home (bit i: slot home + i),
- * with no branch: in this ordered table (by home, then tag) a slot whose displacement is its
- * distance from our home has our home, so displacement and tag together decide, and an
- * earlier slot cannot end the walk before it. *more is set when the last of them may be
- * followed by one of ours (its home is before ours, or it is ours with a tag not after
- * ours): then the walk goes on at home + KZ_E_SW (kz_e_snext with that dist). The table has
- * KZ_E_SW empty slots past its end for this. In place of a loop that stopped at the first
- * candidate (a mispredicted exit wherever that was), it took the batch's walk stage from 18
- * to 10 ns at 100k indicators. Eight slots leave about 4% of the present keys to the rest of
- * the walk (1,161 of 30,008 in test_lookup_exact_batch_dense). Two vectors of four lanes (GCC and
- * Clang vector extensions: SSE2 on x86-64, plain code elsewhere). */
+/* The candidates among KZ_E_SW slots of a walk from home, starting off slots on (0 or
+ * KZ_E_SW; bit i: slot home + off + i), with no branch: in this ordered table (by home, then
+ * tag) a slot whose displacement is its distance from our home has our home, so displacement
+ * and tag together decide, and an earlier slot cannot end the walk before it. At distance 15
+ * the displacement saturates: such a slot may be ours or an earlier home's, so it is a
+ * candidate when the tag matches (kz_e_simple_eq decides). *more is set when the last of the
+ * slots may be followed by one of ours (its home is before ours, or it is ours with a tag not
+ * after ours, or its displacement saturated): then the walk goes on at home + off + KZ_E_SW.
+ * The table has KZ_E_SW empty slots past its end, so both windows stay in it: a second one
+ * is read only when the first one's last slot is full. In place of a loop that stopped at the
+ * first candidate (a mispredicted exit wherever that was), it took the batch's walk stage from
+ * 18 to 10 ns at 100k indicators. Eight slots leave about 4% of the present keys to the rest
+ * of the walk (1,161 of 30,008 in test_lookup_exact_batch_dense), sixteen far fewer. Two
+ * vectors of four lanes (GCC and Clang vector extensions: SSE2 on x86-64, plain code
+ * elsewhere). */
 #define KZ_E_SW 8u
-static inline unsigned kz_e_swin(const kz_eseg *s, size_t home, uint32_t tag, bool *more)
+static inline unsigned kz_e_swin_at(const kz_eseg *s, size_t home, unsigned off, uint32_t tag,
+                                    bool *more)
 {
     _Static_assert(KZ_E_SW == 8, "two vectors of four slots");
-    const uint32_t *a = &s->sslots[home];
+    _Static_assert(2 * KZ_E_SW - 1 <= KZ_E_DISP_SAT, "two windows within the exact displacements");
+    const uint32_t *a = &s->sslots[home + off];
     typedef uint32_t v4u __attribute__((vector_size(16)));
     v4u lo, hi, w = {0, 1, 2, 3}, b0 = {1, 2, 4, 8}, zero = {0, 0, 0, 0};
     memcpy(&lo, a, 16);
     memcpy(&hi, a + 4, 16);
-    w += tag << 4;
+    w += tag << 4 | off;
     v4u ml = (v4u)((lo >> s->sbits) == w) & (v4u)(lo != zero) & b0;
     v4u mh = (v4u)((hi >> s->sbits) == w + 4) & (v4u)(hi != zero) & (b0 << 4);
     v4u mm = ml | mh;
     unsigned m = mm[0] | mm[1] | mm[2] | mm[3];
     uint32_t last = a[KZ_E_SW - 1] >> s->sbits, d = last & KZ_E_DISP_SAT;
-    *more = (a[KZ_E_SW - 1] != 0) & ((d > KZ_E_SW - 1) | ((d == KZ_E_SW - 1) & (last >> 4 <= tag)));
+    uint32_t dl = off + KZ_E_SW - 1; /* the last slot's distance from our home */
+    *more = (a[KZ_E_SW - 1] != 0) &
+            ((d > dl) | ((d == dl) & ((dl == KZ_E_DISP_SAT) | (last >> 4 <= tag))));
     return m;
+}
+
+static inline unsigned kz_e_swin(const kz_eseg *s, size_t home, uint32_t tag, bool *more)
+{
+    return kz_e_swin_at(s, home, 0, tag, more);
 }
 
 /* Prefetch of record r's ref for a probe; one that reports it prefetches its uuid a stage

@@ -1450,28 +1450,33 @@ size_t kz_engine_lookup_exact(const kz_engine_gen *g, uint32_t path, const char 
     return count_simple(g, 0, kb, kl, h) + count_simple(g, 1, kb, kl, h);
 }
 
-/* Lookups in a five-stage software pipeline: key and hash (prefetch the filter word), the
+/* Lookups in a six-stage software pipeline: key and hash (prefetch the filter word), the
  * filter's answer (an absent key ends here; prefetch the home slots of the others), the
- * candidates of the first slots (prefetch their records), the first one's value (prefetch
- * it), then the count. Each step starts one lookup and moves each of the four before it,
- * LW_DIST lookups apart, one stage on, so the misses are issued a few per step rather than
- * in bursts: windows of 16 lookups moved a stage at a time measured 17.5 M/s at 100k and
- * 10.3-10.9 at 10M, this 19.0 and 11.1 (single runs; distances from 4 to 48 measured alike
- * at 10M). The filter stage made absent values 1.7x faster at 10M (14.5 -> 24.4 M/s) for 3%
- * on present ones. What costs most at 10M is a line the count reads that no stage
- * prefetched (a second candidate's value, the walk past the first slots): each is a full
- * miss with the pipeline stalled behind it. */
-enum { LW_DIST = 12, LW_RING = 64 }; /* LW_RING > 4 * LW_DIST, a power of two */
+ * candidates of the first eight slots (prefetch their refs, and the next eight slots when the
+ * walk goes on), their values (prefetch them; the candidates of the next eight slots, their
+ * refs prefetched), the next eight's values, then the count. Each step starts one lookup and
+ * moves each of the five before it, LW_DIST lookups apart, one stage on, so the misses are
+ * issued a few per step rather than in bursts: windows of 16 lookups moved a stage at a time
+ * measured 17.5 M/s at 100k and 10.3-10.9 at 10M, this 19.0 and 11.1 (single runs; distances
+ * from 4 to 48 measured alike at 10M). The filter stage made absent values 1.7x faster at 10M
+ * (14.5 -> 24.4 M/s) for 3% on present ones. What costs most at 10M is a line the count reads
+ * that no stage prefetched: each is a full miss with the pipeline stalled behind it. The
+ * walk past the first eight slots (about 4% of present keys) was such a chain of misses
+ * (slots, ref, value), and so was the value of a second candidate (another key of the home
+ * with the same tag, about 1 in 30). With both prefetched by the stages, and the prefetch
+ * loops kept (kz_e_prefetch: GCC deleted them), present values at 10M went from
+ * 13.64 / 13.82 / 13.95 to 17.08 / 17.70 / 17.30 M/s (three pairs), absent ones unchanged. */
+enum { LW_DIST = 12, LW_RING = 64 }; /* LW_RING > 5 * LW_DIST, a power of two */
 typedef struct lent {
     uint8_t kb[208];
     size_t kl;
     uint64_t h;
     const uint64_t *fw; /* the key's filter word (NULL: the base has no filter) */
     size_t home;        /* its home slot */
-    uint32_t rec; /* the first candidate, UINT32_MAX for none */
-    uint8_t m;    /* the candidates among the walk's first slots (kz_e_swin) */
-    bool more;    /* and whether the walk goes on after them */
-    bool inb;     /* the base may hold the key (kz_e_shas) */
+    uint16_t m; /* the candidates among the walk's first 2 * KZ_E_SW slots (bit i: home + i) */
+    bool more1; /* the walk goes on past the first KZ_E_SW slots */
+    bool more2; /* and past the next KZ_E_SW (the count walks the rest) */
+    bool inb;   /* the base may hold the key (kz_e_shas) */
 } lent;
 
 static void lw_key(const kz_engine_gen *g, const kz_eseg *b, lent *x, uint32_t path,
@@ -1481,6 +1486,8 @@ static void lw_key(const kz_engine_gen *g, const kz_eseg *b, lent *x, uint32_t p
     x->inb = false;
     x->home = 0;
     x->fw = NULL;
+    x->m = 0;
+    x->more1 = x->more2 = false;
     if (path >= g->npaths || !(g->pflags[path] & PF_EXACT) || len > 200)
         return;
     x->kl = kz_e_key_hstr(x->kb, path, val, len, &x->h);
@@ -1503,38 +1510,60 @@ static void lw_filter(const kz_eseg *b, lent *x)
         kz_e_sprefetch(b, x->home, KZ_E_SW);
 }
 
-/* The walk's first slots (the rest, rarely, in the count), the first candidate's ref
- * prefetched. */
-static void lw_recs(const kz_eseg *b, lent *x)
+/* The refs of the candidates in m (bits from..from + 7), prefetched. Every candidate's:
+ * another key of the home may share the tag (1 in 16 at 10M), and its record was a miss in
+ * the count (10.4 -> 11.3 M/s at 10M). */
+static void lw_prefetch_refs(const kz_eseg *b, const lent *x, unsigned from)
 {
-    x->rec = UINT32_MAX;
-    x->m = 0;
-    x->more = false;
-    if (!b || !x->inb) /* inb implies b; said again for the analyzer */
-        return;
-    size_t home = x->home;
-    unsigned m = kz_e_swin(b, home, kz_e_stag(b, x->h), &x->more);
-    x->m = (uint8_t)m;
-    if (m)
-        x->rec = kz_e_srec(b, home + (unsigned)__builtin_ctz(m));
-    /* every candidate's ref: another key of the home may share the tag (1 in 16 at 10M),
-     * and its record was a miss in the count (10.4 -> 11.3 M/s at 10M). Their values are
-     * not prefetched: reading their refs in the value stage to do it made the batch 2.5
-     * times slower, which was not understood. */
-    for (; m; m &= m - 1)
-        __builtin_prefetch(&b->recref[kz_e_srec(b, home + (unsigned)__builtin_ctz(m))]);
+    for (unsigned m = (unsigned)(x->m >> from) & 0xffu; m; m &= m - 1)
+        kz_e_prefetch(&b->recref[kz_e_srec(b, x->home + from + (unsigned)__builtin_ctz(m))]);
 }
 
-static void lw_value(const kz_eseg *b, const lent *x)
+/* The values of the candidates in m (bits from..from + 7), prefetched: the value's line and
+ * the next one (a URL, a digest or a long domain crosses into it, and memcmp's masked vector
+ * load reads it for a short value that ends near the line's end: at 10M, 8.4-8.8 M/s with the
+ * value's own lines only, 10.7-10.9 with the next line). */
+static void lw_prefetch_values(const kz_eseg *b, const lent *x, unsigned from)
 {
-    if (x->rec != UINT32_MAX && !(b->recref[x->rec] & KZ_E_REF_CPLX)) {
-        const uint8_t *a = b->arena + b->recref[x->rec];
-        __builtin_prefetch(a);
-        /* and the next line: a URL, a digest or a long domain crosses into it, and memcmp's
-         * masked vector load reads it for a short value that ends near the line's end (at
-         * 10M: 8.4-8.8 M/s with the value's own lines only, 10.7-10.9 with the next line) */
-        __builtin_prefetch(a + 64);
+    for (unsigned m = (unsigned)(x->m >> from) & 0xffu; m; m &= m - 1) {
+        uint32_t ref = b->recref[kz_e_srec(b, x->home + from + (unsigned)__builtin_ctz(m))];
+        if (!(ref & KZ_E_REF_CPLX)) {
+            kz_e_prefetch(b->arena + ref);
+            kz_e_prefetch(b->arena + ref + 64);
+        }
     }
+}
+
+/* The walk's first slots: their candidates' refs prefetched, and the next slots when the walk
+ * goes on. */
+static void lw_recs(const kz_eseg *b, lent *x)
+{
+    if (!b || !x->inb) /* inb implies b; said again for the analyzer */
+        return;
+    x->m = (uint16_t)kz_e_swin(b, x->home, kz_e_stag(b, x->h), &x->more1);
+    lw_prefetch_refs(b, x, 0);
+    if (x->more1)
+        kz_e_sprefetch(b, x->home + KZ_E_SW, KZ_E_SW);
+}
+
+/* The first slots' values; the next slots' candidates, their refs prefetched. */
+static void lw_refs(const kz_eseg *b, lent *x)
+{
+    if (!b || !x->inb)
+        return;
+    lw_prefetch_values(b, x, 0);
+    if (!x->more1)
+        return;
+    x->m |= (uint16_t)(kz_e_swin_at(b, x->home, KZ_E_SW, kz_e_stag(b, x->h), &x->more2)
+                       << KZ_E_SW);
+    lw_prefetch_refs(b, x, KZ_E_SW);
+}
+
+/* The next slots' values. */
+static void lw_values(const kz_eseg *b, const lent *x)
+{
+    if (b && x->inb && x->more1)
+        lw_prefetch_values(b, x, KZ_E_SW);
 }
 
 /* The base's count: the candidates of the first slots, then the rest of the walk when it
@@ -1547,8 +1576,9 @@ static uint32_t lw_count(const kz_engine_gen *g, const kz_eseg *b, const lent *x
         uint32_t r = kz_e_srec(b, home + (unsigned)__builtin_ctz(m));
         n += !is_dead(g, r) && kz_e_simple_eq(b, r, x->kb, x->kl);
     }
-    if (x->more) {
-        kz_e_sit it = {home + KZ_E_SW, KZ_E_SW, kz_e_stag(b, x->h)};
+    if (x->more2) {
+        const size_t past = 2 * (size_t)KZ_E_SW; /* the slots the two windows read */
+        kz_e_sit it = {home + past, past, kz_e_stag(b, x->h)};
         n += (uint32_t)count_walk(g, 0, b, &it, x->kb, x->kl);
     }
     return n;
@@ -1572,18 +1602,20 @@ void kz_engine_lookup_exact_batch(const kz_engine_gen *g, const uint32_t *paths,
 #define LW_AT(i) (&ring[(i) % LW_RING])
     const size_t D = LW_DIST;
     /* at step t, lookup t starts and lookup t - s * D (D = LW_DIST) does stage s */
-    for (size_t t = 0; t < n + 4 * D; t++) {
+    for (size_t t = 0; t < n + 5 * D; t++) {
         if (t < n)
             lw_key(g, b, LW_AT(t), paths[t], vals[t], lens[t]);
         if (t >= D && t - D < n)
             lw_filter(b, LW_AT(t - D));
         if (t >= 2 * D && t - 2 * D < n)
             lw_recs(b, LW_AT(t - 2 * D));
-        if (b && t >= 3 * D && t - 3 * D < n)
-            lw_value(b, LW_AT(t - 3 * D));
-        if (t < 4 * D || t - 4 * D >= n)
+        if (t >= 3 * D && t - 3 * D < n)
+            lw_refs(b, LW_AT(t - 3 * D));
+        if (t >= 4 * D && t - 4 * D < n)
+            lw_values(b, LW_AT(t - 4 * D));
+        if (t < 5 * D || t - 5 * D >= n)
             continue;
-        size_t i = t - 4 * D;
+        size_t i = t - 5 * D;
         const lent *x = LW_AT(i);
         if (x->kl)
             counts[i] = (b ? lw_count(g, b, x) : 0) +

@@ -1869,15 +1869,21 @@ static void test_lookup_exact_batch(void)
 }
 
 /* A table as full as a large one (load 0.8, the runs of slots that come with it) and a few
- * values that a dozen indicators share: every loaded value is found as often as it was
- * loaded, by the batch (whose walk reads the first slots at once and goes on only when the
- * last of them may be followed by the key's records) and one at a time; values near them
- * are not found. */
+ * values that 4 to 25 indicators share: every loaded value is found as often as it was
+ * loaded, by the batch (whose stages read two windows of eight slots, the second only when
+ * the first one's last slot may be followed by the key's records, and walk on only past the
+ * second, where displacements saturate) and one at a time; values near them are not found. */
+/* Copies of shared value d: 4 to 25, from within the first window to past both. */
+static int shared_copies(int d)
+{
+    return 4 + 3 * d;
+}
+
 static void test_lookup_exact_batch_dense(void)
 {
     kz_engine_opts o = {.now_us = NOW, .merge_min = 1, .merge_foreground = true};
     kz_engine *e = kz_engine_new(&o);
-    enum { NI = 30000, NDUP = 8, DUPS = 12 };
+    enum { NI = 30000, NDUP = 8 };
     kz_buf all;
     kz_buf_init(&all);
     char pat[160];
@@ -1888,11 +1894,13 @@ static void test_lookup_exact_batch_dense(void)
             snprintf(pat, sizeof pat, "[domain-name:value = 'h%d.example.org']", i);
         add_ind(&all, i, pat);
     }
-    for (int d = 0; d < NDUP * DUPS; d++) { /* runs longer than the batch's first slots */
-        snprintf(pat, sizeof pat, "[domain-name:value = 'shared%d.example.net']", d % NDUP);
-        add_ind(&all, NI + d, pat);
-    }
-    KT_CHECK(load_text(e, all.data, NULL) == NI + NDUP * DUPS);
+    int nshared = 0;
+    for (int d = 0; d < NDUP; d++)
+        for (int c = 0; c < shared_copies(d); c++) { /* runs longer than the batch's windows */
+            snprintf(pat, sizeof pat, "[domain-name:value = 'shared%d.example.net']", d);
+            add_ind(&all, NI + nshared++, pat);
+        }
+    KT_CHECK(load_text(e, all.data, NULL) == NI + nshared);
     long p4 = kz_engine_path(e, "ipv4-addr:value"), pd = kz_engine_path(e, "domain-name:value");
     enum { NQ = 2 * NI + 2 * NDUP };
     uint32_t *qp = malloc(NQ * sizeof *qp), *ql = malloc(NQ * sizeof *ql), *cnt = malloc(NQ * sizeof *cnt);
@@ -1916,7 +1924,7 @@ static void test_lookup_exact_batch_dense(void)
         }
         qv[q] = qb[q];
         ql[q] = (uint32_t)strlen(qb[q]);
-        want[q] = absent ? 0 : i < NI ? 1 : DUPS;
+        want[q] = absent ? 0 : i < NI ? 1 : (uint32_t)shared_copies(i - NI);
     }
     const kz_engine_gen *g = kz_engine_acquire(e);
     memset(cnt, 0xff, NQ * sizeof *cnt);
