@@ -205,7 +205,9 @@ static bool is_hex_char(unsigned char c)
 /* Dotted quad of decimal numbers 0..255 without leading zeros: exactly the strings
  * inet_ntop(AF_INET) produces, so text and 4 bytes are in one-to-one correspondence. *a is
  * the address in network order. (A branch-free parse of each part's three possible digits
- * from a zero-padded copy ran more instructions than this loop and was slower.) */
+ * from a zero-padded copy ran more instructions than this loop and was slower; so did, on
+ * 2026-11-26, one that classified all the bytes at once in two words (SWAR) and found the
+ * dots from their bits: 20.1 against 21.7 M/s present lookups at 100k, two pairs.) */
 static bool ip4_canonical(const char *s, size_t len, uint32_t *a)
 {
     size_t i = 0;
