@@ -122,17 +122,18 @@ uint64_t kz_e_hash(const void *p, size_t n)
     return hash_from(p, n, hash_seed_of(n));
 }
 
-/* The header's fields, not its bytes, so that an encoder hashes a value before (or without)
- * writing the key, and the same on either byte order. The header enters the seed times an odd
- * constant, and the seed goes through every fold (test_header_avalanche: each path and kind
- * bit flips each output bit about half the time). Out of line: inlined into the encoder, its
- * 128-bit products were spilled to the stack, 20 more instructions per key. */
+/* The seed of a key's hash: the header's fields (path, kind, length) times an odd constant. */
 static inline uint64_t khash_seed(uint32_t path, unsigned kind, size_t n)
 {
     uint64_t hdr = (uint64_t)(uint16_t)path | (uint64_t)kind << 16 | (uint64_t)n << 24;
     return hash_seed_of(n) ^ hdr * 0x589965cc75374cc3ull;
 }
 
+/* The header's fields, not its bytes, so that an encoder hashes a value before (or without)
+ * writing the key, and the same on either byte order. The header enters the seed times an odd
+ * constant, and the seed goes through every fold (test_header_avalanche: each path and kind
+ * bit flips each output bit about half the time). Out of line: inlined into the encoder, its
+ * 128-bit products were spilled to the stack, 20 more instructions per key. */
 __attribute__((noinline)) static uint64_t khash(uint32_t path, unsigned kind, const uint8_t *d,
                                                  size_t n)
 {
@@ -424,7 +425,7 @@ static inline size_t key_enc(uint8_t *buf, uint32_t path, const char *s, size_t 
         return kz_e_key_raw(buf, path, K_IP6, a, 16);
     }
     if (len >= 16 && len % 2 == 0 && len <= 128 && is_hex_char((unsigned char)s[0]) &&
-               is_hex_char((unsigned char)s[len - 1])) {
+        is_hex_char((unsigned char)s[len - 1])) {
         /* one-case hex of >= 16 digits (the ends first: most names and URLs fail there,
          * without the call that decodes a block) */
         unsigned cls = 0;
