@@ -208,7 +208,9 @@ static bool is_hex_char(unsigned char c)
  * the address in network order. (A branch-free parse of each part's three possible digits
  * from a zero-padded copy ran more instructions than this loop and was slower; so did, on
  * 2026-11-26, one that classified all the bytes at once in two words (SWAR) and found the
- * dots from their bits: 20.1 against 21.7 M/s present lookups at 100k, two pairs.) */
+ * dots from their bits, 20.1 against 21.7 M/s present lookups at 100k, and one that read a
+ * word per part and found its end by a zero-byte test, 19.1-19.8 against 22.9: each part's
+ * load waits for the previous part's length.) */
 static bool ip4_canonical(const char *s, size_t len, uint32_t *a)
 {
     size_t i = 0;
