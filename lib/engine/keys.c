@@ -71,12 +71,16 @@ int kz_engine_set_hash_seed(uint64_t seed)
     return 0;
 }
 
+/* The hash's constants (odd, 32 of 64 bits set): K1 enters every fold, K0 and K2 the seed. */
+#define HASH_K0 0xa0761d6478bd642full
+#define HASH_K1 0xe7037ed1a0b428dbull
+#define HASH_K2 0x8ebc6af09c88c6e3ull
+
 /* The last step of every hash: the first and last words of what is left (the two overlapping
  * loads a and b) folded with the seed and the length. */
 static inline uint64_t hash_last(uint64_t a, uint64_t b, size_t n, uint64_t seed)
 {
-    const uint64_t k1 = 0xe7037ed1a0b428dbull;
-    return fold(k1 ^ n, fold(a ^ k1, b ^ seed) ^ seed);
+    return fold(HASH_K1 ^ n, fold(a ^ HASH_K1, b ^ seed) ^ seed);
 }
 
 /* Keys are short (an address key is 9 bytes, a domain's 20 to 40): up to 16 bytes are two
@@ -84,7 +88,6 @@ static inline uint64_t hash_last(uint64_t a, uint64_t b, size_t n, uint64_t seed
  * the result, and the length too (keys of one prefix differ in it). */
 static inline uint64_t hash_from(const uint8_t *s, size_t n, uint64_t seed)
 {
-    const uint64_t k1 = 0xe7037ed1a0b428dbull;
     uint64_t a, b;
     if (n <= 16) {
         if (n >= 8) {
@@ -102,7 +105,7 @@ static inline uint64_t hash_from(const uint8_t *s, size_t n, uint64_t seed)
     } else {
         size_t i = n;
         while (i > 16) {
-            seed ^= fold(rd64(s) ^ k1, rd64(s + 8) ^ seed); /* a zero product keeps the state */
+            seed ^= fold(rd64(s) ^ HASH_K1, rd64(s + 8) ^ seed); /* a zero product keeps the state */
             s += 16;
             i -= 16;
         }
@@ -114,7 +117,7 @@ static inline uint64_t hash_from(const uint8_t *s, size_t n, uint64_t seed)
 
 static inline uint64_t hash_seed_of(size_t n)
 {
-    return 0xa0761d6478bd642full ^ hash_seed ^ ((uint64_t)n * 0x8ebc6af09c88c6e3ull);
+    return HASH_K0 ^ hash_seed ^ ((uint64_t)n * HASH_K2);
 }
 
 uint64_t kz_e_hash(const void *p, size_t n)
