@@ -478,11 +478,6 @@ static inline unsigned kz_e_swin_at(const kz_eseg *s, size_t home, unsigned off,
     return m;
 }
 
-static inline unsigned kz_e_swin(const kz_eseg *s, size_t home, uint32_t tag, bool *more)
-{
-    return kz_e_swin_at(s, home, 0, tag, more);
-}
-
 /* Prefetch of record r's ref for a probe; one that reports it prefetches its uuid a stage
  * later, beside its value, since the uuid is read only to report a hit. */
 static inline void kz_e_rprefetch(const kz_eseg *s, uint32_t r)
@@ -491,7 +486,7 @@ static inline void kz_e_rprefetch(const kz_eseg *s, uint32_t r)
 }
 
 /* Prefetch of the first n slots a walk from home at reads (4 for a walk that stops at its
- * first candidates, KZ_E_SW for kz_e_swin): their line, and the next one when they cross
+ * first candidates, KZ_E_SW for kz_e_swin_at): their line, and the next one when they cross
  * into it. The walk is short (one to three slots mostly), but from the last slots of a line
  * it reads the next line, which then missed. With the prefetch of a record's second line
  * (when a record was 20 bytes in one array, its ref could sit on the line after its uuid)

@@ -1540,7 +1540,7 @@ static void lw_recs(const kz_eseg *b, lent *x)
 {
     if (!b || !x->inb) /* inb implies b; said again for the analyzer */
         return;
-    x->m = (uint16_t)kz_e_swin(b, x->home, kz_e_stag(b, x->h), &x->more1);
+    x->m = (uint16_t)kz_e_swin_at(b, x->home, 0, kz_e_stag(b, x->h), &x->more1);
     lw_prefetch_refs(b, x, 0);
     if (x->more1)
         kz_e_sprefetch(b, x->home + KZ_E_SW, KZ_E_SW);
