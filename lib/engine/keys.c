@@ -105,7 +105,8 @@ static inline uint64_t hash_from(const uint8_t *s, size_t n, uint64_t seed)
     } else {
         size_t i = n;
         while (i > 16) {
-            seed ^= fold(rd64(s) ^ HASH_K1, rd64(s + 8) ^ seed); /* a zero product keeps the state */
+            /* xored in: a zero product keeps the state */
+            seed ^= fold(rd64(s) ^ HASH_K1, rd64(s + 8) ^ seed);
             s += 16;
             i -= 16;
         }

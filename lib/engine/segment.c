@@ -432,7 +432,8 @@ static int build_simple_index(kz_eseg *s, kz_e_kv *sh, size_t n)
     s->nstotal = n ? last + 1 : 0;
     if (s->nstotal < ns)
         s->nstotal = ns;
-    /* empty slots past the end: kz_e_swin_at reads KZ_E_SW from any home, and its second window only when the first ends full */
+    /* empty slots past the end: kz_e_swin_at reads KZ_E_SW from any home (its second window
+     * only when the first one ends in a full slot) */
     s->sslots = big_alloc((s->nstotal + KZ_E_SW) * sizeof *s->sslots, true);
     if (!s->sslots)
         return -1;
