@@ -214,6 +214,86 @@ static void test_ip4_keys(void)
     KT_CHECK_MSG(ip4 > 30000, "only %zu canonical addresses drawn", ip4);
 }
 
+/* A string gets the K_IP6 key exactly when inet_pton(AF_INET6) takes it and the engine's
+ * formatter gives it back from those 16 bytes: over 300,000 strings of hex digits and colons
+ * (8 groups, or 1 to 8 and a "::", a group more or fewer now and then; groups of 0 to 5
+ * digits, leading zeros and capitals now and then; ':', '::' or ':::' at either end and between
+ * groups) and some other bytes and some other bytes. The
+ * parser reads the text's shape from bit masks and each group from one 4-byte load, so
+ * every length and every place of a group against the text's ends matter. */
+static void test_ip6_keys(void)
+{
+    static const char alpha[] = "0123456789abcdef:";
+    static const char other[] = "g:G/.A \x80\xba\xe1";
+    uint64_t rs = 29;
+    size_t wrong = 0, ip6 = 0;
+    for (int t = 0; t < 300000; t++) {
+        char v[64];
+        size_t len = 0;
+        if (t % 4) { /* groups and separators */
+            uint64_t r = kt_xorshift(&rs);
+            /* 8 groups, or 1 to 8 with a "::" before group gap (gap == groups: at the end) */
+            int groups = r % 3 ? 8 : 1 + (int)(r >> 8 & 7);
+            int gap = r % 3 ? -1 : (int)((r >> 16) % (uint64_t)(groups + 1));
+            if (r >> 24 & 1) /* a group fewer or more */
+                groups += r >> 25 & 1 ? 1 : -1;
+            if (r % 17 == 0)
+                v[len++] = ':';
+            for (int g = 0; g <= groups && len < 50; g++) {
+                uint64_t c = kt_xorshift(&rs);
+                if (g == gap || c % 40 == 0) {
+                    v[len++] = ':';
+                    v[len++] = ':';
+                    if (c % 400 == 0)
+                        v[len++] = ':';
+                } else if (g && g < groups) {
+                    v[len++] = ':';
+                }
+                if (g == groups)
+                    break;
+                uint64_t d = kt_xorshift(&rs);
+                int nd = d % 16 == 0 ? (int)((d >> 4) % 6) : 1 + (int)(d >> 4 & 3);
+                if (d % 11 == 0) { /* a zero group */
+                    v[len++] = '0';
+                    continue;
+                }
+                for (int k = 0; k < nd && len < 50; k++) {
+                    uint64_t x = kt_xorshift(&rs);
+                    v[len++] = x % 97 == 0        ? 'A' + (char)(x % 6)
+                               : k == 0 && x % 13 ? "123456789abcdef"[x % 15]
+                                                  : alpha[x % 16];
+                }
+            }
+            if (r % 19 == 0)
+                v[len++] = ':';
+        } else {
+            len = (size_t)(kt_xorshift(&rs) % 44);
+            for (size_t i = 0; i < len; i++)
+                v[i] = alpha[kt_xorshift(&rs) % (sizeof alpha - 1)];
+        }
+        if (len && kt_xorshift(&rs) % 16 == 0)
+            v[kt_xorshift(&rs) % len] = other[kt_xorshift(&rs) % (sizeof other - 1)];
+        v[len] = 0;
+        uint8_t a[16], kb[KZ_E_MAX_KEY + 32];
+        char back[64];
+        bool want = false;
+        if (strlen(v) == len && inet_pton(AF_INET6, v, a) == 1) {
+            kz_e_key_raw(kb, 1, K_IP6, a, 16);
+            want = kz_e_key_text_to(kb, back) == len && memcmp(back, v, len) == 0;
+        }
+        size_t kl = kz_e_key_str(kb, 1, v, len);
+        bool got = kl == 21 && kb[2] == K_IP6;
+        ip6 += want;
+        if (got != want || (got && memcmp(kb + 5, a, 16) != 0)) {
+            if (wrong++ < 5)
+                fprintf(stderr, "'%s': K_IP6 %d, want %d\n", v, got, want);
+        }
+    }
+    fprintf(stderr, "ip6 keys: 300000 strings, %zu canonical, %zu wrong\n", ip6, wrong);
+    KT_CHECK_MSG(wrong == 0, "%zu strings keyed wrong", wrong);
+    KT_CHECK_MSG(ip6 > 30000, "only %zu canonical addresses drawn", ip6);
+}
+
 /* kz_e_popcount (the rank of a network in the CIDR index) against a count bit by bit, and
  * kz_e_copy (a key's bytes) for every length up to 80 at every offset of a buffer: it writes
  * exactly the n bytes. */
@@ -246,4 +326,4 @@ static void test_popcount_copy(void)
 }
 
 KT_MAIN(KT(test_key_kinds), KT(test_ip6_round_trip), KT(test_random_seed), KT(test_hex_keys), KT(test_ip4_keys),
-        KT(test_popcount_copy))
+        KT(test_ip6_keys), KT(test_popcount_copy))
