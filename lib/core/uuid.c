@@ -10,35 +10,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hexval(char c)
+/* The value of hex digit c, with *bad set when c is not one; without a branch, since the
+ * digits of a random UUID are letters or decimal digits at random: the branchy version
+ * mispredicted about half of them, and took 5% of loading ten million indicators. */
+static inline unsigned hexval_nb(unsigned char c, unsigned *bad)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    unsigned d = (unsigned)c - '0', l = ((unsigned)c | 0x20) - 'a';
+    unsigned isd = d < 10, isl = l < 6;
+    *bad |= !(isd | isl);
+    return isd ? d : l + 10;
 }
 
 int kz_uuid_parse(const char *s, kz_uuid *u)
 {
-    int bi = 0;
-    for (int i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-')
-                return -1;
-            continue;
-        }
-        int hi = hexval(s[i]);
-        if (hi < 0)
-            return -1;
-        int lo = hexval(s[++i]);
-        if (lo < 0)
-            return -1;
-        u->b[bi++] = (uint8_t)(hi << 4 | lo);
+    /* the length first: every character is read, not only up to the first bad one */
+    if (strnlen(s, 37) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
+        return -1;
+    unsigned bad = 0;
+    for (int i = 0, bi = 0; i < 36; i += 2, bi++) {
+        i += i == 8 || i == 13 || i == 18 || i == 23;
+        unsigned hi = hexval_nb((unsigned char)s[i], &bad);
+        u->b[bi] = (uint8_t)(hi << 4 | hexval_nb((unsigned char)s[i + 1], &bad));
     }
-    return s[36] == '\0' ? 0 : -1;
+    return bad ? -1 : 0;
 }
 
 void kz_uuid_format(const kz_uuid *u, char *out)

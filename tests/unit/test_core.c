@@ -81,6 +81,44 @@ static void test_uuid(void)
     KT_CHECK_STR(s, "886313e1-3b8a-5372-9b90-0c9aee199e5d");
 }
 
+/* kz_uuid_parse against the rule written out here (36 characters, hyphens at 8, 13, 18 and
+ * 23, hex digits of either case elsewhere): a valid text with each position set to each byte
+ * value from 1 to 255, and its prefixes of every length (each in a buffer of its own size, so
+ * a read past the terminator is one the sanitizer build sees). */
+static void test_uuid_parse_bytes(void)
+{
+    const char *good = "0a1B2c3D-4e5F-6789-aBcD-ef0123456789";
+    size_t wrong = 0;
+    for (int pos = 0; pos < 36; pos++)
+        for (int c = 1; c < 256; c++) {
+            char t[37];
+            memcpy(t, good, 37);
+            t[pos] = (char)c;
+            bool hyph = pos == 8 || pos == 13 || pos == 18 || pos == 23;
+            bool want = hyph ? c == '-'
+                             : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+                                   (c >= 'A' && c <= 'F');
+            kz_uuid u;
+            int r = kz_uuid_parse(t, &u);
+            wrong += (r == 0) != want;
+            if (r == 0 && !hyph) {
+                int v = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+                int idx = pos - (pos > 8) - (pos > 13) - (pos > 18) - (pos > 23);
+                wrong += (idx % 2 ? u.b[idx / 2] & 15 : u.b[idx / 2] >> 4) != v;
+            }
+        }
+    for (size_t n = 0; n <= 36; n++) {
+        char *t = malloc(n + 1);
+        KT_CHECK(t != NULL);
+        memcpy(t, good, n);
+        t[n] = 0;
+        kz_uuid u;
+        wrong += (kz_uuid_parse(t, &u) == 0) != (n == 36);
+        free(t);
+    }
+    KT_CHECK_MSG(wrong == 0, "%zu texts parsed wrong", wrong);
+}
+
 static void test_ptr(void)
 {
     kz_ptr p;
@@ -209,5 +247,5 @@ static void test_ip4_format(void)
 }
 
 KT_MAIN(KT(test_time_parse_valid), KT(test_time_parse_invalid), KT(test_time_order_and_format),
-        KT(test_days_from_civil), KT(test_uuid), KT(test_ptr), KT(test_diags_and_buf),
+        KT(test_days_from_civil), KT(test_uuid), KT(test_uuid_parse_bytes), KT(test_ptr), KT(test_diags_and_buf),
         KT(test_utf8_valid), KT(test_ip4_format))
