@@ -95,9 +95,9 @@ static void test_uuid_parse_bytes(void)
             memcpy(t, good, 37);
             t[pos] = (char)c;
             bool hyph = pos == 8 || pos == 13 || pos == 18 || pos == 23;
-            bool want = hyph ? c == '-'
-                             : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-                                   (c >= 'A' && c <= 'F');
+            bool want =
+                hyph ? c == '-'
+                     : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
             kz_uuid u;
             int r = kz_uuid_parse(t, &u);
             wrong += (r == 0) != want;
@@ -247,5 +247,5 @@ static void test_ip4_format(void)
 }
 
 KT_MAIN(KT(test_time_parse_valid), KT(test_time_parse_invalid), KT(test_time_order_and_format),
-        KT(test_days_from_civil), KT(test_uuid), KT(test_uuid_parse_bytes), KT(test_ptr), KT(test_diags_and_buf),
-        KT(test_utf8_valid), KT(test_ip4_format))
+        KT(test_days_from_civil), KT(test_uuid), KT(test_uuid_parse_bytes), KT(test_ptr),
+        KT(test_diags_and_buf), KT(test_utf8_valid), KT(test_ip4_format))
