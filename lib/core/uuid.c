@@ -26,11 +26,12 @@ int kz_uuid_parse(const char *s, kz_uuid *u)
     /* the length first: every character is read, not only up to the first bad one */
     if (strnlen(s, 37) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
         return -1;
+    /* where each byte's two digits start: the iterations are independent */
+    static const uint8_t at[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
     unsigned bad = 0;
-    for (int i = 0, bi = 0; i < 36; i += 2, bi++) {
-        i += i == 8 || i == 13 || i == 18 || i == 23;
-        unsigned hi = hexval_nb((unsigned char)s[i], &bad);
-        u->b[bi] = (uint8_t)(hi << 4 | hexval_nb((unsigned char)s[i + 1], &bad));
+    for (int k = 0; k < 16; k++) {
+        unsigned hi = hexval_nb((unsigned char)s[at[k]], &bad);
+        u->b[k] = (uint8_t)(hi << 4 | hexval_nb((unsigned char)s[at[k] + 1], &bad));
     }
     return bad ? -1 : 0;
 }
