@@ -373,13 +373,7 @@ static op *op_push(oplist *L)
         L->cap = nc;
         /* applied in uuid order, the operations are read at random: huge pages keep a
          * gigabyte of them from missing the TLB on every step */
-        size_t bytes = nc * sizeof *v;
-        if (bytes >= ((size_t)8 << 20)) {
-            const size_t huge = (size_t)2 << 20;
-            size_t head = (huge - (uintptr_t)v % huge) % huge; /* to the first 2 MiB boundary */
-            if (bytes > head && (bytes - head) / huge)
-                madvise((char *)v + head, (bytes - head) / huge * huge, MADV_HUGEPAGE);
-        }
+        kz_e_advise_huge(v, nc * sizeof *v);
     }
     op *o = &L->v[L->n];
     memset(o, 0, sizeof *o);

@@ -59,6 +59,7 @@ static uint32_t arena_put(arena *a, const void *d, size_t n)
         }
         a->p = q;
         a->cap = nc;
+        kz_e_advise_huge(q, nc); /* the new pages too, and the mapping kept whole */
     }
     uint32_t off = (uint32_t)a->len;
     memcpy(a->p + a->len, d, n);
@@ -602,12 +603,7 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
     a.p = malloc(a.cap);
     if (!a.p)
         goto oom;
-    if (a.cap >= ((size_t)8 << 20)) {
-        const size_t huge = (size_t)2 << 20;
-        size_t head = (huge - (uintptr_t)a.p % huge) % huge; /* to the first 2 MiB boundary */
-        if (a.cap > head && (a.cap - head) / huge)
-            madvise(a.p + head, (a.cap - head) / huge * huge, MADV_HUGEPAGE);
-    }
+    kz_e_advise_huge(a.p, a.cap);
     uint8_t zero = 0;
     arena_put(&a, &zero, 1);
     size_t ncplx = 0, nsuf = 0;
