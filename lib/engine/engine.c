@@ -575,10 +575,9 @@ static int cmp_op(const void *a, const void *b)
     return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-typedef struct okey {
-    uint64_t k; /* first 8 bytes of the uuid, big-endian */
-    uint32_t i;
-} okey;
+/* The sort key of an operation: k the first 8 bytes of its uuid (big-endian), v its index;
+ * the radix sort's own pairs, so the keys are sorted where they are built. */
+typedef kz_e_kv okey;
 
 static const op *g_ops; /* qsort has no context; apply runs under wlock */
 
@@ -587,7 +586,7 @@ static int cmp_okey(const void *a, const void *b)
     const okey *x = a, *y = b;
     if (x->k != y->k)
         return x->k < y->k ? -1 : 1;
-    return cmp_op(&g_ops[x->i], &g_ops[y->i]);
+    return cmp_op(&g_ops[x->v], &g_ops[y->v]);
 }
 
 static int cmp_eid(const void *a, const void *b)
@@ -791,33 +790,21 @@ static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
         ok[i].k = (uint64_t)u[0] << 56 | (uint64_t)u[1] << 48 | (uint64_t)u[2] << 40 |
                   (uint64_t)u[3] << 32 | (uint64_t)u[4] << 24 | (uint64_t)u[5] << 16 |
                   (uint64_t)u[6] << 8 | u[7];
-        ok[i].i = (uint32_t)i;
+        ok[i].v = i;
     }
     g_ops = L->v;
-    {
-        /* radix on the uuid prefix (stable), then runs of equal prefixes by cmp_op */
-        kz_e_kv *kv = malloc((L->n + 1) * sizeof *kv);
-        bool done_sort = false;
-        if (kv) {
-            for (size_t i = 0; i < L->n; i++)
-                kv[i] = (kz_e_kv){ok[i].k, ok[i].i};
-            if (kz_e_radix_sort(kv, L->n) == 0) {
-                for (size_t i = 0; i < L->n; i++)
-                    ok[i] = (okey){kv[i].k, (uint32_t)kv[i].v};
-                for (size_t i = 0; i < L->n;) {
-                    size_t j = i + 1;
-                    while (j < L->n && ok[j].k == ok[i].k)
-                        j++;
-                    if (j - i > 1)
-                        qsort(ok + i, j - i, sizeof *ok, cmp_okey);
-                    i = j;
-                }
-                done_sort = true;
-            }
-            free(kv);
+    /* radix on the uuid prefix (stable), then runs of equal prefixes by cmp_op */
+    if (kz_e_radix_sort(ok, L->n) == 0) {
+        for (size_t i = 0; i < L->n;) {
+            size_t j = i + 1;
+            while (j < L->n && ok[j].k == ok[i].k)
+                j++;
+            if (j - i > 1)
+                qsort(ok + i, j - i, sizeof *ok, cmp_okey);
+            i = j;
         }
-        if (!done_sort && L->n)
-            qsort(ok, L->n, sizeof *ok, cmp_okey);
+    } else if (L->n) {
+        qsort(ok, L->n, sizeof *ok, cmp_okey);
     }
     size_t nids_before = e->nids;
     kz_esrc *adds = malloc((L->n + 1) * sizeof *adds);
@@ -833,11 +820,11 @@ static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
         /* the operations are visited in uuid order, scattered over an array of 100-byte
          * entries (a gigabyte for 10M): fetch ahead, the entry, then what it points to */
         if (i + 16 < L->n)
-            __builtin_prefetch(&L->v[ok[i + 16].i]);
-        if (i + 8 < L->n && L->v[ok[i + 8].i].key)
-            __builtin_prefetch(L->v[ok[i + 8].i].key);
-        op *o = &L->v[ok[i].i];
-        bool last = i + 1 == L->n || memcmp(L->v[ok[i + 1].i].uuid, o->uuid, 16) != 0;
+            __builtin_prefetch(&L->v[ok[i + 16].v]);
+        if (i + 8 < L->n && L->v[ok[i + 8].v].key)
+            __builtin_prefetch(L->v[ok[i + 8].v].key);
+        op *o = &L->v[ok[i].v];
+        bool last = i + 1 == L->n || memcmp(L->v[ok[i + 1].v].uuid, o->uuid, 16) != 0;
         if (!last && o->kind != OP_REMOVE && o->kind != OP_EXPIRE) {
             e->st.superseded++;
             op_clear(o);
