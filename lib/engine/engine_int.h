@@ -254,10 +254,9 @@ static inline void kz_e_prefetch(const void *p)
  * pages outside the 2 MiB-aligned middle stay small either way. */
 static inline void kz_e_advise_huge(void *p, size_t n)
 {
-    const uintptr_t page = 4096;
-    uintptr_t from = (uintptr_t)p & ~(page - 1), to = ((uintptr_t)p + n + page - 1) & ~(page - 1);
+    const size_t page = 4096, head = (uintptr_t)p & (page - 1);
     if (n >= ((size_t)8 << 20))
-        madvise((void *)from, to - from, MADV_HUGEPAGE);
+        madvise((char *)p - head, (head + n + page - 1) & ~(page - 1), MADV_HUGEPAGE);
 }
 
 /* The set bits of x. Without -mpopcnt (a build for any x86-64) __builtin_popcountll is a
