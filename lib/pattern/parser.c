@@ -55,7 +55,9 @@ void *parse_arena_alloc(parse_arena *a, size_t n)
     if (n == 0)
         n = 16;
     if (!a->head || a->cap - a->used < n) {
-        size_t cap = a->head ? a->head->cap * 2 : 4096;
+        /* the first block within malloc's per-thread cache (chunks up to 1032 bytes): a
+         * one-comparison pattern's tree fits, and its block is reused from there at once */
+        size_t cap = a->head ? a->head->cap * 2 : 1008 - sizeof(parse_arena_block);
         if (cap > 1 << 20)
             cap = 1 << 20;
         if (cap < n)
