@@ -258,8 +258,9 @@ void kz_engine_free(kz_engine *e)
     free(e->ids);
     free(e->exp);
     kz_e_regex_cache_free(e);
-    for (size_t i = 0; i < KZ_E_CTX_KEYS; i++)
-        json_decref(e->ctx_last[i]);
+    for (size_t k = 0; k < KZ_E_CTX_SEEN; k++)
+        for (size_t i = 0; i < KZ_E_CTX_KEYS; i++)
+            json_decref(e->ctx_seen[k].m[i]);
     kz_e_registry_free(e);
     pthread_mutex_destroy(&e->wlock);
     pthread_mutex_destroy(&e->reglock);
@@ -410,20 +411,32 @@ static const char *const ctx_keys[KZ_E_CTX_KEYS] = {"indicator_types", "confiden
                                                       "created_by_ref", "object_marking_refs",
                                                       "kill_chain_phases", "labels"};
 
-/* The interned context of an indicator. Feeds repeat contexts, so the members of the last
- * one are kept and compared first (json_equal on a few small values is much cheaper than
- * building and serialising the canonical object). */
+static bool ctx_same(const kz_ectx_seen *c, json_t *const cur[KZ_E_CTX_KEYS])
+{
+    if (!c->valid)
+        return false;
+    for (size_t i = 0; i < KZ_E_CTX_KEYS; i++)
+        if (!(!cur[i] && !c->m[i]) && !(cur[i] && c->m[i] && json_equal(cur[i], c->m[i])))
+            return false;
+    return true;
+}
+
+/* The interned context of an indicator. Feeds repeat a few contexts, so the members of the
+ * recent ones are kept and compared first, the last one found before the others (json_equal
+ * on a few small values is much cheaper than building and serialising the canonical
+ * object). */
 static uint32_t context_of(kz_engine *e, const json_t *ind)
 {
     json_t *cur[KZ_E_CTX_KEYS];
-    bool same = e->ctx_last_valid;
-    for (size_t i = 0; i < KZ_E_CTX_KEYS; i++) {
+    for (size_t i = 0; i < KZ_E_CTX_KEYS; i++)
         cur[i] = json_object_get(ind, ctx_keys[i]);
-        const json_t *prev = e->ctx_last[i];
-        same = same && ((!cur[i] && !prev) || (cur[i] && prev && json_equal(cur[i], prev)));
-    }
-    if (same)
-        return e->ctx_last_id;
+    if (ctx_same(&e->ctx_seen[e->ctx_hit], cur))
+        return e->ctx_seen[e->ctx_hit].id;
+    for (unsigned k = 0; k < KZ_E_CTX_SEEN; k++)
+        if (k != e->ctx_hit && ctx_same(&e->ctx_seen[k], cur)) {
+            e->ctx_hit = k;
+            return e->ctx_seen[k].id;
+        }
     json_t *c = json_object();
     if (!c)
         return 0;
@@ -437,12 +450,18 @@ static uint32_t context_of(kz_engine *e, const json_t *ind)
         id = kz_e_ctx_intern(e, b.data);
     kz_buf_free(&b);
     json_decref(c);
+    /* copies: a caller of kz_engine_load_json may change its objects after the load */
+    kz_ectx_seen *s = &e->ctx_seen[e->ctx_next];
+    s->valid = true;
     for (size_t i = 0; i < KZ_E_CTX_KEYS; i++) {
-        json_decref(e->ctx_last[i]);
-        e->ctx_last[i] = cur[i] ? json_deep_copy(cur[i]) : NULL;
+        json_decref(s->m[i]);
+        s->m[i] = cur[i] ? json_deep_copy(cur[i]) : NULL;
+        if (cur[i] && !s->m[i])
+            s->valid = false; /* out of memory: a missing copy would read as an absent member */
     }
-    e->ctx_last_id = id;
-    e->ctx_last_valid = true;
+    s->id = id;
+    e->ctx_hit = e->ctx_next;
+    e->ctx_next = (e->ctx_next + 1) % KZ_E_CTX_SEEN;
     return id;
 }
 

@@ -575,6 +575,17 @@ typedef struct kz_emerge {
     size_t nlog, caplog;
 } kz_emerge;
 
+/* A context met recently: its members (copies, NULL where absent) and its interned id. A feed
+ * names a few creators, markings and kill chains, interleaved: with only the last context
+ * kept, indicators alternating between three creators loaded at half the speed (0.85 ->
+ * 1.60 s for 300k), each building, serialising and interning its context again. */
+enum { KZ_E_CTX_SEEN = 8 };
+typedef struct kz_ectx_seen {
+    json_t *m[KZ_E_CTX_KEYS];
+    uint32_t id;
+    bool valid;
+} kz_ectx_seen;
+
 struct kz_engine {
     kz_engine_opts opts;
     int64_t now;
@@ -605,9 +616,8 @@ struct kz_engine {
     atomic_size_t match_errors;
     atomic_size_t candidates; /* kz_engine_candidates */
     void *re_cache; /* writer side: regexes already checked with Hyperscan (regex.c) */
-    json_t *ctx_last[KZ_E_CTX_KEYS]; /* writer side: the last context's members (copies) */
-    uint32_t ctx_last_id;
-    bool ctx_last_valid;
+    kz_ectx_seen ctx_seen[KZ_E_CTX_SEEN]; /* writer side: recent contexts (context_of) */
+    unsigned ctx_hit, ctx_next;           /* the last one found; the next one replaced */
     kz_emerge mg; /* under wlock */
 };
 

@@ -248,6 +248,59 @@ static void test_basic_hits_and_context(void)
     kz_engine_free(e);
 }
 
+/* Contexts interleaved in a load: each hit carries its own indicator's context, whether that
+ * context was the last one seen, one of the recent ones the engine keeps, or one pushed out
+ * of them (12 contexts, the engine keeps 8). Contexts 2j and 2j + 1 differ only in whether
+ * created_by_ref is there at all. */
+static void test_context_interleaved(void)
+{
+    kz_engine_opts o = {.now_us = NOW};
+    kz_engine *e = kz_engine_new(&o);
+    KT_CHECK(e != NULL);
+    enum { N = 90 };
+    static char all[N * 700 + 16];
+    size_t len = 0;
+    int kof[N];
+    all[len++] = '[';
+    for (int i = 0; i < N; i++) {
+        int k = (i * 7 + i / 13) % 12;
+        kof[i] = k;
+        char pat[64], extra[256], one[1024];
+        snprintf(pat, sizeof pat, "[ipv4-addr:value = '10.1.0.%d']", i);
+        snprintf(extra, sizeof extra, "\"confidence\":%d%s", 10 + k / 2,
+                 k % 2 ? ""
+                       : ",\"created_by_ref\":\"identity--11111111-1111-4111-8111-111111111111\"");
+        ind(one, sizeof one, 100 + i, pat, extra);
+        len += (size_t)snprintf(all + len, sizeof all - len, "%s%s", i ? "," : "", one);
+    }
+    snprintf(all + len, sizeof all - len, "]");
+    KT_CHECK(load_text(e, all, NULL) == N);
+    size_t wrong = 0;
+    for (int i = 0; i < N; i++) {
+        char od[512], want[32];
+        snprintf(od, sizeof od,
+                 "[{\"type\":\"observed-data\",\"id\":\"observed-data--00000000-0000-4000-8000-"
+                 "000000000001\","
+                 "\"first_observed\":\"2025-01-01T00:00:00Z\",\"last_observed\":\"2025-01-01T00:00:"
+                 "00Z\","
+                 "\"number_observed\":1,\"objects\":{\"0\":{\"type\":\"ipv4-addr\",\"value\":\"10."
+                 "1.0.%d\"}}}]",
+                 i);
+        kz_obs_set *s = obs_from(od);
+        hits x;
+        if (!s || match1(e, s, 0, &x) != 1) {
+            wrong++;
+        } else {
+            snprintf(want, sizeof want, "\"confidence\":%d", 10 + kof[i] / 2);
+            bool by = strstr(x.ctx[0], "identity--1111") != NULL;
+            wrong += !strstr(x.ctx[0], want) || by != (kof[i] % 2 == 0);
+        }
+        kz_obs_set_free(s);
+    }
+    KT_CHECK_MSG(wrong == 0, "%zu hits with another indicator's context", wrong);
+    kz_engine_free(e);
+}
+
 static void test_versions_validity(void)
 {
     kz_engine_opts o = {.now_us = NOW};
@@ -1949,5 +2002,10 @@ out:
     kz_engine_free(e);
 }
 
-KT_MAIN(KT(test_short_networks), KT(test_many_step_names), KT(test_hex_case), KT(test_stream_follows_updates), KT(test_lookup_exact_batch), KT(test_lookup_exact_batch_dense), KT(test_batch_base_and_delta), KT(test_long_value_texts), KT(test_record_ref_lists), KT(test_record_shapes_memo), KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_versions_validity), KT(test_bad_input),
-        KT(test_records), KT(test_regex_index), KT(test_ref_index), KT(test_differential_single), KT(test_differential_stream))
+KT_MAIN(KT(test_short_networks), KT(test_many_step_names), KT(test_hex_case),
+        KT(test_stream_follows_updates), KT(test_lookup_exact_batch),
+        KT(test_lookup_exact_batch_dense), KT(test_batch_base_and_delta), KT(test_long_value_texts),
+        KT(test_record_ref_lists), KT(test_record_shapes_memo), KT(test_cidr_brute_force),
+        KT(test_basic_hits_and_context), KT(test_context_interleaved), KT(test_versions_validity),
+        KT(test_bad_input), KT(test_records), KT(test_regex_index), KT(test_ref_index),
+        KT(test_differential_single), KT(test_differential_stream))
