@@ -49,9 +49,15 @@ void kz_uuid_format(const kz_uuid *u, char *out)
     out[o] = '\0';
 }
 
-int kz_uuid_version(const kz_uuid *u) { return u->b[6] >> 4; }
+int kz_uuid_version(const kz_uuid *u)
+{
+    return u->b[6] >> 4;
+}
 
-bool kz_uuid_rfc4122_variant(const kz_uuid *u) { return (u->b[8] & 0xc0) == 0x80; }
+bool kz_uuid_rfc4122_variant(const kz_uuid *u)
+{
+    return (u->b[8] & 0xc0) == 0x80;
+}
 
 void kz_uuid_v4(kz_uuid *u)
 {
@@ -75,4 +81,7 @@ int kz_uuid_v5(const kz_uuid *ns, const void *name, size_t len, kz_uuid *out)
     return 0;
 }
 
-int kz_init(void) { return sodium_init() < 0 ? -1 : 0; }
+int kz_init(void)
+{
+    return sodium_init() < 0 ? -1 : 0;
+}

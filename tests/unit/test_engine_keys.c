@@ -325,5 +325,5 @@ static void test_popcount_copy(void)
     KT_CHECK_MSG(wrong == 0, "%zu bytes copied wrong", wrong);
 }
 
-KT_MAIN(KT(test_key_kinds), KT(test_ip6_round_trip), KT(test_random_seed), KT(test_hex_keys), KT(test_ip4_keys),
-        KT(test_ip6_keys), KT(test_popcount_copy))
+KT_MAIN(KT(test_key_kinds), KT(test_ip6_round_trip), KT(test_random_seed), KT(test_hex_keys),
+        KT(test_ip4_keys), KT(test_ip6_keys), KT(test_popcount_copy))
