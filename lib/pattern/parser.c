@@ -189,15 +189,15 @@ static bool enter(parser *ps)
 typedef struct {
     void *node;
     int depth, line, col;
-} link;
+} chain_link;
 
 /* The operands of one chain of a binary operator. Most chains hold one or two (every
  * bracket and parenthesis starts three or four): they live in the chain itself, and only a
  * longer one is moved to the heap (four arrays grown by realloc for each chain made a simple
  * indicator's pattern twenty allocations; 8% of loading ten million indicators). */
 typedef struct {
-    link *e; /* local until it outgrows it */
-    link local[8];
+    chain_link *e; /* local until it outgrows it */
+    chain_link local[8];
     size_t n, cap;
 } chain;
 
@@ -215,7 +215,7 @@ static bool chain_push(parser *ps, chain *c, void *node, int depth, int line, in
     }
     if (c->n == c->cap) {
         size_t cap = c->cap * 2;
-        link *e = c->e == c->local ? malloc(cap * sizeof *e) : realloc(c->e, cap * sizeof *e);
+        chain_link *e = c->e == c->local ? malloc(cap * sizeof *e) : realloc(c->e, cap * sizeof *e);
         if (!e) {
             parse_error_set(ps->e, line, col, "out of memory");
             return false;
@@ -225,7 +225,7 @@ static bool chain_push(parser *ps, chain *c, void *node, int depth, int line, in
         c->e = e;
         c->cap = cap;
     }
-    c->e[c->n++] = (link){node, depth, line, col};
+    c->e[c->n++] = (chain_link){node, depth, line, col};
     return true;
 }
 
