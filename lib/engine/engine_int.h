@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "pattern/eval_internal.h" /* read-only use of a loaded observation's objects */
 
@@ -254,9 +255,12 @@ static inline void kz_e_prefetch(const void *p)
  * pages outside the 2 MiB-aligned middle stay small either way. */
 static inline void kz_e_advise_huge(void *p, size_t n)
 {
-    const size_t page = 4096, head = (uintptr_t)p & (page - 1);
-    if (n >= ((size_t)8 << 20))
-        madvise((char *)p - head, (head + n + page - 1) & ~(page - 1), MADV_HUGEPAGE);
+    if (n < ((size_t)8 << 20))
+        return;
+    /* the system's page (4 KiB on x86-64, up to 64 KiB on arm64): madvise wants it aligned */
+    long ps = sysconf(_SC_PAGESIZE);
+    const size_t page = ps > 0 ? (size_t)ps : 4096, head = (uintptr_t)p & (page - 1);
+    madvise((char *)p - head, (head + n + page - 1) & ~(page - 1), MADV_HUGEPAGE);
 }
 
 /* The set bits of x. Without -mpopcnt (a build for any x86-64) __builtin_popcountll is a
