@@ -1601,20 +1601,31 @@ void kz_engine_lookup_exact_batch(const kz_engine_gen *g, const uint32_t *paths,
     }
 #define LW_AT(i) (&ring[(i) % LW_RING])
     const size_t D = LW_DIST;
-    /* at step t, lookup t starts and lookup t - s * D (D = LW_DIST) does stage s */
+    /* at step t, lookup t starts and lookup t - s * D (D = LW_DIST) does stage s. Every stage
+     * has a lookup from step 5 * D to step n - 1: those steps run without the tests of the
+     * filling and draining ones (2% fewer instructions, yet present values at 10M went from
+     * 11.68-11.88 to 13.05-13.30 M/s, three pairs, and at 100k from 15.5-15.9 to 17.0-17.5) */
     for (size_t t = 0; t < n + 5 * D; t++) {
-        if (t < n)
+        if (t >= 5 * D && t < n) {
             lw_key(g, b, LW_AT(t), paths[t], vals[t], lens[t]);
-        if (t >= D && t - D < n)
             lw_filter(b, LW_AT(t - D));
-        if (t >= 2 * D && t - 2 * D < n)
             lw_recs(b, LW_AT(t - 2 * D));
-        if (t >= 3 * D && t - 3 * D < n)
             lw_refs(b, LW_AT(t - 3 * D));
-        if (t >= 4 * D && t - 4 * D < n)
             lw_values(b, LW_AT(t - 4 * D));
-        if (t < 5 * D || t - 5 * D >= n)
-            continue;
+        } else {
+            if (t < n)
+                lw_key(g, b, LW_AT(t), paths[t], vals[t], lens[t]);
+            if (t >= D && t - D < n)
+                lw_filter(b, LW_AT(t - D));
+            if (t >= 2 * D && t - 2 * D < n)
+                lw_recs(b, LW_AT(t - 2 * D));
+            if (t >= 3 * D && t - 3 * D < n)
+                lw_refs(b, LW_AT(t - 3 * D));
+            if (t >= 4 * D && t - 4 * D < n)
+                lw_values(b, LW_AT(t - 4 * D));
+            if (t < 5 * D)
+                continue;
+        }
         size_t i = t - 5 * D;
         const lent *x = LW_AT(i);
         if (x->kl)
