@@ -1482,6 +1482,8 @@ size_t kz_engine_lookup_exact(const kz_engine_gen *g, uint32_t path, const char 
  * loops kept (kz_e_prefetch: GCC deleted them), present values at 10M went from
  * 13.64 / 13.82 / 13.95 to 17.08 / 17.70 / 17.30 M/s (three pairs), absent ones unchanged. */
 enum { LW_DIST = 6, LW_RING = 32 }; /* LW_RING > 5 * LW_DIST, a power of two */
+_Static_assert(LW_RING > 5 * LW_DIST && (LW_RING & (LW_RING - 1)) == 0,
+               "a step uses lookups t - 5 * LW_DIST .. t of the ring at once");
 typedef struct lent {
     uint8_t kb[208];
     size_t kl;
