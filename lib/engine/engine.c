@@ -229,6 +229,7 @@ kz_engine *kz_engine_new(const kz_engine_opts *opts)
     e->now = e->opts.now_us ? e->opts.now_us : kz_time_now_us();
     pthread_mutex_init(&e->wlock, NULL);
     pthread_mutex_init(&e->reglock, NULL);
+    e->ctx_cap = KZ_E_CTX_CHUNK * KZ_E_CTX_CHUNKS;
     kz_e_ctx_intern(e, "{}");
     kz_engine_gen *g = gen_new(e, NULL, NULL, NULL, 0);
     if (!g || atomic_load(&e->nctx) != 1) {
@@ -439,17 +440,22 @@ static uint32_t context_of(kz_engine *e, const json_t *ind)
         }
     json_t *c = json_object();
     if (!c)
-        return 0;
+        return KZ_E_CTX_OOM;
     for (size_t i = 0; i < KZ_E_CTX_KEYS; i++)
-        if (cur[i])
-            json_object_set(c, ctx_keys[i], cur[i]);
+        if (cur[i] && json_object_set(c, ctx_keys[i], cur[i]) < 0) {
+            json_decref(c);
+            return KZ_E_CTX_OOM;
+        }
     kz_buf b;
     kz_buf_init(&b);
-    uint32_t id = 0;
+    /* a loaded value has a canonical form (never NaN): only memory can fail it */
+    uint32_t id = KZ_E_CTX_OOM;
     if (kz_json_canonical(c, &b) == 0 && b.data)
         id = kz_e_ctx_intern(e, b.data);
     kz_buf_free(&b);
     json_decref(c);
+    if (id == KZ_E_CTX_OOM || id == KZ_E_CTX_FULL)
+        return id; /* not kept: the next indicator with this context tries again */
     /* copies: a caller of kz_engine_load_json may change its objects after the load */
     kz_ectx_seen *s = &e->ctx_seen[e->ctx_next];
     s->valid = true;
@@ -546,6 +552,23 @@ static void take_indicator(kz_engine *e, oplist *L, json_t *ind)
         o->obj = json_incref(ind);
         return;
     }
+    /* a hit reports the indicator's context (its markings among it): an indicator whose
+     * context cannot be kept is refused, not loaded with an empty one */
+    o->ctx = context_of(e, ind);
+    if (o->ctx == KZ_E_CTX_OOM) {
+        L->oom = true;
+        return;
+    }
+    if (o->ctx == KZ_E_CTX_FULL) {
+        kz_e_cplx_free(o->cplx);
+        o->cplx = NULL;
+        L->n--;
+        e->st.rejected++;
+        if (L->diags)
+            kz_diags_add(L->diags, KZ_SEV_ERROR, id, "",
+                         "context not kept: %u distinct contexts already", e->ctx_cap);
+        return;
+    }
     if (kl) {
         o->key = op_key_alloc(L, kl);
         if (!o->key) {
@@ -557,7 +580,6 @@ static void take_indicator(kz_engine *e, oplist *L, json_t *ind)
     const char *name = json_string_value(json_object_get(ind, "name"));
     if (name && !(o->name = strdup(name)))
         L->oom = true;
-    o->ctx = context_of(e, ind);
     o->kind = OP_ADD;
 }
 

@@ -610,6 +610,7 @@ struct kz_engine {
     atomic_uint ntypes;
     char **ctx[KZ_E_CTX_CHUNKS]; /* interned context JSON texts; id 0 = "{}" */
     atomic_uint nctx;
+    unsigned ctx_cap; /* contexts the table takes (fewer than it could in a test) */
     void *ctx_map; /* writer-side dedupe */
     kz_eid *ids;   /* writer-side, sorted by uuid */
     size_t nids, capids;
@@ -682,6 +683,10 @@ void kz_e_quote(kz_buf *b, const char *s, size_t len);
 long kz_e_type_id(kz_engine *e, const char *type, bool add);
 long kz_e_path_from_ast(kz_engine *e, const kz_pat_path *p, bool add);
 const char *kz_e_ctx_text(const kz_engine *e, uint32_t id);
+/* The id of context text, interned if new; KZ_E_CTX_FULL when it is new and the table holds
+ * ctx_cap contexts already, KZ_E_CTX_OOM when out of memory. */
+#define KZ_E_CTX_FULL (UINT32_MAX - 1)
+#define KZ_E_CTX_OOM UINT32_MAX
 uint32_t kz_e_ctx_intern(kz_engine *e, const char *text);
 void kz_e_registry_free(kz_engine *e);
 

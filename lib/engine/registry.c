@@ -312,12 +312,12 @@ uint32_t kz_e_ctx_intern(kz_engine *e, const char *text)
     if (!m) {
         m = calloc(1, sizeof *m);
         if (!m)
-            return 0;
+            return KZ_E_CTX_OOM;
         m->n = 1024;
         m->slots = calloc(m->n, sizeof *m->slots);
         if (!m->slots) {
             free(m);
-            return 0;
+            return KZ_E_CTX_OOM;
         }
         e->ctx_map = m;
         for (unsigned i = 0; i < n; i++)
@@ -329,12 +329,13 @@ uint32_t kz_e_ctx_intern(kz_engine *e, const char *text)
             return m->slots[at] - 1;
         at = (at + 1) & (m->n - 1);
     }
-    if (n >= KZ_E_CTX_CHUNK * KZ_E_CTX_CHUNKS)
-        return 0; /* table full: the hit shows the empty context */
+    if (n >= e->ctx_cap || n >= KZ_E_CTX_CHUNK * KZ_E_CTX_CHUNKS)
+        return KZ_E_CTX_FULL; /* the caller refuses the indicator: a hit without its markings
+                                 would pass on what they restrict */
     if (((size_t)n + 1) * 2 > m->n) {
         uint32_t *ns = calloc(m->n * 2, sizeof *ns);
         if (!ns)
-            return 0;
+            return KZ_E_CTX_OOM;
         free(m->slots);
         m->slots = ns;
         m->n *= 2;
@@ -346,10 +347,10 @@ uint32_t kz_e_ctx_intern(kz_engine *e, const char *text)
     }
     unsigned ch = n / KZ_E_CTX_CHUNK;
     if (!e->ctx[ch] && !(e->ctx[ch] = calloc(KZ_E_CTX_CHUNK, sizeof(char *))))
-        return 0;
+        return KZ_E_CTX_OOM;
     char *t = strdup(text);
     if (!t)
-        return 0;
+        return KZ_E_CTX_OOM;
     e->ctx[ch][n % KZ_E_CTX_CHUNK] = t;
     atomic_store_explicit(&e->nctx, n + 1, memory_order_release);
     m->slots[at] = n + 1;

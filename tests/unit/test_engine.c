@@ -1,6 +1,7 @@
 /* Detection engine: loading (versions, validity, revocation, bad input), hits and their
  * context, compact records, and differential tests against the pattern evaluator over
  * randomised indicators and observations (single observations and streams). */
+#include "engine/engine_int.h" /* ctx_cap: a small context table */
 #include "kt.h"
 
 #include <kizuna/engine.h>
@@ -245,6 +246,68 @@ static void test_basic_hits_and_context(void)
     KT_CHECK(kz_engine_lookup_cidr(gg, (uint32_t)pv, "11.0.0.1", 8, &longest) == 0 && longest == -1);
     KT_CHECK(kz_engine_lookup_exact(gg, (uint32_t)pv, "10.0.0.1", 8) == 1);
     kz_engine_release(e, gg);
+    kz_engine_free(e);
+}
+
+/* A full table of contexts refuses each indicator whose context it would have to add (counted,
+ * with its id and a reason) and still loads those whose context it holds: a hit never shows an
+ * empty context in place of the indicator's markings. (Before, the table's 16.7M-th context
+ * and any after it read as "{}".) */
+static void test_context_table_full(void)
+{
+    kz_engine_opts o = {.now_us = NOW};
+    kz_engine *e = kz_engine_new(&o);
+    KT_CHECK(e != NULL);
+    e->ctx_cap = 3; /* "{}" and two more */
+    static const char *const extra[6] = {
+        "\"confidence\":10",
+        "\"confidence\":20",
+        "\"confidence\":30", /* a third: refused */
+        "\"confidence\":10", /* held: loaded */
+        NULL,                /* "{}": loaded */
+        "\"object_marking_refs\":[\"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1\"]",
+    };
+    static const bool want_hit[6] = {true, true, false, true, true, false};
+    kz_buf all;
+    kz_buf_init(&all);
+    for (int i = 0; i < 6; i++) {
+        char pat[64], one[1024];
+        snprintf(pat, sizeof pat, "[ipv4-addr:value = '10.2.0.%d']", i);
+        kz_buf_printf(&all, "%s\n", ind(one, sizeof one, 300 + i, pat, extra[i]));
+    }
+    kz_diags dg;
+    kz_diags_init(&dg);
+    KT_CHECK(load_text(e, all.data, &dg) == 4);
+    KT_CHECK(dg.errors == 2);
+    for (size_t k = 0; k < dg.n; k++)
+        KT_CHECK_MSG(strstr(dg.v[k].message, "context") && dg.v[k].object_id &&
+                         (strcmp(dg.v[k].object_id, idn(302)) == 0 ||
+                          strcmp(dg.v[k].object_id, idn(305)) == 0),
+                     "%s: %s", dg.v[k].object_id ? dg.v[k].object_id : "-", dg.v[k].message);
+    kz_engine_stats st;
+    kz_engine_get_stats(e, &st);
+    KT_CHECK(st.rejected == 2);
+    for (int i = 0; i < 6; i++) {
+        char od[512];
+        snprintf(od, sizeof od,
+                 "[{\"type\":\"observed-data\",\"id\":\"observed-data--00000000-0000-4000-8000-"
+                 "000000000001\",\"first_observed\":\"2025-01-01T00:00:00Z\",\"last_observed\":"
+                 "\"2025-01-01T00:00:00Z\",\"number_observed\":1,\"objects\":{\"0\":{\"type\":"
+                 "\"ipv4-addr\",\"value\":\"10.2.0.%d\"}}}]",
+                 i);
+        kz_obs_set *s = obs_from(od);
+        hits x;
+        long n = s ? match1(e, s, 0, &x) : -1;
+        KT_CHECK_MSG(n == (want_hit[i] ? 1 : 0), "10.2.0.%d: %ld hits", i, n);
+        if (n == 1 && i != 4)
+            KT_CHECK_MSG(strstr(x.ctx[0], i == 1 ? "\"confidence\":20" : "\"confidence\":10"),
+                         "10.2.0.%d: context %s", i, x.ctx[0]);
+        if (n == 1 && i == 4)
+            KT_CHECK(strcmp(x.ctx[0], "{}") == 0);
+        kz_obs_set_free(s);
+    }
+    kz_diags_free(&dg);
+    kz_buf_free(&all);
     kz_engine_free(e);
 }
 
@@ -2006,6 +2069,6 @@ KT_MAIN(KT(test_short_networks), KT(test_many_step_names), KT(test_hex_case),
         KT(test_stream_follows_updates), KT(test_lookup_exact_batch),
         KT(test_lookup_exact_batch_dense), KT(test_batch_base_and_delta), KT(test_long_value_texts),
         KT(test_record_ref_lists), KT(test_record_shapes_memo), KT(test_cidr_brute_force),
-        KT(test_basic_hits_and_context), KT(test_context_interleaved), KT(test_versions_validity),
-        KT(test_bad_input), KT(test_records), KT(test_regex_index), KT(test_ref_index),
-        KT(test_differential_single), KT(test_differential_stream))
+        KT(test_basic_hits_and_context), KT(test_context_interleaved), KT(test_context_table_full),
+        KT(test_versions_validity), KT(test_bad_input), KT(test_records), KT(test_regex_index),
+        KT(test_ref_index), KT(test_differential_single), KT(test_differential_stream))
