@@ -471,11 +471,13 @@ static uint32_t context_of(kz_engine *e, const json_t *ind)
     return id;
 }
 
-static void reject(kz_engine *e, oplist *L, const char *id, const char *fmt, const char *why)
+/* A refused indicator: counted, and a diagnostic at member ptr (fmt has one %s, why). */
+static void reject(kz_engine *e, oplist *L, const char *id, const char *ptr, const char *fmt,
+                   const char *why)
 {
     e->st.rejected++;
     if (L->diags)
-        kz_diags_add(L->diags, KZ_SEV_ERROR, id, "/pattern", fmt, why);
+        kz_diags_add(L->diags, KZ_SEV_ERROR, id, ptr, fmt, why);
 }
 
 /* Turn one indicator object into an operation (or a counted rejection). */
@@ -485,9 +487,7 @@ static void take_indicator(kz_engine *e, oplist *L, json_t *ind)
     const char *id = json_string_value(json_object_get(ind, "id"));
     uint8_t uuid[16];
     if (parse_id(id, uuid) < 0) {
-        e->st.rejected++;
-        if (L->diags)
-            kz_diags_add(L->diags, KZ_SEV_ERROR, id, "/id", "indicator id is not indicator--<uuid>");
+        reject(e, L, id, "/id", "%s", "indicator id is not indicator--<uuid>");
         return;
     }
     int64_t modified = 0, vf = INT64_MIN, vu = INT64_MAX;
@@ -495,15 +495,11 @@ static void take_indicator(kz_engine *e, oplist *L, json_t *ind)
     if (r == 1)
         r = get_time(ind, "created", &modified);
     if (r != 0) {
-        e->st.rejected++;
-        if (L->diags)
-            kz_diags_add(L->diags, KZ_SEV_ERROR, id, "/modified", "missing or invalid modified/created");
+        reject(e, L, id, "/modified", "%s", "missing or invalid modified/created");
         return;
     }
     if (get_time(ind, "valid_from", &vf) < 0 || get_time(ind, "valid_until", &vu) < 0) {
-        e->st.rejected++;
-        if (L->diags)
-            kz_diags_add(L->diags, KZ_SEV_ERROR, id, "/valid_from", "invalid valid_from/valid_until");
+        reject(e, L, id, "/valid_from", "%s", "invalid valid_from/valid_until");
         return;
     }
     op *o = op_push(L);
@@ -532,7 +528,7 @@ static void take_indicator(kz_engine *e, oplist *L, json_t *ind)
     const char *pattern = json_string_value(json_object_get(ind, "pattern"));
     if (!pattern) {
         L->n--;
-        reject(e, L, id, "%s", "no pattern string");
+        reject(e, L, id, "/pattern", "%s", "no pattern string");
         return;
     }
     const char *sv = json_string_value(json_object_get(ind, "spec_version"));
@@ -542,7 +538,7 @@ static void take_indicator(kz_engine *e, oplist *L, json_t *ind)
     char why[512];
     if (kz_e_compile(e, pattern, version, kb, &kl, &o->shape, &o->cplx, why, sizeof why) < 0) {
         L->n--;
-        reject(e, L, id, "invalid pattern: %s", why);
+        reject(e, L, id, "/pattern", "invalid pattern: %s", why);
         return;
     }
     if (vf > e->now) {
@@ -563,10 +559,9 @@ static void take_indicator(kz_engine *e, oplist *L, json_t *ind)
         kz_e_cplx_free(o->cplx);
         o->cplx = NULL;
         L->n--;
-        e->st.rejected++;
-        if (L->diags)
-            kz_diags_add(L->diags, KZ_SEV_ERROR, id, "",
-                         "context not kept: %u distinct contexts already", e->ctx_cap);
+        char full[64];
+        snprintf(full, sizeof full, "%u distinct contexts already", e->ctx_cap);
+        reject(e, L, id, "", "context not kept: %s", full);
         return;
     }
     if (kl) {
