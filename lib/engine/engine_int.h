@@ -339,6 +339,14 @@ static inline const uint8_t *kz_e_sval(const uint8_t *a, size_t *len)
     return a + 2;
 }
 
+/* Where the last byte of the simple entry at a would be for a value of vl bytes: its header
+ * (meta index, LEB128, and the length above) is at most 4 bytes while a segment has fewer than
+ * 16,384 metas. For prefetches only: past that, one may miss the entry's last line. */
+static inline const uint8_t *kz_e_sentry_last(const uint8_t *a, size_t vl)
+{
+    return a + 3 + vl;
+}
+
 /* A LEB128 number at a (at most 5 bytes); returns what follows it. */
 static inline const uint8_t *kz_e_uvar(const uint8_t *a, uint32_t *v)
 {

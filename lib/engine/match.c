@@ -1289,7 +1289,8 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
                  * 4.07 / 4.82 / 3.87 -> 4.56 / 4.65 / 4.97 / 4.75 M/s, mixed 1.34 / 1.59 /
                  * 1.61 / 1.55 -> 1.50 / 1.70 / 1.71 / 1.55, four pairs on a noisy host) */
                 if (x->kind == PW_REC)
-                    __builtin_prefetch(x->key == PK_KEY ? a + 3 + (x->klen - 5u) : a + 48);
+                    __builtin_prefetch(x->key == PK_KEY ? kz_e_sentry_last(a, x->klen - 5u)
+                                                        : a + 48);
             }
             x->kind = PW_DONE;
             break;
