@@ -410,7 +410,8 @@ static inline bool colon5(const char *s, size_t len)
  * and the value's stores, which the store buffer cannot forward, and stalled until they were
  * written (the most costly instructions of a lookup at 100k indicators). Inline in both
  * entry points, so kz_e_key_str carries no hashing. */
-static inline size_t key_enc(uint8_t *buf, uint32_t path, const char *s, size_t len, uint64_t *h)
+static inline size_t key_enc(uint8_t *buf, uint32_t path, const char *s, size_t len, uint64_t *h,
+                             unsigned kinds)
 {
     if (len > KZ_E_MAX_KEY)
         return 0;
@@ -419,19 +420,20 @@ static inline size_t key_enc(uint8_t *buf, uint32_t path, const char *s, size_t 
     int kind = K_STR;
     uint32_t a4;
     uint8_t a[64]; /* an IPv6 address, or a digest's bytes */
-    if (len >= 7 && len <= 15 && ip4_canonical(s, len, &a4)) {
+    if ((kinds >> K_IP4 & 1) && len >= 7 && len <= 15 && ip4_canonical(s, len, &a4)) {
         if (h)
             *h = khash_words(path, K_IP4, 4, a4, a4);
         return kz_e_key_raw(buf, path, K_IP4, &a4, 4);
     }
-    if (len >= 2 && len <= 39 && is_hex_char((unsigned char)s[0]) + (s[0] == ':') &&
-        colon5(s, len) && ip6_canonical(s, len, a)) {
+    if ((kinds >> K_IP6 & 1) && len >= 2 && len <= 39 &&
+        is_hex_char((unsigned char)s[0]) + (s[0] == ':') && colon5(s, len) &&
+        ip6_canonical(s, len, a)) {
         if (h)
             *h = khash_words(path, K_IP6, 16, rd64(a), rd64(a + 8));
         return kz_e_key_raw(buf, path, K_IP6, a, 16);
     }
-    if (len >= 16 && len % 2 == 0 && len <= 128 && is_hex_char((unsigned char)s[0]) &&
-        is_hex_char((unsigned char)s[len - 1])) {
+    if ((kinds & KZ_E_KINDS_HEX) && len >= 16 && len % 2 == 0 && len <= 128 &&
+        is_hex_char((unsigned char)s[0]) && is_hex_char((unsigned char)s[len - 1])) {
         /* one-case hex of >= 16 digits (the ends first: most names and URLs fail there,
          * without the call that decodes a block) */
         unsigned cls = 0;
@@ -457,12 +459,22 @@ static inline size_t key_enc(uint8_t *buf, uint32_t path, const char *s, size_t 
 
 size_t kz_e_key_str(uint8_t *buf, uint32_t path, const char *s, size_t len)
 {
-    return key_enc(buf, path, s, len, NULL);
+    return key_enc(buf, path, s, len, NULL, KZ_E_KINDS_VALUE);
 }
 
 size_t kz_e_key_hstr(uint8_t *buf, uint32_t path, const char *s, size_t len, uint64_t *h)
 {
-    return key_enc(buf, path, s, len, h);
+    return key_enc(buf, path, s, len, h, KZ_E_KINDS_VALUE);
+}
+
+/* Why skipping the tests of absent kinds keeps the answers: the kinds are disjoint (an IPv4
+ * text has dots and no colon, an IPv6 one a colon, a digest neither), so a test that passes
+ * gives the value's own kind; and when the value's kind was skipped, the key made instead
+ * (K_STR, of the value's bytes) is one the full encoder never makes, so no index holds it. */
+size_t kz_e_key_hstr_of(uint8_t *buf, uint32_t path, const char *s, size_t len, uint64_t *h,
+                        unsigned kinds)
+{
+    return key_enc(buf, path, s, len, h, kinds);
 }
 
 size_t kz_e_key_text_to(const uint8_t *k, char *out)

@@ -1984,6 +1984,70 @@ static void test_lookup_exact_batch(void)
     kz_engine_free(e);
 }
 
+/* A lookup encodes its value only as the kinds of key its path holds (kz_e_key_hstr_of): the
+ * kinds of both segments, so a value whose kind only the delta has on the path (an IPv6 text
+ * on a domain path, an uppercase digest, a string on an address path) is still found, and a
+ * value of a kind the path lacks is not. */
+static void test_lookup_kinds_of_path(void)
+{
+    kz_engine_opts o = {.now_us = NOW, .merge_min = 1, .merge_foreground = true};
+    kz_engine *e = kz_engine_new(&o);
+    static const char *const path[3] = {"domain-name:value", "file:hashes.MD5", "ipv4-addr:value"};
+    /* 0-2 in the base, 3-5 in the delta, 6-7 never loaded */
+    static const char *const val[8] = {"host.example.org",
+                                       "192.0.2.1",
+                                       "0123456789abcdef0123456789abcdef",
+                                       "2001:db8::5",
+                                       "0123456789ABCDEF0123456789ABCDEF",
+                                       "not-an-address",
+                                       "198.51.100.7",
+                                       "fedcba9876543210fedcba9876543210"};
+    static const int on[6] = {0, 0, 1, 0, 1, 2}; /* the path of each loaded value */
+    kz_buf all;
+    kz_buf_init(&all);
+    char pat[160];
+    for (int seg = 0; seg < 2; seg++) {
+        kz_buf_reset(&all);
+        for (int v = 3 * seg; v < 3 * seg + 3; v++) {
+            snprintf(pat, sizeof pat, "[%s = '%s']", path[on[v]], val[v]);
+            add_ind(&all, 100 + v, pat);
+        }
+        for (int k = 0; !seg && k < 40; k++) { /* a base large enough to keep a delta beside */
+            snprintf(pat, sizeof pat, "[url:value = 'http://filler%d.example.net/']", k);
+            add_ind(&all, 200 + k, pat);
+        }
+        KT_CHECK(load_text(e, all.data, NULL) == (seg ? 3 : 43));
+    }
+    kz_engine_stats st;
+    kz_engine_get_stats(e, &st);
+    KT_CHECK_MSG(st.base_records == 43 && st.delta_records == 3, "base %zu delta %zu",
+                 st.base_records, st.delta_records);
+    enum { NQ = 3 * 8 };
+    uint32_t qp[NQ], ql[NQ], cnt[NQ];
+    const char *qv[NQ];
+    size_t want[NQ];
+    for (int p = 0; p < 3; p++)
+        for (int v = 0; v < 8; v++) {
+            int q = 8 * p + v;
+            qp[q] = (uint32_t)kz_engine_path(e, path[p]);
+            qv[q] = val[v];
+            ql[q] = (uint32_t)strlen(val[v]);
+            want[q] = v < 6 && on[v] == p;
+        }
+    const kz_engine_gen *g = kz_engine_acquire(e);
+    kz_engine_lookup_exact_batch(g, qp, qv, ql, NQ, cnt);
+    for (int q = 0; q < NQ; q++) {
+        KT_CHECK_MSG(cnt[q] == want[q], "batch: %s on %s: %u, want %zu", qv[q], path[q / 8], cnt[q],
+                     want[q]);
+        size_t n1 = kz_engine_lookup_exact(g, qp[q], qv[q], ql[q]);
+        KT_CHECK_MSG(n1 == want[q], "one: %s on %s: %zu, want %zu", qv[q], path[q / 8], n1,
+                     want[q]);
+    }
+    kz_engine_release(e, g);
+    kz_buf_free(&all);
+    kz_engine_free(e);
+}
+
 /* A table as full as a large one (load 0.8, the runs of slots that come with it) and a few
  * values that 4 to 25 indicators share: every loaded value is found as often as it was
  * loaded, by the batch (whose stages read two windows of eight slots, the second only when
@@ -2066,7 +2130,7 @@ out:
 }
 
 KT_MAIN(KT(test_short_networks), KT(test_many_step_names), KT(test_hex_case),
-        KT(test_stream_follows_updates), KT(test_lookup_exact_batch),
+        KT(test_stream_follows_updates), KT(test_lookup_exact_batch), KT(test_lookup_kinds_of_path),
         KT(test_lookup_exact_batch_dense), KT(test_batch_base_and_delta), KT(test_long_value_texts),
         KT(test_record_ref_lists), KT(test_record_shapes_memo), KT(test_cidr_brute_force),
         KT(test_basic_hits_and_context), KT(test_context_interleaved), KT(test_context_table_full),
