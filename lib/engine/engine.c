@@ -230,6 +230,7 @@ kz_engine *kz_engine_new(const kz_engine_opts *opts)
     pthread_mutex_init(&e->wlock, NULL);
     pthread_mutex_init(&e->reglock, NULL);
     e->ctx_cap = KZ_E_CTX_CHUNK * KZ_E_CTX_CHUNKS;
+    e->tables_cap = SIZE_MAX;
     kz_e_ctx_intern(e, "{}");
     kz_engine_gen *g = gen_new(e, NULL, NULL, NULL, 0);
     if (!g || atomic_load(&e->nctx) != 1) {
@@ -787,6 +788,34 @@ void kz_engine_settle(kz_engine *e)
         pthread_join(th, NULL);
 }
 
+/* What the operations hold, released once an update has used them or failed. */
+static void ops_clear(oplist *L)
+{
+    for (size_t i = 0; i < L->n; i++)
+        op_clear(&L->v[i]);
+}
+
+/* Room in *a (of *cap entries of size bytes) for need entries: 0, or -1 when out of memory
+ * (or past the engine's tables_cap), with *a unchanged. */
+static int reserve(const kz_engine *e, void **a, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < need && nc <= SIZE_MAX / 2)
+        nc *= 2;
+    if (nc > e->tables_cap)
+        nc = e->tables_cap;
+    if (nc < need || nc > SIZE_MAX / size)
+        return -1;
+    void *v = realloc(*a, nc * size);
+    if (!v)
+        return -1;
+    *a = v;
+    *cap = nc;
+    return 0;
+}
+
 /* Apply the operations: resolve versions, build the next generation, publish it. */
 static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
 {
@@ -810,6 +839,7 @@ static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
         free(ddrop);
         free(dead);
         snprintf(err, errlen, "out of memory");
+        ops_clear(L);
         return -1;
     }
     /* order by (uuid, modified, arrival) through 16-byte (prefix, index) pairs: sorting the
@@ -819,6 +849,7 @@ static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
         free(ddrop);
         free(dead);
         snprintf(err, errlen, "out of memory");
+        ops_clear(L);
         return -1;
     }
     for (size_t i = 0; i < L->n; i++) {
@@ -845,11 +876,27 @@ static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
     size_t nids_before = e->nids;
     kz_esrc *adds = malloc((L->n + 1) * sizeof *adds);
     size_t nadds = 0;
-    if (!adds) {
+    /* the loop below appends to the id and expiry tables as it goes, and a failed append
+     * would lose an entry (an indicator that never expires, a revoked id forgotten, so that
+     * an older version could come back): their room is made first, for every operation that
+     * may need it, so that running out of memory fails the update before it changes anything */
+    size_t id_ops = 0, exp_ops = 0;
+    for (size_t i = 0; i < L->n; i++) {
+        id_ops += L->v[i].kind != OP_ADD;
+        exp_ops += L->v[i].kind == OP_ADD && L->v[i].valid_until != INT64_MAX;
+    }
+    void *ids = e->ids, *exps = e->exp;
+    int room = reserve(e, &ids, &e->capids, e->nids + id_ops, sizeof *e->ids);
+    e->ids = ids;
+    room = room ? room : reserve(e, &exps, &e->capexp, e->nexp + exp_ops, sizeof *e->exp);
+    e->exp = exps;
+    if (!adds || room) {
+        free(adds);
         free(ok);
         free(ddrop);
         free(dead);
         snprintf(err, errlen, "out of memory");
+        ops_clear(L);
         return -1;
     }
     for (size_t i = 0; i < L->n; i++) {
@@ -926,37 +973,16 @@ static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
             if (!live)
                 changed++;
             L->added++;
-            if (o->valid_until != INT64_MAX) {
-                if (e->nexp == e->capexp) {
-                    size_t nc = e->capexp ? e->capexp * 2 : 64;
-                    kz_eexp *v = realloc(e->exp, nc * sizeof *v);
-                    if (v) {
-                        e->exp = v;
-                        e->capexp = nc;
-                    }
-                }
-                if (e->nexp < e->capexp) {
-                    kz_eexp *xp = &e->exp[e->nexp++];
-                    xp->until = o->valid_until;
-                    xp->modified = o->modified;
-                    memcpy(xp->uuid, o->uuid, 16);
-                }
+            if (o->valid_until != INT64_MAX) { /* room made above */
+                kz_eexp *xp = &e->exp[e->nexp++];
+                xp->until = o->valid_until;
+                xp->modified = o->modified;
+                memcpy(xp->uuid, o->uuid, 16);
             }
             continue;
         }
-        /* pending or gone: remember the id */
+        /* pending or gone: remember the id (room made above) */
         if (!x) {
-            if (e->nids == e->capids) {
-                size_t nc = e->capids ? e->capids * 2 : 64;
-                kz_eid *v = realloc(e->ids, nc * sizeof *v);
-                if (!v) {
-                    L->oom = true;
-                    op_clear(o);
-                    continue;
-                }
-                e->ids = v;
-                e->capids = nc;
-            }
             x = &e->ids[e->nids++];
             memset(x, 0, sizeof *x);
             memcpy(x->uuid, o->uuid, 16);
@@ -1036,8 +1062,7 @@ done:
     if (rc < 0 && e->mg.running)
         e->mg.stale = true;
     /* the new segments copied keys and names; complex entries are now owned by segments */
-    for (size_t i = 0; i < L->n; i++)
-        op_clear(&L->v[i]);
+    ops_clear(L);
     if (src != adds)
         free(src);
     free(adds);

@@ -624,6 +624,7 @@ struct kz_engine {
     size_t nids, capids;
     kz_eexp *exp; /* writer-side, unsorted */
     size_t nexp, capexp;
+    size_t tables_cap; /* entries ids and exp may grow to (fewer in a test: memory runs out) */
     kz_engine_stats st;
     kz_engine_gen *retired; /* writer side: unpublished generations still held by readers */
     atomic_size_t match_errors;

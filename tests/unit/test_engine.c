@@ -249,6 +249,67 @@ static void test_basic_hits_and_context(void)
     kz_engine_free(e);
 }
 
+/* An update whose id or expiry entries cannot be kept (memory runs out: tables_cap stands in
+ * for it) fails whole, before it changes anything. Before, the expiry entry was dropped and
+ * the indicator loaded (it never expired), and a removal's id could be forgotten while the
+ * removal went through. */
+static long lookup_ip(kz_engine *e, const char *v)
+{
+    const kz_engine_gen *g = kz_engine_acquire(e);
+    long n = (long)kz_engine_lookup_exact(g, (uint32_t)kz_engine_path(e, "ipv4-addr:value"), v,
+                                          strlen(v));
+    kz_engine_release(e, g);
+    return n;
+}
+
+static void test_update_tables_full(void)
+{
+    kz_engine_opts o = {.now_us = NOW};
+    kz_engine *e = kz_engine_new(&o);
+    KT_CHECK(e != NULL);
+    e->tables_cap = 2;
+    kz_buf plain, until;
+    kz_buf_init(&plain);
+    kz_buf_init(&until);
+    const char *ids[3];
+    char idb[3][64];
+    for (int i = 0; i < 3; i++) {
+        char pat[64], one[1024];
+        snprintf(pat, sizeof pat, "[ipv4-addr:value = '10.3.0.%d']", i);
+        kz_buf_printf(&plain, "%s\n", ind(one, sizeof one, 400 + i, pat, NULL));
+        snprintf(pat, sizeof pat, "[ipv4-addr:value = '10.4.0.%d']", i);
+        kz_buf_printf(
+            &until, "%s\n",
+            ind(one, sizeof one, 500 + i, pat, "\"valid_until\":\"2030-01-01T00:00:00Z\""));
+        snprintf(idb[i], sizeof idb[i], "%s", idn(400 + i));
+        ids[i] = idb[i];
+    }
+    char err[256] = "";
+    /* three expiry entries: no room, nothing loaded */
+    KT_CHECK(kz_engine_load(e, until.data, until.len, NULL, err, sizeof err) == -1);
+    KT_CHECK_MSG(strstr(err, "out of memory") != NULL, "%s", err);
+    KT_CHECK(lookup_ip(e, "10.4.0.0") == 0 && lookup_ip(e, "10.4.0.2") == 0);
+    /* no entries needed: loaded; then three removed ids: no room, all three stay */
+    KT_CHECK(load_text(e, plain.data, NULL) == 3);
+    KT_CHECK(kz_engine_remove(e, ids, 3, err, sizeof err) == -1);
+    KT_CHECK(lookup_ip(e, "10.3.0.0") == 1 && lookup_ip(e, "10.3.0.2") == 1);
+    kz_engine_stats st;
+    kz_engine_get_stats(e, &st);
+    KT_CHECK_MSG(st.base_records + st.delta_records == 3, "%zu + %zu records", st.base_records,
+                 st.delta_records);
+    /* with room: both go through, and the indicators with valid_until expire */
+    e->tables_cap = SIZE_MAX;
+    KT_CHECK(kz_engine_remove(e, ids, 3, err, sizeof err) == 3);
+    KT_CHECK(lookup_ip(e, "10.3.0.0") == 0 && lookup_ip(e, "10.3.0.2") == 0);
+    KT_CHECK(kz_engine_load(e, until.data, until.len, NULL, err, sizeof err) == 3);
+    KT_CHECK(lookup_ip(e, "10.4.0.0") == 1 && lookup_ip(e, "10.4.0.2") == 1);
+    KT_CHECK(kz_engine_advance(e, NOW + 10 * 366 * 86400 * 1000000ll, err, sizeof err) >= 0);
+    KT_CHECK(lookup_ip(e, "10.4.0.0") == 0 && lookup_ip(e, "10.4.0.2") == 0);
+    kz_buf_free(&plain);
+    kz_buf_free(&until);
+    kz_engine_free(e);
+}
+
 /* A full table of contexts refuses each indicator whose context it would have to add (counted,
  * with its id and a reason) and still loads those whose context it holds: a hit never shows an
  * empty context in place of the indicator's markings. (Before, the table's 16.7M-th context
@@ -2134,5 +2195,6 @@ KT_MAIN(KT(test_short_networks), KT(test_many_step_names), KT(test_hex_case),
         KT(test_lookup_exact_batch_dense), KT(test_batch_base_and_delta), KT(test_long_value_texts),
         KT(test_record_ref_lists), KT(test_record_shapes_memo), KT(test_cidr_brute_force),
         KT(test_basic_hits_and_context), KT(test_context_interleaved), KT(test_context_table_full),
-        KT(test_versions_validity), KT(test_bad_input), KT(test_records), KT(test_regex_index),
-        KT(test_ref_index), KT(test_differential_single), KT(test_differential_stream))
+        KT(test_update_tables_full), KT(test_versions_validity), KT(test_bad_input),
+        KT(test_records), KT(test_regex_index), KT(test_ref_index), KT(test_differential_single),
+        KT(test_differential_stream))
