@@ -340,17 +340,6 @@ static uint8_t *op_key_alloc(oplist *L, size_t n)
     return p;
 }
 
-static void oplist_free(oplist *L)
-{
-    free(L->v);
-    L->v = NULL;
-    for (opchunk *c = L->keys, *nx; c; c = nx) {
-        nx = c->next;
-        free(c);
-    }
-    L->keys = NULL;
-}
-
 static void op_clear(op *o)
 {
     if (o->cplx && o->cplx->refs == 0)
@@ -362,6 +351,24 @@ static void op_clear(op *o)
     o->name = NULL;
     o->obj = NULL;
 }
+
+/* The list and what its operations still hold: after an update (whose segments copied the
+ * keys and names, and own the complex entries they took), or in place of one that failed
+ * (before, a load or removal that ran out of memory leaked every operation's pattern, name
+ * and pending indicator). Every way out of a load, a removal or a transaction comes here. */
+static void oplist_free(oplist *L)
+{
+    for (size_t i = 0; L->v && i < L->n; i++)
+        op_clear(&L->v[i]);
+    free(L->v);
+    L->v = NULL;
+    for (opchunk *c = L->keys, *nx; c; c = nx) {
+        nx = c->next;
+        free(c);
+    }
+    L->keys = NULL;
+}
+
 
 static op *op_push(oplist *L)
 {
@@ -788,13 +795,6 @@ void kz_engine_settle(kz_engine *e)
         pthread_join(th, NULL);
 }
 
-/* What the operations hold, released once an update has used them or failed. */
-static void ops_clear(oplist *L)
-{
-    for (size_t i = 0; i < L->n; i++)
-        op_clear(&L->v[i]);
-}
-
 /* Room in *a (of *cap entries of size bytes) for need entries: 0, or -1 when out of memory
  * (or past the engine's tables_cap), with *a unchanged. */
 static int reserve(const kz_engine *e, void **a, size_t *cap, size_t need, size_t size)
@@ -839,7 +839,6 @@ static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
         free(ddrop);
         free(dead);
         snprintf(err, errlen, "out of memory");
-        ops_clear(L);
         return -1;
     }
     /* order by (uuid, modified, arrival) through 16-byte (prefix, index) pairs: sorting the
@@ -849,7 +848,6 @@ static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
         free(ddrop);
         free(dead);
         snprintf(err, errlen, "out of memory");
-        ops_clear(L);
         return -1;
     }
     for (size_t i = 0; i < L->n; i++) {
@@ -896,7 +894,6 @@ static long apply(kz_engine *e, oplist *L, char *err, size_t errlen)
         free(ddrop);
         free(dead);
         snprintf(err, errlen, "out of memory");
-        ops_clear(L);
         return -1;
     }
     for (size_t i = 0; i < L->n; i++) {
@@ -1061,8 +1058,6 @@ done:
      * ids' state from a delta that does not hold it */
     if (rc < 0 && e->mg.running)
         e->mg.stale = true;
-    /* the new segments copied keys and names; complex entries are now owned by segments */
-    ops_clear(L);
     if (src != adds)
         free(src);
     free(adds);
@@ -1212,11 +1207,8 @@ long kz_engine_txn_commit(kz_engine_txn *t, char *err, size_t errlen)
 {
     kz_engine *e = t->e;
     long rc = t->L.oom ? -1 : apply(e, &t->L, err, errlen);
-    if (t->L.oom) {
+    if (t->L.oom)
         snprintf(err, errlen, "out of memory");
-        for (size_t i = 0; i < t->L.n; i++)
-            op_clear(&t->L.v[i]);
-    }
     long added = t->L.added;
     oplist_free(&t->L);
     pthread_mutex_unlock(&e->wlock);
