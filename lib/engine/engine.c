@@ -34,6 +34,7 @@ static void gen_free(kz_engine_gen *g)
         kz_e_seg_free(g->delta);
     free(g->dead);
     free(g->pflags);
+    free(g->skinds);
     free(g->c4);
     free(g->c6);
     free(g->tflags);
@@ -48,6 +49,7 @@ static void seg_info(kz_engine_gen *g, const kz_eseg *s)
         return;
     for (size_t p = 0; p < s->npaths && p < g->npaths; p++) {
         g->pflags[p] |= s->pflags[p];
+        g->skinds[p] |= s->skinds[p];
         g->c4[p] |= s->c4[p];
         for (int k = 0; k < 3; k++)
             g->c6[3 * p + k] |= s->c6[3 * p + k];
@@ -72,13 +74,14 @@ static kz_engine_gen *gen_new(kz_engine *e, kz_eseg *base, kz_eseg *delta, uint6
     g->npaths = atomic_load(&e->npaths);
     g->ntypes = atomic_load(&e->ntypes);
     g->pflags = calloc(g->npaths + 1, 1);
+    g->skinds = calloc(g->npaths + 1, sizeof *g->skinds);
     g->c4 = calloc(g->npaths + 1, 8);
     g->c6 = calloc(3 * (g->npaths + 1), 8);
     g->tp_start = calloc(g->ntypes + 2, sizeof(uint32_t));
     g->tflags = calloc(g->ntypes + 1, 1);
     g->tp_paths = calloc(g->npaths + 1, sizeof(uint32_t));
     /* on failure the caller keeps base, delta and dead: gen_free sees none of them */
-    if (!g->pflags || !g->c4 || !g->c6 || !g->tp_start || !g->tp_paths || !g->tflags) {
+    if (!g->pflags || !g->skinds || !g->c4 || !g->c6 || !g->tp_start || !g->tp_paths || !g->tflags) {
         g->dead = NULL;
         g->base = g->delta = NULL;
         gen_free(g);
@@ -368,7 +371,6 @@ static void oplist_free(oplist *L)
     }
     L->keys = NULL;
 }
-
 
 static op *op_push(oplist *L)
 {

@@ -532,6 +532,7 @@ struct kz_engine_gen {
     size_t ndead;
     /* union of both segments' path info, sized npaths */
     uint8_t *pflags;
+    uint16_t *skinds; /* the key kinds of each path's simple keys (kz_e_key_hstr_of) */
     uint64_t *c4, *c6;
     size_t npaths;
     uint8_t *tflags; /* per type id: some segment has a type key for it */

@@ -1456,24 +1456,13 @@ static size_t count_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k
     return count_walk(g, sg, s, &it, k, kl);
 }
 
-/* The kinds of the keys on path p in the simple indexes of g's segments (kz_e_key_hstr_of). */
-static unsigned simple_kinds(const kz_engine_gen *g, uint32_t p)
-{
-    unsigned k = 0;
-    if (g->base && p < g->base->npaths)
-        k |= g->base->skinds[p];
-    if (g->delta && p < g->delta->npaths)
-        k |= g->delta->skinds[p];
-    return k;
-}
-
 size_t kz_engine_lookup_exact(const kz_engine_gen *g, uint32_t path, const char *val, size_t len)
 {
     if (!g || path >= g->npaths || !(g->pflags[path] & PF_EXACT))
         return 0;
     uint8_t kb[KZ_E_MAX_KEY + 32];
     uint64_t h;
-    size_t kl = kz_e_key_hstr_of(kb, path, val, len, &h, simple_kinds(g, path));
+    size_t kl = kz_e_key_hstr_of(kb, path, val, len, &h, g->skinds[path]);
     if (!kl)
         return 0;
     return count_simple(g, 0, kb, kl, h) + count_simple(g, 1, kb, kl, h);
@@ -1525,7 +1514,7 @@ static void lw_key(const kz_engine_gen *g, const kz_eseg *b, lent *x, uint32_t p
     x->more1 = x->more2 = false;
     if (path >= g->npaths || !(g->pflags[path] & PF_EXACT) || len > 200)
         return;
-    x->kl = kz_e_key_hstr_of(x->kb, path, val, len, &x->h, simple_kinds(g, path));
+    x->kl = kz_e_key_hstr_of(x->kb, path, val, len, &x->h, g->skinds[path]);
     x->inb = x->kl && b && kz_e_shas(b, x->kb);
     if (!x->inb)
         return;
