@@ -81,7 +81,8 @@ static kz_engine_gen *gen_new(kz_engine *e, kz_eseg *base, kz_eseg *delta, uint6
     g->tflags = calloc(g->ntypes + 1, 1);
     g->tp_paths = calloc(g->npaths + 1, sizeof(uint32_t));
     /* on failure the caller keeps base, delta and dead: gen_free sees none of them */
-    if (!g->pflags || !g->skinds || !g->c4 || !g->c6 || !g->tp_start || !g->tp_paths || !g->tflags) {
+    if (!g->pflags || !g->skinds || !g->c4 || !g->c6 || !g->tp_start || !g->tp_paths ||
+        !g->tflags) {
         g->dead = NULL;
         g->base = g->delta = NULL;
         gen_free(g);
