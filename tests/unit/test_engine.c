@@ -132,6 +132,19 @@ static kz_obs_set *obs_from(const char *text)
     return s;
 }
 
+/* An observed-data set of one ipv4-addr object with value addr. */
+static kz_obs_set *obs_ip4(const char *addr)
+{
+    char od[512];
+    snprintf(od, sizeof od,
+             "[{\"type\":\"observed-data\",\"id\":\"observed-data--00000000-0000-4000-8000-"
+             "000000000001\",\"first_observed\":\"2025-01-01T00:00:00Z\",\"last_observed\":"
+             "\"2025-01-01T00:00:00Z\",\"number_observed\":1,\"objects\":{\"0\":{\"type\":"
+             "\"ipv4-addr\",\"value\":\"%s\"}}}]",
+             addr);
+    return obs_from(od);
+}
+
 static long load_text(kz_engine *e, const char *t, kz_diags *d)
 {
     char err[256];
@@ -349,14 +362,9 @@ static void test_context_table_full(void)
     kz_engine_get_stats(e, &st);
     KT_CHECK(st.rejected == 2);
     for (int i = 0; i < 6; i++) {
-        char od[512];
-        snprintf(od, sizeof od,
-                 "[{\"type\":\"observed-data\",\"id\":\"observed-data--00000000-0000-4000-8000-"
-                 "000000000001\",\"first_observed\":\"2025-01-01T00:00:00Z\",\"last_observed\":"
-                 "\"2025-01-01T00:00:00Z\",\"number_observed\":1,\"objects\":{\"0\":{\"type\":"
-                 "\"ipv4-addr\",\"value\":\"10.2.0.%d\"}}}]",
-                 i);
-        kz_obs_set *s = obs_from(od);
+        char addr[32];
+        snprintf(addr, sizeof addr, "10.2.0.%d", i);
+        kz_obs_set *s = obs_ip4(addr);
         hits x;
         long n = s ? match1(e, s, 0, &x) : -1;
         KT_CHECK_MSG(n == (want_hit[i] ? 1 : 0), "10.2.0.%d: %ld hits", i, n);
@@ -401,16 +409,9 @@ static void test_context_interleaved(void)
     KT_CHECK(load_text(e, all, NULL) == N);
     size_t wrong = 0;
     for (int i = 0; i < N; i++) {
-        char od[512], want[32];
-        snprintf(od, sizeof od,
-                 "[{\"type\":\"observed-data\",\"id\":\"observed-data--00000000-0000-4000-8000-"
-                 "000000000001\","
-                 "\"first_observed\":\"2025-01-01T00:00:00Z\",\"last_observed\":\"2025-01-01T00:00:"
-                 "00Z\","
-                 "\"number_observed\":1,\"objects\":{\"0\":{\"type\":\"ipv4-addr\",\"value\":\"10."
-                 "1.0.%d\"}}}]",
-                 i);
-        kz_obs_set *s = obs_from(od);
+        char addr[32], want[32];
+        snprintf(addr, sizeof addr, "10.1.0.%d", i);
+        kz_obs_set *s = obs_ip4(addr);
         hits x;
         if (!s || match1(e, s, 0, &x) != 1) {
             wrong++;
