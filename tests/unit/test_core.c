@@ -81,6 +81,35 @@ static void test_uuid(void)
     KT_CHECK_STR(s, "886313e1-3b8a-5372-9b90-0c9aee199e5d");
 }
 
+/* kz_uuid_format against the format written out here (a digit per nibble, the hyphens at 8,
+ * 13, 18 and 23): each byte position through every value, the others random, so that every
+ * nibble value is seen in every digit position (0-9 and a-f differ in the formatter's
+ * arithmetic), and the text parses back to the same bytes. */
+static void test_uuid_format_bytes(void)
+{
+    static const char hx[] = "0123456789abcdef";
+    size_t wrong = 0;
+    for (int pos = 0; pos < 16; pos++)
+        for (int v = 0; v < 256; v++) {
+            kz_uuid u, back;
+            kz_uuid_v4(&u);
+            u.b[pos] = (uint8_t)v;
+            char got[40], want[37];
+            memset(got, 'x', sizeof got);
+            kz_uuid_format(&u, got);
+            for (int i = 0, o = 0; i < 16; i++) {
+                if (i == 4 || i == 6 || i == 8 || i == 10)
+                    want[o++] = '-';
+                want[o++] = hx[u.b[i] >> 4];
+                want[o++] = hx[u.b[i] & 15];
+            }
+            want[36] = 0;
+            wrong += memcmp(got, want, 37) != 0 || got[37] != 'x' ||
+                     kz_uuid_parse(got, &back) != 0 || memcmp(back.b, u.b, 16) != 0;
+        }
+    KT_CHECK(wrong == 0);
+}
+
 /* kz_uuid_parse against the rule written out here (36 characters, hyphens at 8, 13, 18 and
  * 23, hex digits of either case elsewhere): a valid text with each position set to each byte
  * value from 1 to 255, and its prefixes of every length (each in a buffer of its own size, so
@@ -247,5 +276,6 @@ static void test_ip4_format(void)
 }
 
 KT_MAIN(KT(test_time_parse_valid), KT(test_time_parse_invalid), KT(test_time_order_and_format),
-        KT(test_days_from_civil), KT(test_uuid), KT(test_uuid_parse_bytes), KT(test_ptr),
-        KT(test_diags_and_buf), KT(test_utf8_valid), KT(test_ip4_format))
+        KT(test_days_from_civil), KT(test_uuid), KT(test_uuid_format_bytes),
+        KT(test_uuid_parse_bytes), KT(test_ptr), KT(test_diags_and_buf), KT(test_utf8_valid),
+        KT(test_ip4_format))
