@@ -79,6 +79,7 @@ typedef struct kz_epath {
      * steps are equal exactly when their pointers are (matching compares them per record) */
     const char **steps;
     char *text; /* "type:step.'quoted'" */
+    size_t tlen; /* its length (a hit's report writes it once or twice) */
 } kz_epath;
 
 /* What evaluating a complex pattern needs: built on first use (4 KiB of AST and 4 KiB of
@@ -698,6 +699,8 @@ void kz_e_mask(uint8_t *addr, int nbytes, int prefix);
 int kz_e_key_text(const uint8_t *k, kz_buf *out);
 /* The same into out (>= 2 * KZ_E_MAX_KEY + 1 bytes); returns the length. */
 size_t kz_e_key_text_to(const uint8_t *k, char *out);
+/* The same for a value of n bytes of the given kind (a record's value where it is stored). */
+size_t kz_e_val_text_to(int kind, const uint8_t *d, size_t n, char *out);
 /* Quote a string as a pattern literal. */
 void kz_e_quote(kz_buf *b, const char *s, size_t len);
 
@@ -786,6 +789,21 @@ static inline bool kz_e_simple_eq(const kz_eseg *s, uint32_t r, const uint8_t *k
     if (m->kind == K_STR)
         return kl == 6 + vl && memcmp(k + 6, v, vl) == 0;
     return kz_e_simple_suffix_eq(p, m->kind, v, vl, k, kl);
+}
+/* Record r's meta and, when it is simple, its value where the arena holds it (*v, *vl);
+ * *v is NULL for a complex record. One read of its ref and entry header for a hit's report,
+ * which needs the context, the shape and the value. */
+static inline const kz_emeta *kz_e_seg_rec(const kz_eseg *s, size_t r, const uint8_t **v,
+                                           size_t *vl)
+{
+    uint32_t ref = s->recref[r], mi;
+    if (ref & KZ_E_REF_CPLX) {
+        *v = NULL;
+        *vl = 0;
+        return &s->meta[s->cmeta[ref & ~KZ_E_REF_CPLX]];
+    }
+    *v = kz_e_sval(kz_e_uvar(s->arena + ref, &mi), vl);
+    return &s->meta[mi];
 }
 /* Full-format key of simple record r into buf (>= KZ_E_MAX_KEY + 24 bytes); its length. */
 size_t kz_e_seg_key(const kz_eseg *s, size_t r, uint8_t *buf);

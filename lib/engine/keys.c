@@ -479,16 +479,19 @@ size_t kz_e_key_hstr_of(uint8_t *buf, uint32_t path, const char *s, size_t len, 
 
 size_t kz_e_key_text_to(const uint8_t *k, char *out)
 {
-    size_t n = kz_e_key_len(k) - 5;
-    const uint8_t *d = k + 5;
-    switch (k[2]) {
+    return kz_e_val_text_to(k[2], k + 5, kz_e_key_len(k) - 5, out);
+}
+
+size_t kz_e_val_text_to(int kind, const uint8_t *d, size_t n, char *out)
+{
+    switch (kind) {
     case K_IP4:
         return kz_ip4_format(d, out);
     case K_IP6:
         return ip6_format(d, out);
     case K_HEXL:
     case K_HEXU: {
-        const char *dig = k[2] == K_HEXL ? "0123456789abcdef" : "0123456789ABCDEF";
+        const char *dig = kind == K_HEXL ? "0123456789abcdef" : "0123456789ABCDEF";
         for (size_t i = 0; i < n; i++) {
             out[2 * i] = dig[d[i] >> 4];
             out[2 * i + 1] = dig[d[i] & 15];

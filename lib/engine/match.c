@@ -36,8 +36,8 @@ enum { PF_MAX = 192, PF_KEYS = 2048 };
  * walk goes on after it → PW_DONE; or PW_DONE at once with at = SIZE_MAX when the walk found
  * none. The match goes on from there instead of walking the slots again (pf_take).
  * An IPv4 address becomes in stage 1 one entry per prefix length L present (path, vp = L):
- * PW_CBITS (rank words prefetched; bitmaps of up to 2^18 bits are not, they stay in cache,
- * and the entry is found at once) → PW_CENT: p is the network's entry (kept to the end: the
+ * PW_CBITS (the bitmap word prefetched; bitmaps of up to 2^18 bits are not, they stay in
+ * cache, and the entry is found at once) → PW_CENT: p is the network's entry (kept to the end: the
  * match takes its records from it) → PW_CREC: at is its record, or PW_CDUP: at is the offset
  * of its list [count, records...] → PW_CDRECS → PW_DONE. */
 enum { PW_FILT, PW_KEY, PW_REC, PW_CBITS, PW_CENT, PW_CREC, PW_CDUP, PW_CDRECS, PW_DONE };
@@ -829,26 +829,23 @@ static size_t put_quoted(char *o, const char *v, size_t n, bool suffix)
     return k;
 }
 
-/* The comparison that fired and the canonical pattern of an index-answered indicator. They
- * go into the caller's buffers f (flen) and pt (plen) when they fit, which they do for every
- * value of ordinary length (this runs for every hit, without allocation or printf), else into
- * one heap block *heap that the caller frees. false when out of memory. */
-static bool simple_text(const kz_engine_gen *g, const uint8_t *k, int shape, bool suffix, char *f,
-                        size_t flen, char *pt, size_t plen, const char **fo, const char **po,
-                        char **heap)
+/* The comparison that fired and the canonical pattern of an index-answered indicator whose
+ * value (of the given kind) is v, vl on path p. They go into the caller's buffers f (flen)
+ * and pt (plen) when they fit, which they do for every value of ordinary length (this runs
+ * for every hit, without allocation or printf), else into one heap block *heap that the
+ * caller frees. false when out of memory. */
+static bool simple_text(const kz_engine_gen *g, uint16_t p, int kind, const uint8_t *v, size_t vl,
+                        int shape, bool suffix, char *f, size_t flen, char *pt, size_t plen,
+                        const char **fo, const char **po, char **heap)
 {
     *heap = NULL;
-    uint16_t p;
-    memcpy(&p, k, 2);
     const char *path = g->eng->paths[p]->text;
-    size_t n = strlen(path);
+    size_t n = g->eng->paths[p]->tlen;
     char vb[2 * KZ_E_MAX_KEY + 64];
     size_t vn;
-    if (shape == SHAPE_CIDR && (k[2] == K_CIDR4 || k[2] == K_CIDR6)) { /* net/L */
-        uint8_t kk[32];
-        kz_e_key_raw(kk, p, k[2] == K_CIDR4 ? K_IP4 : K_IP6, k + 6, k[2] == K_CIDR4 ? 4 : 16);
-        vn = kz_e_key_text_to(kk, vb);
-        unsigned L = k[5];
+    if (shape == SHAPE_CIDR && (kind == K_CIDR4 || kind == K_CIDR6) && vl) { /* net/L */
+        vn = kz_e_val_text_to(kind == K_CIDR4 ? K_IP4 : K_IP6, v + 1, kind == K_CIDR4 ? 4 : 16, vb);
+        unsigned L = v[0];
         vb[vn++] = '/';
         if (L >= 100)
             vb[vn++] = (char)('0' + L / 100);
@@ -856,7 +853,7 @@ static bool simple_text(const kz_engine_gen *g, const uint8_t *k, int shape, boo
             vb[vn++] = (char)('0' + L / 10 % 10);
         vb[vn++] = (char)('0' + L % 10);
     } else {
-        vn = kz_e_key_text_to(k, vb);
+        vn = kz_e_val_text_to(kind, v, vl, vb);
     }
     size_t qn = 2 * vn + 4; /* quoted (each byte may be escaped), with "%." */
     size_t nf = n + 10 + qn + 1, np = 2 * n + 12 + 2 * qn + 3;
@@ -871,8 +868,9 @@ static bool simple_text(const kz_engine_gen *g, const uint8_t *k, int shape, boo
     memcpy(f, path, n);
     o = n;
     const char *op = shape == SHAPE_CIDR ? " ISSUBSET " : suffix ? " LIKE " : " = ";
-    memcpy(f + o, op, strlen(op));
-    o += strlen(op);
+    size_t opn = shape == SHAPE_CIDR ? 10 : suffix ? 6 : 3;
+    memcpy(f + o, op, opn);
+    o += opn;
     o += put_quoted(f + o, vb, vn, suffix);
     f[o] = 0;
     /* pattern */
@@ -924,18 +922,18 @@ int kz_e_emit(const kz_engine_gen *g, const kz_ecand *c, size_t obs, const size_
         name[nl] = 0;
         h.name = name;
     }
-    h.context_json = kz_e_ctx_text(g->eng, kz_e_seg_ctx(s, c->rec));
-    uint8_t key[KZ_E_MAX_KEY + 32];
-    int shape = kz_e_seg_shape(s, c->rec);
-    if (shape >= 0)
-        kz_e_seg_key(s, c->rec, key);
+    const uint8_t *v;
+    size_t vl;
+    const kz_emeta *m = kz_e_seg_rec(s, c->rec, &v, &vl);
+    h.context_json = kz_e_ctx_text(g->eng, m->ctx);
     h.observation = obs;
     h.binding = binding;
     h.nbinding = nbinding;
     char sf[800], sp[1600], *heap = NULL;
-    if (shape >= 0) {
-        if (!simple_text(g, key, shape, (c->aux & ~KZ_E_PROOF) == KZ_E_AUX_S_SUFFIX, sf,
-                         sizeof sf, sp, sizeof sp, &h.fired, &h.pattern, &heap))
+    if (v) {
+        if (!simple_text(g, m->path, m->kind, v, vl, m->shape,
+                         (c->aux & ~KZ_E_PROOF) == KZ_E_AUX_S_SUFFIX, sf, sizeof sf, sp, sizeof sp,
+                         &h.fired, &h.pattern, &heap))
             return -1;
     } else {
         const kz_ecplx *x = kz_e_seg_cplx(s, c->rec);
@@ -1157,8 +1155,11 @@ static bool pf_cidr4(const kz_eseg *b, pfwin *w, uint16_t path, uint32_t addr, i
             __builtin_prefetch(x->p);
             x->kind = PW_CENT;
         } else {
+            /* the bit only: its rank word is read when it is set, which at these lengths
+             * is rare (a random address at 10M: under 15% over /19../24 together), and the
+             * rank lines prefetched for every length filled the miss queue (mixed records
+             * at 10M 1.83 / 1.86 -> 1.92 / 1.91 M/s, two pairs) */
             __builtin_prefetch(&cs->bits[top >> 6]);
-            __builtin_prefetch(&cs->rank[top >> 9]);
             x->p = NULL;
             x->kind = PW_CBITS;
         }
@@ -1380,10 +1381,39 @@ kz_e_pipe *kz_e_pipe_begin(const kz_engine_gen *g, const kz_engine_record *r, si
     return p;
 }
 
+/* The caller's own lines, ahead of stage 1: record i's fields array, and its string values
+ * (read from the fields, which the step before asked for). A batch read from a log or built
+ * by a sensor ahead of matching is not in cache, and stage 1 stalled on it: reading a
+ * record's fields was 8% of the mixed-record benchmark at 10M. With the fields two records
+ * ahead and the values one: mixed at 10M 1.71 / 1.72 -> 1.85 / 1.84 M/s, suffix 4.67 / 4.54
+ * -> 4.83 / 4.66, and at 1M mixed 3.62 / 3.77 -> 3.91 / 3.91 (two pairs each). */
+static void pf_input_fields(const kz_e_pipe *p, size_t i)
+{
+    if (i >= p->n || !p->r[i].fields)
+        return;
+    const kz_engine_field *f = p->r[i].fields;
+    size_t nf = p->r[i].nfields < 64 ? p->r[i].nfields : 64;
+    for (size_t o = 0; o < nf * sizeof *f; o += 64)
+        __builtin_prefetch((const char *)f + o);
+}
+
+static void pf_input_values(const kz_e_pipe *p, size_t i)
+{
+    if (i >= p->n || !p->r[i].fields)
+        return;
+    const kz_engine_field *f = p->r[i].fields;
+    size_t nf = p->r[i].nfields < 64 ? p->r[i].nfields : 64;
+    for (size_t j = 0; j < nf; j++)
+        if (f[j].kind == KZ_EF_STR && f[j].s)
+            __builtin_prefetch(f[j].s);
+}
+
 void kz_e_pipe_at(kz_e_pipe *p, size_t k)
 {
     if (!p)
         return;
+    pf_input_fields(p, k + PF_DEPTH + 1);
+    pf_input_values(p, k + PF_DEPTH);
     for (int s = 1; s < PF_DEPTH; s++)
         pf_stage(p, s, k + (size_t)(PF_DEPTH - s));
 }

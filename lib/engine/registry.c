@@ -186,6 +186,7 @@ long kz_e_path_from_ast(kz_engine *e, const kz_pat_path *pp, bool add)
             p->type = (uint32_t)tid;
             p->simple = simple;
             p->text = strdup(b.data);
+            p->tlen = b.len;
             p->steps = calloc(pp->nsteps ? pp->nsteps : 1, sizeof *p->steps);
             bool ok = p->text && p->steps;
             for (size_t i = 0; ok && i < pp->nsteps; i++) {
