@@ -900,6 +900,8 @@ int kz_e_emit(const kz_engine_gen *g, const kz_ecand *c, size_t obs, const size_
 typedef struct kz_eshapes kz_eshapes;
 kz_eshapes *kz_e_shapes_new(void);
 void kz_e_shapes_free(kz_eshapes *s);
+/* How many records checked with s got the whole check (their shape was not remembered). */
+size_t kz_e_shapes_whole(const kz_eshapes *s);
 int kz_e_record_check(const kz_engine *e, const kz_engine_record *r, kz_eshapes *shapes,
                       char *err, size_t errlen);
 #endif

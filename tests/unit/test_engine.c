@@ -1465,6 +1465,41 @@ static void test_record_ref_lists(void)
     kz_engine_free(e);
 }
 
+/* Two shapes in turn are both remembered, wherever their hashes fall: every pair of 24 shapes
+ * (1 to 24 items of a reference list), each pair in a memo of its own, gets the whole check
+ * twice over six records. With one entry per hash value, a pair on one entry (1 in 8 of the
+ * pairs) evicted each other and every record got the whole check. */
+static void test_record_shapes_two(void)
+{
+    kz_engine_opts o = {.now_us = NOW};
+    kz_engine *e = kz_engine_new(&o);
+    long p = kz_engine_path(e, "domain-name:resolves_to_refs");
+    long ip = kz_engine_path(e, "ipv4-addr:value");
+    KT_CHECK(p >= 0 && ip >= 0);
+    const char *types[] = {kz_engine_path_type(e, (uint32_t)p),
+                           kz_engine_path_type(e, (uint32_t)ip)};
+    kz_engine_field items[24];
+    for (size_t i = 0; i < 24; i++)
+        items[i] = (kz_engine_field){0, KZ_EF_REF, (uint32_t)p, NULL, 0, 1};
+    size_t bad = 0;
+    char err[256];
+    for (size_t a = 1; a <= 24; a++)
+        for (size_t b = a + 1; b <= 24; b++) {
+            kz_eshapes *m = kz_e_shapes_new();
+            KT_CHECK(m != NULL);
+            if (!m)
+                continue;
+            for (int k = 0; k < 6; k++) {
+                kz_engine_record r = {NOW, NOW, 1, types, 2, items, k % 2 ? b : a};
+                bad += kz_e_record_check(e, &r, m, err, sizeof err) != 0;
+            }
+            bad += kz_e_shapes_whole(m) != 2;
+            kz_e_shapes_free(m);
+        }
+    KT_CHECK(bad == 0);
+    kz_engine_free(e);
+}
+
 /* A stream remembers the record shapes that passed the check (record.c). Records drawn from
  * a few types (the engine's own names) and paths, with objects, kinds, values and reference targets sometimes wrong,
  * so that shapes repeat, differ by one field, and share memo slots: a stream takes or refuses
@@ -2194,8 +2229,8 @@ out:
 KT_MAIN(KT(test_short_networks), KT(test_many_step_names), KT(test_hex_case),
         KT(test_stream_follows_updates), KT(test_lookup_exact_batch), KT(test_lookup_kinds_of_path),
         KT(test_lookup_exact_batch_dense), KT(test_batch_base_and_delta), KT(test_long_value_texts),
-        KT(test_record_ref_lists), KT(test_record_shapes_memo), KT(test_cidr_brute_force),
-        KT(test_basic_hits_and_context), KT(test_context_interleaved), KT(test_context_table_full),
-        KT(test_update_tables_full), KT(test_versions_validity), KT(test_bad_input),
-        KT(test_records), KT(test_regex_index), KT(test_ref_index), KT(test_differential_single),
-        KT(test_differential_stream))
+        KT(test_record_ref_lists), KT(test_record_shapes_memo), KT(test_record_shapes_two),
+        KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_context_interleaved),
+        KT(test_context_table_full), KT(test_update_tables_full), KT(test_versions_validity),
+        KT(test_bad_input), KT(test_records), KT(test_regex_index), KT(test_ref_index),
+        KT(test_differential_single), KT(test_differential_stream))
