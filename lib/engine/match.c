@@ -800,8 +800,19 @@ const kz_ecplx *kz_e_cand_cplx(const kz_engine_gen *g, const kz_ecand *c)
     return kz_e_seg_cplx(c->seg ? g->delta : g->base, c->rec);
 }
 
-/* v as a pattern literal, with a "%." prefix (LIKE '%.v') when suffix. */
-static size_t put_quoted(char *o, const char *v, size_t n, bool suffix)
+/* Whether v has a byte a pattern literal escapes (a quote or a backslash). Most values have
+ * none: a loop without a branch, which the compiler vectorises. */
+static bool needs_escape(const char *v, size_t n)
+{
+    unsigned esc = 0;
+    for (size_t i = 0; i < n; i++)
+        esc |= (unsigned)(v[i] == '\'') | (unsigned)(v[i] == '\\');
+    return esc != 0;
+}
+
+/* v as a pattern literal, with a "%." prefix (LIKE '%.v') when suffix; esc: needs_escape(v)
+ * (a hit's report writes its value two or three times, and tests it once). */
+static size_t put_quoted(char *o, const char *v, size_t n, bool suffix, bool esc)
 {
     size_t k = 0;
     o[k++] = '\'';
@@ -809,12 +820,6 @@ static size_t put_quoted(char *o, const char *v, size_t n, bool suffix)
         o[k++] = '%';
         o[k++] = '.';
     }
-    /* most values have nothing to escape: a test of the whole value (a loop without a branch,
-     * which the compiler vectorises) and one copy, not a test and a store per byte (this runs
-     * twice or three times for every hit) */
-    unsigned esc = 0;
-    for (size_t i = 0; i < n; i++)
-        esc |= (unsigned)(v[i] == '\'') | (unsigned)(v[i] == '\\');
     if (!esc) {
         memcpy(o + k, v, n);
         k += n;
@@ -855,6 +860,10 @@ static bool simple_text(const kz_engine_gen *g, uint16_t p, int kind, const uint
     } else {
         vn = kz_e_val_text_to(kind, v, vl, vb);
     }
+    /* the text of an address, a network or a digest has nothing to escape */
+    bool bin = kind == K_IP4 || kind == K_IP6 || kind == K_HEXL || kind == K_HEXU ||
+               kind == K_CIDR4 || kind == K_CIDR6;
+    bool esc = !bin && needs_escape(vb, vn);
     size_t qn = 2 * vn + 4; /* quoted (each byte may be escaped), with "%." */
     size_t nf = n + 10 + qn + 1, np = 2 * n + 12 + 2 * qn + 3;
     if (nf > flen || np > plen) {
@@ -871,7 +880,7 @@ static bool simple_text(const kz_engine_gen *g, uint16_t p, int kind, const uint
     size_t opn = shape == SHAPE_CIDR ? 10 : suffix ? 6 : 3;
     memcpy(f + o, op, opn);
     o += opn;
-    o += put_quoted(f + o, vb, vn, suffix);
+    o += put_quoted(f + o, vb, vn, suffix, esc);
     f[o] = 0;
     /* pattern */
     size_t q = 0;
@@ -881,14 +890,14 @@ static bool simple_text(const kz_engine_gen *g, uint16_t p, int kind, const uint
         q += n;
         memcpy(pt + q, " = ", 3);
         q += 3;
-        q += put_quoted(pt + q, vb, vn, false);
+        q += put_quoted(pt + q, vb, vn, false, esc);
         memcpy(pt + q, " OR ", 4);
         q += 4;
         memcpy(pt + q, path, n);
         q += n;
         memcpy(pt + q, " LIKE ", 6);
         q += 6;
-        q += put_quoted(pt + q, vb, vn, true);
+        q += put_quoted(pt + q, vb, vn, true, esc);
     } else {
         memcpy(pt + q, f, o);
         q += o;
