@@ -747,9 +747,15 @@ int kz_e_collect(const kz_engine_gen *g, kz_eview *v, kz_ecands *out, char *err,
         }
         out->n = u;
     }
-    if (out->n)
-        atomic_fetch_add_explicit(&e->candidates, out->n, memory_order_relaxed);
+    out->ncand += out->n;
     return 0;
+}
+
+void kz_e_cands_count(kz_engine *e, kz_ecands *c)
+{
+    if (c->ncand)
+        atomic_fetch_add_explicit(&e->candidates, c->ncand, memory_order_relaxed);
+    c->ncand = 0;
 }
 
 const kz_obs_set *kz_e_view_set(const kz_engine_gen *g, kz_eview *v, size_t *index)
@@ -998,6 +1004,7 @@ long kz_engine_match_obs(const kz_engine_gen *g, const kz_obs_set *s, size_t i,
     long rc = kz_e_collect(g, &v, &c, err, errlen);
     if (rc == 0)
         rc = answer(g, &v, &c, i, fn, ctx, &hits);
+    kz_e_cands_count(g->eng, &c);
     kz_e_cands_free(&c);
     kz_e_view_clear(&v);
     return rc ? rc : hits;
@@ -1462,6 +1469,7 @@ long kz_engine_match_batch(const kz_engine_gen *g, const kz_engine_record *r, si
         kz_e_view_clear(&v);
     }
     kz_e_pipe_end(pp);
+    kz_e_cands_count(g->eng, &c);
     kz_e_cands_free(&c);
     return rc ? rc : hits;
 }

@@ -232,6 +232,7 @@ static long feed_g(kz_engine_stream *st, const kz_engine_gen *g, kz_eview *v, in
 {
     kz_ecands c = *cands;
     long hits = 0, rc = kz_e_collect(g, v, &c, err, errlen);
+    kz_e_cands_count(g->eng, &c);
     if (refused)
         *refused = rc < 0 && !c.oom; /* the record itself is invalid */
     sobs *cur = NULL;
