@@ -1172,9 +1172,10 @@ static bool pf_cidr4(const kz_eseg *b, pfwin *w, uint16_t path, uint32_t addr, i
             x->kind = PW_CENT;
         } else {
             /* the bit only: its rank word is read when it is set, which at these lengths
-             * is rare (a random address at 10M: under 15% over /19../24 together), and the
-             * rank lines prefetched for every length filled the miss queue (mixed records
-             * at 10M 1.83 / 1.86 -> 1.92 / 1.91 M/s, two pairs) */
+             * is rare (the generated 10M set has about 38,500 networks per length, so a
+             * random address is in one of /19../24 about 14% of the time): six rank lines
+             * asked for every address cost more than the rare read that waits (mixed
+             * records at 10M 1.83 / 1.86 -> 1.92 / 1.91 M/s, two pairs) */
             __builtin_prefetch(&cs->bits[top >> 6]);
             x->p = NULL;
             x->kind = PW_CBITS;
