@@ -139,6 +139,8 @@ static void test_uuid_parse_bytes(void)
     for (size_t n = 0; n <= 36; n++) {
         char *t = malloc(n + 1);
         KT_CHECK(t != NULL);
+        if (!t)
+            continue;
         memcpy(t, good, n);
         t[n] = 0;
         kz_uuid u;
