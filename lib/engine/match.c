@@ -1201,7 +1201,10 @@ static void pf_field(const kz_engine_gen *g, const kz_eseg *b, pfwin *w, size_t 
     uint8_t a4[4];
     if (fl & PF_EXACT) {
         uint64_t h;
-        size_t kl = kz_e_key_hstr(kb, f->path, f->s, f->len, &h);
+        /* only the kinds of key the path holds (as kz_engine_lookup_exact: the same keys
+         * answer; an address on a path without address keys is parsed below instead):
+         * suffix and mixed records at 100k 527.4 -> 520.0 M instructions */
+        size_t kl = kz_e_key_hstr_of(kb, f->path, f->s, f->len, &h, g->skinds[f->path]);
         if (kl)
             ok = pf_key(b, w, kb, kl, h, j);
         if ((ip4 = kl && kb[2] == K_IP4))
