@@ -110,6 +110,7 @@ static kz_engine_gen *gen_new(kz_engine *e, kz_eseg *base, kz_eseg *delta, uint6
         if (g->pflags[p]) {
             uint32_t t = e->paths[p]->type;
             g->tp_paths[g->tp_start[t] + fill[t]++] = (uint32_t)p;
+            g->any_ref1 |= e->paths[p]->ref1;
         }
     free(fill);
     return g;

@@ -538,6 +538,7 @@ struct kz_engine_gen {
     size_t npaths;
     uint8_t *tflags; /* per type id: some segment has a type key for it */
     bool any_tkeys;  /* some type has */
+    bool any_ref1;   /* some indexed path is a reference path (kz_epath.ref1) */
     uint32_t *tp_start; /* per type id: [tp_start[t], tp_start[t+1]) into tp_paths */
     uint32_t *tp_paths;
     size_t ntypes;

@@ -575,6 +575,8 @@ typedef void (*ref_fn)(void *ctx, uint32_t p, const kz_engine_field *tf);
 
 static void rec_refs_each(const kz_engine_gen *g, const kz_engine_record *r, ref_fn fn, void *ctx)
 {
+    if (!g->any_ref1)
+        return; /* fn is called only for indexed reference paths: none (twice per record) */
     const kz_engine *e = g->eng;
     /* the pipeline calls this ahead of validation: paths are checked here too */
     unsigned np = atomic_load_explicit(&e->npaths, memory_order_acquire);
