@@ -880,32 +880,19 @@ bool kz_e_simple_suffix_eq(uint16_t path, int kind, const uint8_t *v, size_t vl,
     return kl == 6 + tn && memcmp(k + 6, tb, tn) == 0;
 }
 
-static const kz_emeta *rec_meta(const kz_eseg *s, size_t r, const uint8_t **after)
-{
-    uint32_t ref = s->recref[r], mi;
-    if (ref & KZ_E_REF_CPLX) {
-        *after = NULL;
-        return &s->meta[s->cmeta[ref & ~KZ_E_REF_CPLX]];
-    }
-    *after = kz_e_uvar(s->arena + ref, &mi);
-    return &s->meta[mi];
-}
-
 size_t kz_e_seg_key(const kz_eseg *s, size_t r, uint8_t *buf)
 {
-    const uint8_t *a;
-    const kz_emeta *m = rec_meta(s, r, &a);
-    if (!a)
-        return 0;
+    const uint8_t *v;
     size_t vl;
-    const uint8_t *v = kz_e_sval(a, &vl);
-    return kz_e_key_raw(buf, m->path, m->kind, v, vl);
+    const kz_emeta *m = kz_e_seg_rec(s, r, &v, &vl);
+    return v ? kz_e_key_raw(buf, m->path, m->kind, v, vl) : 0;
 }
 
 int kz_e_seg_shape(const kz_eseg *s, size_t r)
 {
-    const uint8_t *a;
-    uint8_t sh = rec_meta(s, r, &a)->shape;
+    const uint8_t *v;
+    size_t vl;
+    uint8_t sh = kz_e_seg_rec(s, r, &v, &vl)->shape;
     return sh == KZ_E_COMPLEX ? -1 : sh;
 }
 
@@ -917,14 +904,16 @@ kz_ecplx *kz_e_seg_cplx(const kz_eseg *s, size_t r)
 
 int64_t kz_e_seg_modified(const kz_eseg *s, size_t r)
 {
-    const uint8_t *a;
-    return rec_meta(s, r, &a)->modified;
+    const uint8_t *v;
+    size_t vl;
+    return kz_e_seg_rec(s, r, &v, &vl)->modified;
 }
 
 uint32_t kz_e_seg_ctx(const kz_eseg *s, size_t r)
 {
-    const uint8_t *a;
-    return rec_meta(s, r, &a)->ctx;
+    const uint8_t *v;
+    size_t vl;
+    return kz_e_seg_rec(s, r, &v, &vl)->ctx;
 }
 
 const char *kz_e_seg_name(const kz_eseg *s, size_t r, size_t *len)
