@@ -884,10 +884,14 @@ static bool simple_text(const kz_engine_gen *g, uint16_t p, int kind, const uint
     size_t o = 0;
     memcpy(f, path, n);
     o = n;
-    const char *op = shape == SHAPE_CIDR ? " ISSUBSET " : suffix ? " LIKE " : " = ";
-    size_t opn = shape == SHAPE_CIDR ? 10 : suffix ? 6 : 3;
-    memcpy(f + o, op, opn);
-    o += opn;
+    static const char op_in[] = " ISSUBSET ", op_like[] = " LIKE ", op_eq[] = " = ";
+    static const struct {
+        const char *t;
+        size_t n;
+    } ops[] = {{op_in, sizeof op_in - 1}, {op_like, sizeof op_like - 1}, {op_eq, sizeof op_eq - 1}};
+    int oi = shape == SHAPE_CIDR ? 0 : suffix ? 1 : 2;
+    memcpy(f + o, ops[oi].t, ops[oi].n);
+    o += ops[oi].n;
     o += put_quoted(f + o, vb, vn, suffix, esc);
     f[o] = 0;
     /* pattern */
