@@ -45,8 +45,9 @@ static int count_hit(void *ctx, const kz_engine_hit *h)
     return 0;
 }
 
-/* BENCH_ONLY=exact,probes,suffix,mixed,incremental limits the figures measured (for
- * profiling one phase); unset, all are. BENCH_QUERIES sets the queries per figure.
+/* BENCH_ONLY=exact,probes,suffix,mixed,incremental (or present: the probes of present values
+ * alone) limits the figures measured (for profiling one phase); unset, all are. BENCH_QUERIES
+ * sets the queries per figure.
  * BENCH_ONLY=churn (never by default) runs the sustained feed, BENCH_CHURN rounds. */
 static int runs_for(const char *phase, int runs)
 {
@@ -238,7 +239,9 @@ int main(int argc, char **argv)
     }
     double rate[50];
     size_t found = 0;
-    probe_figure(e, "", paths, vals, lens, Q, counts, runs_for("probes", runs));
+    /* BENCH_ONLY=present: these alone (a profile of present values) */
+    probe_figure(e, "", paths, vals, lens, Q, counts,
+                 runs_for("probes", runs) ? runs : runs_for("present", runs));
     /* the same kinds of values from another seed: absent from the set, as most of what
      * traffic carries is (the probes that hit above are the worst case) */
     {

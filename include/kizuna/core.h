@@ -120,6 +120,11 @@ size_t kz_ip4_format(const uint8_t a[4], char *out);
  * U+10FFFF; NUL bytes allowed). ASCII is checked eight bytes at a time. */
 bool kz_utf8_valid(const char *s, size_t n);
 
+/* ---- hexadecimal ------------------------------------------------------------------------ */
+
+/* The 2 * n hex digits of the n bytes at b into out (no NUL), lowercase or uppercase. */
+void kz_hex_format(const uint8_t *b, size_t n, char *out, bool upper);
+
 /* ---- UUIDs ------------------------------------------------------------------------------ */
 
 typedef struct kz_uuid {

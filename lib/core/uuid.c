@@ -4,10 +4,6 @@
  */
 #include <kizuna/core.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <sodium.h>
@@ -40,38 +36,10 @@ int kz_uuid_parse(const char *s, kz_uuid *u)
     return bad ? -1 : 0;
 }
 
-#if defined(__SSE2__)
-/* The 32 digits of the 16 bytes in memory order: each byte's high and low nibbles
- * interleaved, '0' added to every nibble and 39 more ('a' - '0' - 10) to those of 10 and
- * up. The sensor formats the id of every hit it reports: the loop of a table lookup and a
- * store per digit took 2.6% of the engine's mixed-record benchmark at 10M. */
-static inline void hex32(const uint8_t *b, char *out)
-{
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)b);
-    __m128i nib = _mm_set1_epi8(0x0f);
-    __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), nib), lo = _mm_and_si128(v, nib);
-    __m128i d0 = _mm_unpacklo_epi8(hi, lo), d1 = _mm_unpackhi_epi8(hi, lo);
-    __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), gap = _mm_set1_epi8(39);
-    d0 = _mm_add_epi8(_mm_add_epi8(d0, zero), _mm_and_si128(_mm_cmpgt_epi8(d0, nine), gap));
-    d1 = _mm_add_epi8(_mm_add_epi8(d1, zero), _mm_and_si128(_mm_cmpgt_epi8(d1, nine), gap));
-    _mm_storeu_si128((__m128i *)(void *)out, d0);
-    _mm_storeu_si128((__m128i *)(void *)(out + 16), d1);
-}
-#else
-static inline void hex32(const uint8_t *b, char *out)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (int i = 0; i < 16; i++) {
-        out[2 * i] = hx[b[i] >> 4];
-        out[2 * i + 1] = hx[b[i] & 15];
-    }
-}
-#endif
-
 void kz_uuid_format(const kz_uuid *u, char *out)
 {
     char d[32];
-    hex32(u->b, d);
+    kz_hex_format(u->b, 16, d, false);
     memcpy(out, d, 8);
     out[8] = '-';
     memcpy(out + 9, d + 8, 4);

@@ -33,6 +33,7 @@
 #define KZ_E_MAX_PATHS 4096u
 #define KZ_E_MAX_TYPES 4096u
 #define KZ_E_MAX_KEY 4096u /* longer values are not indexed (type scan) */
+#define KZ_E_HEX_MAX 64u   /* the longest digest a binary form holds: 128 hex digits */
 #define KZ_E_CTX_CHUNK 4096u
 #define KZ_E_CTX_CHUNKS 4096u
 #define KZ_E_CTX_KEYS 6
@@ -662,6 +663,37 @@ static inline void kz_e_copy(uint8_t *d, const uint8_t *s, size_t n)
     }
 }
 
+/* Whether the n bytes at a and b are the same, reading no byte past either's end. memcmp's
+ * masked vector load of a short value reads the line after it too (glibc's AVX-512 memcmp
+ * below 32 bytes): a value ending near a line's end cost a miss on a line it does not use. */
+static inline bool kz_e_same(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    uint64_t x0, x1, y0, y1;
+    if (n > 32)
+        return memcmp(a, b, n) == 0; /* its loads stay within the bytes at this length */
+    if (n >= 16) {
+        uint64_t x2, x3, y2, y3;
+        memcpy(&x0, a, 8), memcpy(&x1, a + 8, 8);
+        memcpy(&x2, a + n - 16, 8), memcpy(&x3, a + n - 8, 8);
+        memcpy(&y0, b, 8), memcpy(&y1, b + 8, 8);
+        memcpy(&y2, b + n - 16, 8), memcpy(&y3, b + n - 8, 8);
+        return ((x0 ^ y0) | (x1 ^ y1) | (x2 ^ y2) | (x3 ^ y3)) == 0;
+    }
+    if (n >= 8) {
+        memcpy(&x0, a, 8), memcpy(&x1, a + n - 8, 8);
+        memcpy(&y0, b, 8), memcpy(&y1, b + n - 8, 8);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    if (n >= 4) {
+        uint32_t u0, u1, v0, v1;
+        memcpy(&u0, a, 4), memcpy(&u1, a + n - 4, 4);
+        memcpy(&v0, b, 4), memcpy(&v1, b + n - 4, 4);
+        return ((u0 ^ v0) | (u1 ^ v1)) == 0;
+    }
+    /* 0 to 3 bytes: first, middle, last */
+    return !n || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+}
+
 /* ---- keys.c ---- */
 uint64_t kz_e_hash(const void *p, size_t n);
 /* The hash of a key (what every index is addressed by): of its header's fields and its
@@ -670,6 +702,12 @@ uint64_t kz_e_hash(const void *p, size_t n);
 uint64_t kz_e_khash(const uint8_t *k, size_t kl);
 /* kz_e_khash of the key kz_e_key_raw(buf, path, kind, d, n) would write. */
 uint64_t kz_e_khash_raw(uint32_t path, int kind, const void *d, size_t n);
+/* kz_e_khash of the key of a value whose text is t, whatever its kind (a binary form is hashed
+ * as its text): a lookup of a value needs no key. */
+uint64_t kz_e_khash_text(uint32_t path, const char *t, size_t n);
+/* Whether a stored value (kind, v, vl) is the value whose text is t (n bytes): K_STR bytes
+ * equal, a binary form's text equal (false for any other kind). */
+bool kz_e_val_text_eq(int kind, const uint8_t *v, size_t vl, const char *t, size_t n);
 /* Draws the process's hash seed once (kz_engine_new), unless kz_engine_set_hash_seed fixed it;
  * no index may be built before. */
 void kz_e_hash_seed_init(void);
@@ -685,10 +723,10 @@ size_t kz_e_key_hstr(uint8_t *buf, uint32_t path, const char *s, size_t len, uin
 /* kz_e_key_hstr for a lookup in indexes that hold only keys of the given kinds (bits 1 << K_*,
  * a path's skinds): the tests for the other kinds are skipped. The key is the value's when its
  * kind is among them; else it is one no index holds (so the lookup finds nothing, as it
- * should). Only for lookups: a key to store or report comes from kz_e_key_hstr. A domain or
- * URL path then skips the address and digest tests: exact lookups of absent values at 10M
- * 24.94 / 25.36 / 25.83 -> 26.09 / 26.54 / 26.57 M/s, with 1% present 22.10 / 23.08 / 23.69 ->
- * 23.70 / 24.20 / 24.32 (three pairs); present values unchanged (their time is the index's). */
+ * should). Only for probes (the record pipeline's): a key to store or report comes from
+ * kz_e_key_hstr. A domain or URL path then skips the address and digest tests (exact lookups,
+ * when they still encoded: absent values at 10M 24.94 / 25.36 / 25.83 -> 26.09 / 26.54 /
+ * 26.57 M/s, three pairs); exact lookups now encode nothing (kz_e_khash_text). */
 size_t kz_e_key_hstr_of(uint8_t *buf, uint32_t path, const char *s, size_t len, uint64_t *h,
                         unsigned kinds);
 size_t kz_e_key_raw(uint8_t *buf, uint32_t id, int kind, const void *data, size_t len);
@@ -784,12 +822,36 @@ static inline bool kz_e_simple_eq(const kz_eseg *s, uint32_t r, const uint8_t *k
     size_t vl;
     const uint8_t *v = kz_e_sval(a, &vl);
     if (k[2] == m->kind)
-        return kl == 5 + vl && memcmp(k + 5, v, vl) == 0;
+        return kl == 5 + vl && kz_e_same(k + 5, v, vl);
     if (k[2] != K_SUF || m->shape != SHAPE_EQ_OR_SUF || kl < 6 || k[5] != '.')
         return false;
     if (m->kind == K_STR)
-        return kl == 6 + vl && memcmp(k + 6, v, vl) == 0;
+        return kl == 6 + vl && kz_e_same(k + 6, v, vl);
     return kz_e_simple_suffix_eq(p, m->kind, v, vl, k, kl);
+}
+/* Whether s's simple index holds values (keys of a value kind) of path p. */
+static inline bool kz_e_shas_value(const kz_eseg *s, uint32_t p)
+{
+    return p < s->npaths && (s->skinds[p] & KZ_E_KINDS_VALUE);
+}
+/* Whether simple record r of s is the value of path p whose text is t (n bytes): what
+ * kz_e_simple_eq answers for that value's key, without the key (an exact lookup hashes the
+ * text and decodes nothing; a binary form is formatted to compare). */
+static inline bool kz_e_simple_eq_text(const kz_eseg *s, uint32_t r, uint32_t p, const char *t,
+                                       size_t n)
+{
+    uint32_t ref = s->recref[r], mi;
+    if (ref & KZ_E_REF_CPLX)
+        return false;
+    const uint8_t *a = kz_e_uvar(s->arena + ref, &mi);
+    const kz_emeta *m = &s->meta[mi];
+    if (m->path != p)
+        return false;
+    size_t vl;
+    const uint8_t *v = kz_e_sval(a, &vl);
+    if (m->kind == K_STR)
+        return n == vl && kz_e_same(v, (const uint8_t *)t, n);
+    return kz_e_val_text_eq(m->kind, v, vl, t, n);
 }
 /* Record r's meta and, when it is simple, its value where the arena holds it (*v, *vl);
  * *v is NULL for a complex record. One read of its ref and entry header for a hit's report,

@@ -133,25 +133,40 @@ static inline uint64_t khash_seed(uint32_t path, unsigned kind, size_t n)
     return hash_seed_of(n) ^ hdr * 0x589965cc75374cc3ull;
 }
 
-/* The header's fields, not its bytes, so that an encoder hashes a value before (or without)
- * writing the key, and the same on either byte order. The header enters the seed times an odd
- * constant, and the seed goes through every fold (test_header_avalanche: each path and kind
- * bit flips each output bit about half the time). Out of line: inlined into the encoder, its
- * 128-bit products were spilled to the stack, 20 more instructions per key. */
-__attribute__((noinline)) static uint64_t khash(uint32_t path, unsigned kind, const uint8_t *d,
-                                                 size_t n)
+/* The hash of a value key (K_STR, or a binary form) from the value's text, which for a binary
+ * form is the one text that decodes to it: so a lookup hashes the text it was given, with no
+ * parsing, and parses or formats only to compare a candidate (kz_e_val_text_eq). The header
+ * enters the seed times an odd constant, and the seed goes through every fold
+ * (test_header_avalanche: each path and kind bit flips each output bit about half the time);
+ * the value kinds share K_STR's. */
+static inline uint64_t khash_text(uint32_t path, const uint8_t *t, size_t n)
 {
-    return hash_from(d, n, khash_seed(path, kind, n));
+    return hash_from(t, n, khash_seed(path, K_STR, n));
 }
 
-/* khash of a value of 4 to 16 bytes whose first and last words (4 bytes each below 8, else
- * 8), as hash_from loads them, are a and b: an address, hashed from registers in the
- * encoder's branch for its kind, without khash's branches on the length (mispredicted where
- * kinds alternate: khash took 12% of a lookup's cycles for 9% of its instructions). Present
- * values at 10M: 16.80 / 17.09 -> 17.94 / 18.12 M/s (two pairs); at 100k no change shows. */
-static inline uint64_t khash_words(uint32_t path, unsigned kind, size_t n, uint64_t a, uint64_t b)
+uint64_t kz_e_khash_text(uint32_t path, const char *t, size_t n)
 {
-    return hash_last(a, b, n, khash_seed(path, kind, n));
+    return khash_text(path, (const uint8_t *)t, n);
+}
+
+/* Whether kind is a binary form of a value's text, and n a length that form has. */
+static inline bool binary_value(unsigned kind, size_t n)
+{
+    return (kind == K_IP4 && n == 4) || (kind == K_IP6 && n == 16) ||
+           ((kind == K_HEXL || kind == K_HEXU) && n <= KZ_E_HEX_MAX);
+}
+
+/* The hash of a key from its header's fields and value, not from its bytes, so that an encoder
+ * hashes a value before (or without) writing the key, and the same on either byte order. A
+ * binary form is hashed as its text. */
+static uint64_t khash(uint32_t path, unsigned kind, const uint8_t *d, size_t n)
+{
+    if (binary_value(kind, n)) {
+        char t[2 * KZ_E_HEX_MAX + 1];
+        size_t tn = kz_e_val_text_to((int)kind, d, n, t);
+        return khash_text(path, (const uint8_t *)t, tn);
+    }
+    return hash_from(d, n, khash_seed(path, kind, n));
 }
 
 uint64_t kz_e_khash_raw(uint32_t path, int kind, const void *d, size_t n)
@@ -248,44 +263,47 @@ static inline void put_be64(uint8_t *p, uint64_t v)
 
 /* The engine's own canonical IPv6 text (lowercase hex, no leading zeros, the first longest
  * run of two or more zero groups as "::", never a dotted tail). Any fixed formatter makes
- * text↔bytes one-to-one on its image, which is all the key encoding needs. */
+ * text↔bytes one-to-one on its image, which is all the key encoding needs. It is what a
+ * lookup of an address compares a candidate by (kz_e_val_text_eq), so it has no branch per
+ * digit: a group's digits are its nibbles spread over a word, made ASCII all at once, its
+ * leading zeros shifted out (the loop of a digit at a time ran about 500 instructions per
+ * address, this about 150). out needs 40 bytes and gets a NUL. */
 static size_t ip6_format(const uint8_t a[16], char *out)
 {
-    int best = -1, bestlen = 0;
-    for (int i = 0; i < 8;) {
-        if (a[2 * (size_t)i] || a[2 * (size_t)i + 1]) {
-            i++;
-            continue;
+    unsigned z = 0; /* bit i: group i is zero */
+    for (size_t i = 0; i < 8; i++)
+        z |= (unsigned)!(a[2 * i] | a[2 * i + 1]) << i;
+    size_t best = 8, bestlen = 1; /* the first longest run of two or more */
+    for (unsigned r = z; r;) {
+        unsigned st = (unsigned)__builtin_ctz(r), len = (unsigned)__builtin_ctz(~(r >> st));
+        if (len > bestlen) {
+            best = st;
+            bestlen = len;
         }
-        int j = i;
-        while (j < 8 && !a[2 * (size_t)j] && !a[2 * (size_t)j + 1])
-            j++;
-        if (j - i > bestlen && j - i >= 2) {
-            best = i;
-            bestlen = j - i;
-        }
-        i = j;
+        r &= ~0u << (st + len); /* st + len <= 8 */
     }
     size_t o = 0;
-    for (int i = 0; i < 8; i++) {
+    for (size_t i = 0; i < 8; i++) {
         if (i == best) {
             out[o++] = ':';
             out[o++] = ':';
             i += bestlen - 1;
             continue;
         }
-        if (i && !(best >= 0 && i == best + bestlen))
+        if (i && i != best + bestlen)
             out[o++] = ':';
-        unsigned v = (unsigned)a[2 * (size_t)i] << 8 | a[2 * (size_t)i + 1];
-        static const char hx[] = "0123456789abcdef";
-        bool started = false;
-        for (int sh = 12; sh >= 0; sh -= 4) {
-            unsigned d = v >> sh & 15;
-            if (d || started || sh == 0) {
-                out[o++] = hx[d];
-                started = true;
-            }
-        }
+        uint32_t v = (uint32_t)a[2 * i] << 8 | a[2 * i + 1];
+        unsigned nd = (31u - (unsigned)__builtin_clz(v | 1)) / 4 + 1; /* digits: 1 to 4 */
+        /* the nibbles, most significant in the lowest byte; bytes of 10 and up (their
+         * + 0x76 sets bit 7) get 'a' - '0' - 10 more */
+        uint32_t w = (v >> 12) | (v >> 8 & 15) << 8 | (v >> 4 & 15) << 16 | (v & 15) << 24;
+        w += 0x30303030u + (((w + 0x76767676u) >> 7 & 0x01010101u) * 39u);
+        w >>= 8 * (4 - nd);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w = __builtin_bswap32(w);
+#endif
+        memcpy(out + o, &w, 4); /* 4 bytes whatever nd: within out's 40 */
+        o += nd;
     }
     out[o] = 0;
     return o;
@@ -404,35 +422,31 @@ static inline bool colon5(const char *s, size_t len)
     return c;
 }
 
-/* The key of a string (see kz_e_key_str) and, when h is set, its hash, taken from the value
- * where it already is (the string, or the binary form in registers or in one or two wide
- * stores) instead of read back from buf: a load of the key's first word spans the header's
- * and the value's stores, which the store buffer cannot forward, and stalled until they were
- * written (the most costly instructions of a lookup at 100k indicators). Inline in both
- * entry points, so kz_e_key_str carries no hashing. */
+/* The key of a string (see kz_e_key_str) and, when h is set, its hash, taken from the string
+ * (a binary form's hash is its text's: khash_text) instead of read back from buf: a load of
+ * the key's first word spans the header's and the value's stores, which the store buffer
+ * cannot forward, and stalled until they were written (the most costly instructions of a
+ * lookup at 100k indicators). Inline in both entry points, so kz_e_key_str carries no
+ * hashing. */
 static inline size_t key_enc(uint8_t *buf, uint32_t path, const char *s, size_t len, uint64_t *h,
                              unsigned kinds)
 {
     if (len > KZ_E_MAX_KEY)
         return 0;
+    if (h) /* whatever the kind: a binary form's text is s (see khash_text) */
+        *h = khash_text(path, (const uint8_t *)s, len);
     const uint8_t *d = (const uint8_t *)s;
     size_t n = len;
     int kind = K_STR;
     uint32_t a4;
-    uint8_t a[64]; /* an IPv6 address, or a digest's bytes */
-    if ((kinds >> K_IP4 & 1) && len >= 7 && len <= 15 && ip4_canonical(s, len, &a4)) {
-        if (h)
-            *h = khash_words(path, K_IP4, 4, a4, a4);
+    uint8_t a[KZ_E_HEX_MAX]; /* an IPv6 address, or a digest's bytes */
+    if ((kinds >> K_IP4 & 1) && len >= 7 && len <= 15 && ip4_canonical(s, len, &a4))
         return kz_e_key_raw(buf, path, K_IP4, &a4, 4);
-    }
     if ((kinds >> K_IP6 & 1) && len >= 2 && len <= 39 &&
         is_hex_char((unsigned char)s[0]) + (s[0] == ':') && colon5(s, len) &&
-        ip6_canonical(s, len, a)) {
-        if (h)
-            *h = khash_words(path, K_IP6, 16, rd64(a), rd64(a + 8));
+        ip6_canonical(s, len, a))
         return kz_e_key_raw(buf, path, K_IP6, a, 16);
-    }
-    if ((kinds & KZ_E_KINDS_HEX) && len >= 16 && len % 2 == 0 && len <= 128 &&
+    if ((kinds & KZ_E_KINDS_HEX) && len >= 16 && len % 2 == 0 && len <= 2 * (size_t)KZ_E_HEX_MAX &&
         is_hex_char((unsigned char)s[0]) && is_hex_char((unsigned char)s[len - 1])) {
         /* one-case hex of >= 16 digits (the ends first: most names and URLs fail there,
          * without the call that decodes a block) */
@@ -452,8 +466,6 @@ static inline size_t key_enc(uint8_t *buf, uint32_t path, const char *s, size_t 
             kind = cls & HX_UPPER ? K_HEXU : K_HEXL;
         }
     }
-    if (h)
-        *h = khash(path, (unsigned)kind, d, n);
     return kz_e_key_raw(buf, path, kind, d, n);
 }
 
@@ -490,19 +502,94 @@ size_t kz_e_val_text_to(int kind, const uint8_t *d, size_t n, char *out)
     case K_IP6:
         return ip6_format(d, out);
     case K_HEXL:
-    case K_HEXU: {
-        const char *dig = kind == K_HEXL ? "0123456789abcdef" : "0123456789ABCDEF";
-        for (size_t i = 0; i < n; i++) {
-            out[2 * i] = dig[d[i] >> 4];
-            out[2 * i + 1] = dig[d[i] & 15];
-        }
+    case K_HEXU:
+        kz_hex_format(d, n, out, kind == K_HEXU);
         out[2 * n] = 0;
         return 2 * n;
-    }
     default:
         memcpy(out, d, n);
         out[n] = 0;
         return n;
+    }
+}
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Each octet's text and a dot in a word's low bytes (the first character lowest), and the
+ * length of that in bits 32 and up: a table of compile-time constants. */
+#define OCT_TXT(v)                                                                                 \
+    ((uint64_t)((('0' + (v) / 100) | ('0' + (v) / 10 % 10) << 8 | ('0' + (v) % 10) << 16 |         \
+                 '.' << 24) >>                                                                     \
+                (8 * (((v) < 100) + ((v) < 10)))) |                                                \
+     (uint64_t)(2 + ((v) >= 10) + ((v) >= 100)) << 32)
+#define OCT_TXT4(v) OCT_TXT(v), OCT_TXT((v) + 1), OCT_TXT((v) + 2), OCT_TXT((v) + 3)
+#define OCT_TXT16(v) OCT_TXT4(v), OCT_TXT4((v) + 4), OCT_TXT4((v) + 8), OCT_TXT4((v) + 12)
+#define OCT_TXT64(v) OCT_TXT16(v), OCT_TXT16((v) + 16), OCT_TXT16((v) + 32), OCT_TXT16((v) + 48)
+static const uint64_t oct_txt[256] = {OCT_TXT64(0), OCT_TXT64(64), OCT_TXT64(128), OCT_TXT64(192)};
+#undef OCT_TXT
+#undef OCT_TXT4
+#undef OCT_TXT16
+#undef OCT_TXT64
+
+/* Whether t (n bytes) is the text of address a: the text built in a 128-bit register from
+ * the table, compared with t's bytes loaded into another, with no store and no load of what
+ * was stored (formatting into memory and comparing cost about 150 instructions, this about
+ * 40). */
+static bool ip4_text_eq(const uint8_t a[4], const char *t, size_t n)
+{
+    if (n < 7 || n > 15)
+        return false;
+    unsigned __int128 x = 0;
+    unsigned sh = 0;
+    for (int i = 0; i < 4; i++) {
+        uint64_t e = oct_txt[a[i]];
+        x |= (unsigned __int128)(uint32_t)e << sh;
+        sh += 8 * (unsigned)(e >> 32);
+    }
+    if (sh / 8 - 1 != n) /* the text ends before the last dot */
+        return false;
+    const uint8_t *u = (const uint8_t *)t;
+    uint64_t lo, hi;
+    if (n >= 8) { /* bytes 8 to n - 1: the top ones of the word ending at n */
+        lo = rd64(u);
+        hi = rd64(u + n - 8) >> (8 * (15 - n)) >> 8;
+    } else { /* 7: bytes 0 to 3, and 3 to 6 */
+        lo = rd32(u) | rd32(u + 3) << 24;
+        hi = 0;
+    }
+    unsigned __int128 mask = ((unsigned __int128)1 << (8 * n)) - 1;
+    return ((x ^ (lo | (unsigned __int128)hi << 64)) & mask) == 0;
+}
+#else
+static bool ip4_text_eq(const uint8_t a[4], const char *t, size_t n)
+{
+    char b[16];
+    return n <= 15 && kz_ip4_format(a, b) == n &&
+           kz_e_same((const uint8_t *)b, (const uint8_t *)t, n);
+}
+#endif
+
+bool kz_e_val_text_eq(int kind, const uint8_t *v, size_t vl, const char *t, size_t n)
+{
+    switch (kind) {
+    case K_STR:
+        return n == vl && kz_e_same(v, (const uint8_t *)t, n);
+    case K_IP4:
+        return vl == 4 && ip4_text_eq(v, t, n);
+    case K_IP6: {
+        char b[40];
+        return vl == 16 && n <= 39 && ip6_format(v, b) == n &&
+               kz_e_same((const uint8_t *)b, (const uint8_t *)t, n);
+    }
+    case K_HEXL:
+    case K_HEXU: {
+        char b[2 * KZ_E_HEX_MAX];
+        if (vl > KZ_E_HEX_MAX || n != 2 * vl)
+            return false;
+        kz_hex_format(v, vl, b, kind == K_HEXU);
+        return kz_e_same((const uint8_t *)b, (const uint8_t *)t, n);
+    }
+    default:
+        return false;
     }
 }
 

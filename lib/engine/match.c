@@ -1207,8 +1207,8 @@ static void pf_field(const kz_engine_gen *g, const kz_eseg *b, pfwin *w, size_t 
     uint8_t a4[4];
     if (fl & PF_EXACT) {
         uint64_t h;
-        /* only the kinds of key the path holds (as kz_engine_lookup_exact: the same keys
-         * answer; an address on a path without address keys is parsed below instead):
+        /* only the kinds of key the path holds (kz_e_key_hstr_of: the same keys answer; an
+         * address on a path without address keys is parsed below instead):
          * suffix and mixed records at 100k 527.4 -> 520.0 M instructions */
         size_t kl = kz_e_key_hstr_of(kb, f->path, f->s, f->len, &h, g->skinds[f->path]);
         if (kl)
@@ -1490,42 +1490,45 @@ long kz_engine_match_record(const kz_engine_gen *g, const kz_engine_record *r,
     return kz_engine_match_batch(g, r, 1, fn, ctx, err, errlen);
 }
 
-/* The live records with key k among the rest of walk it over segment sg (s). */
+/* The live records of value t (n bytes) of path p among the rest of walk it over segment sg
+ * (s). */
 static size_t count_walk(const kz_engine_gen *g, unsigned sg, const kz_eseg *s, kz_e_sit *it,
-                         const uint8_t *k, size_t kl)
+                         uint32_t p, const char *t, size_t n)
 {
-    size_t n = 0;
+    size_t c = 0;
     for (uint32_t r; (r = kz_e_snext(s, it)) != UINT32_MAX;)
-        n += (sg || !is_dead(g, r)) && kz_e_simple_eq(s, r, k, kl);
-    return n;
+        c += (sg || !is_dead(g, r)) && kz_e_simple_eq_text(s, r, p, t, n);
+    return c;
 }
 
-/* Index-answered [p = 'v'] records of segment sg with key k (hash h). */
-static size_t count_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k, size_t kl,
+/* Index-answered [p = 'v'] records of segment sg with value t (hash h, kz_e_khash_text). */
+static size_t count_simple(const kz_engine_gen *g, unsigned sg, uint32_t p, const char *t, size_t n,
                            uint64_t h)
 {
     const kz_eseg *s = sg ? g->delta : g->base;
-    if (!s || !s->nsslots || !kz_e_smaybe(s, k, h))
+    if (!s || !s->nsslots || !kz_e_shas_value(s, p) ||
+        (s->sfilt && !kz_e_sfpass(kz_e_sfword(s, p, h), h)))
         return 0;
     kz_e_sit it;
     kz_e_sbegin(s, h, &it);
     kz_e_sprefetch(s, it.at, 4); /* both lines at once when the walk may cross */
-    return count_walk(g, sg, s, &it, k, kl);
+    return count_walk(g, sg, s, &it, p, t, n);
 }
 
+/* A lookup hashes the value's text, whatever its kind, and decodes nothing: a candidate's
+ * stored value is compared with the text (kz_e_simple_eq_text), formatted when it is a binary
+ * form. The answers are those of the value's key (kz_e_key_str): the text of a key's value is
+ * one to one with the key (keys.c), and the key of a text is the key whose value has that
+ * text. */
 size_t kz_engine_lookup_exact(const kz_engine_gen *g, uint32_t path, const char *val, size_t len)
 {
-    if (!g || path >= g->npaths || !(g->pflags[path] & PF_EXACT))
+    if (!g || path >= g->npaths || !(g->pflags[path] & PF_EXACT) || len > KZ_E_MAX_KEY)
         return 0;
-    uint8_t kb[KZ_E_MAX_KEY + 32];
-    uint64_t h;
-    size_t kl = kz_e_key_hstr_of(kb, path, val, len, &h, g->skinds[path]);
-    if (!kl)
-        return 0;
-    return count_simple(g, 0, kb, kl, h) + count_simple(g, 1, kb, kl, h);
+    uint64_t h = kz_e_khash_text(path, val, len);
+    return count_simple(g, 0, path, val, len, h) + count_simple(g, 1, path, val, len, h);
 }
 
-/* Lookups in a six-stage software pipeline: key and hash (prefetch the filter word), the
+/* Lookups in a six-stage software pipeline: the hash (prefetch the filter word), the
  * filter's answer (an absent key ends here; prefetch the home slots of the others), the
  * candidates of the first eight slots (prefetch their refs, and the next eight slots when the
  * walk goes on), their values (prefetch them; the candidates of the next eight slots, their
@@ -1533,7 +1536,7 @@ size_t kz_engine_lookup_exact(const kz_engine_gen *g, uint32_t path, const char 
  * moves each of the five before it, LW_DIST lookups apart, one stage on, so the misses are
  * issued a few per step rather than in bursts: windows of 16 lookups moved a stage at a time
  * measured 17.5 M/s at 100k and 10.3-10.9 at 10M, this 19.0 and 11.1 (single runs). The
- * distance is 6: a ring of 32 entries (8 KiB of keys) stays in L1 beside what the stages read,
+ * distance is 6: a ring of 32 entries (8 KiB of keys then) stays in L1 beside what the stages read,
  * and six lookups ahead is still a few hundred ns. Present values at 10M, with the steady steps
  * below: distance 6 14.35 / 14.45 / 14.55 / 14.52 / 12.88 M/s, 12 (a ring of 64) 12.94 / 12.52 /
  * 13.05 / 13.06 / 12.23, 8 (64) 13.71 / 13.41 / 12.80 / 13.42, 16 (128) 11.66 / 9.99; at 100k
@@ -1549,32 +1552,49 @@ enum { LW_DIST = 6, LW_RING = 32 }; /* LW_RING > 5 * LW_DIST, a power of two */
 _Static_assert(LW_RING > 5 * LW_DIST && (LW_RING & (LW_RING - 1)) == 0,
                "a step uses lookups t - 5 * LW_DIST .. t of the ring at once");
 typedef struct lent {
-    uint8_t kb[208];
-    size_t kl;
+    const char *t; /* the value's text */
+    uint32_t n;    /* its length */
+    uint32_t p;    /* its path */
+    uint32_t vl;   /* the length its stored form would have (for the prefetch of its last line) */
     uint64_t h;
-    const uint64_t *fw; /* the key's filter word (NULL: the base has no filter) */
+    const uint64_t *fw; /* the value's filter word (NULL: the base has no filter) */
     size_t home;        /* its home slot */
     uint16_t m; /* the candidates among the walk's first 2 * KZ_E_SW slots (bit i: home + i) */
     bool more1; /* the walk goes on past the first KZ_E_SW slots */
     bool more2; /* and past the next KZ_E_SW (the count walks the rest) */
-    bool inb;   /* the base may hold the key (kz_e_shas) */
+    bool inb;   /* the base may hold the value (kz_e_shas_value) */
+    bool ok;    /* a lookup: a path of exact values, a value not too long to be indexed */
 } lent;
+
+/* The length of the value of text length n as a path whose keys are of the given kinds stores
+ * it: the binary form's when they are all of one such kind, else the text's. */
+static uint32_t stored_len(unsigned kinds, uint32_t n)
+{
+    return kinds == 1u << K_IP4                            ? 4
+           : kinds == 1u << K_IP6                          ? 16
+           : kinds && !(kinds & ~(unsigned)KZ_E_KINDS_HEX) ? n / 2
+                                                           : n;
+}
 
 static void lw_key(const kz_engine_gen *g, const kz_eseg *b, lent *x, uint32_t path,
                    const char *val, uint32_t len)
 {
-    x->kl = 0;
     x->inb = false;
     x->home = 0;
     x->fw = NULL;
     x->m = 0;
     x->more1 = x->more2 = false;
-    if (path >= g->npaths || !(g->pflags[path] & PF_EXACT) || len > 200)
+    x->ok = path < g->npaths && (g->pflags[path] & PF_EXACT) && len <= KZ_E_MAX_KEY;
+    if (!x->ok)
         return;
-    x->kl = kz_e_key_hstr_of(x->kb, path, val, len, &x->h, g->skinds[path]);
-    x->inb = x->kl && b && kz_e_shas(b, x->kb);
+    x->t = val;
+    x->n = len;
+    x->p = path;
+    x->h = kz_e_khash_text(path, val, len);
+    x->inb = b && kz_e_shas_value(b, path);
     if (!x->inb)
         return;
+    x->vl = stored_len(b->skinds[path], len);
     x->home = kz_e_spos(b, x->h);
     x->fw = b->sfilt ? kz_e_sfword(b, path, x->h) : NULL;
     __builtin_prefetch(x->fw ? (const void *)x->fw : (const void *)&b->sslots[x->home]);
@@ -1601,16 +1621,19 @@ static void lw_prefetch_refs(const kz_eseg *b, const lent *x, unsigned from)
 }
 
 /* The values of the candidates in m (bits from..from + 7), prefetched: the value's line and
- * the next one (a URL, a digest or a long domain crosses into it, and memcmp's masked vector
- * load reads it for a short value that ends near the line's end: at 10M, 8.4-8.8 M/s with the
- * value's own lines only, 10.7-10.9 with the next line). */
+ * the one where a value of the stored length ends (a URL, a digest or a long domain crosses
+ * into it). The next line was asked for every value while the comparison was memcmp, whose
+ * masked vector load reads it for a short value ending near a line's end (at 10M, 8.4-8.8 M/s
+ * with the value's own lines only, 10.7-10.9 with the next line); kz_e_same reads only the
+ * value's bytes, and asking for the line only where the value reaches it took present values
+ * at 10M from 13.50 / 13.53 / 13.25 to 14.00 / 13.90 / 13.60 M/s (three pairs). */
 static void lw_prefetch_values(const kz_eseg *b, const lent *x, unsigned from)
 {
     for (unsigned m = (unsigned)(x->m >> from) & 0xffu; m; m &= m - 1) {
         uint32_t ref = b->recref[kz_e_srec(b, x->home + from + (unsigned)__builtin_ctz(m))];
         if (!(ref & KZ_E_REF_CPLX)) {
             kz_e_prefetch(b->arena + ref);
-            kz_e_prefetch(b->arena + ref + 64);
+            kz_e_prefetch(kz_e_sentry_last(b->arena + ref, x->vl));
         }
     }
 }
@@ -1655,12 +1678,12 @@ static uint32_t lw_count(const kz_engine_gen *g, const kz_eseg *b, const lent *x
     size_t home = x->home;
     for (unsigned m = x->m; m; m &= m - 1) {
         uint32_t r = kz_e_srec(b, home + (unsigned)__builtin_ctz(m));
-        n += !is_dead(g, r) && kz_e_simple_eq(b, r, x->kb, x->kl);
+        n += !is_dead(g, r) && kz_e_simple_eq_text(b, r, x->p, x->t, x->n);
     }
     if (x->more2) {
         const size_t past = 2 * (size_t)KZ_E_SW; /* the slots the two windows read */
         kz_e_sit it = {home + past, past, kz_e_stag(b, x->h)};
-        n += (uint32_t)count_walk(g, 0, b, &it, x->kb, x->kl);
+        n += (uint32_t)count_walk(g, 0, b, &it, x->p, x->t, x->n);
     }
     return n;
 }
@@ -1709,11 +1732,11 @@ void kz_engine_lookup_exact_batch(const kz_engine_gen *g, const uint32_t *paths,
         }
         size_t i = t - 5 * D;
         const lent *x = LW_AT(i);
-        if (x->kl)
-            counts[i] = (b ? lw_count(g, b, x) : 0) +
-                        (g->delta ? (uint32_t)count_simple(g, 1, x->kb, x->kl, x->h) : 0);
-        else
-            counts[i] = (uint32_t)kz_engine_lookup_exact(g, paths[i], vals[i], lens[i]);
+        counts[i] = 0;
+        if (x->ok && b)
+            counts[i] = lw_count(g, b, x);
+        if (x->ok && g->delta)
+            counts[i] += (uint32_t)count_simple(g, 1, x->p, x->t, x->n, x->h);
     }
 #undef LW_AT
     free(ring);

@@ -2145,6 +2145,91 @@ static void test_lookup_kinds_of_path(void)
     kz_engine_free(e);
 }
 
+/* A lookup hashes the text it is given and compares a candidate's stored form by its text,
+ * where the matcher encodes the value as a key (binary for a canonical address or a one-case
+ * digest): both answer alike for every text of an address or a digest, canonical or not
+ * (leading zeros, uppercase, uncompressed, a dotted tail), on address paths and on paths of
+ * any string, with the values in the base and in the delta. Each text is loaded once on each path,
+ * so it is found exactly where it was loaded, never under another text of the same address. */
+static void test_lookup_text_forms(void)
+{
+    static const char *const path[4] = {"ipv4-addr:value", "ipv6-addr:value", "file:name",
+                                        "domain-name:value"};
+    static const char *const form[] = {"10.0.0.1",
+                                       "010.0.0.1",
+                                       "10.0.0.01",
+                                       "10.0.0.10",
+                                       "0.0.0.0",
+                                       "255.255.255.255",
+                                       "2001:db8::1",
+                                       "2001:DB8::1",
+                                       "2001:db8:0:0:0:0:0:1",
+                                       "2001:0db8::1",
+                                       "::",
+                                       "::1",
+                                       "1::",
+                                       "fe80::1:0:0:1",
+                                       "fe80:0:0:1::1",
+                                       "::ffff:1.2.3.4",
+                                       "::ffff:102:304",
+                                       "0123456789abcdef0123456789abcdef",
+                                       "0123456789ABCDEF0123456789ABCDEF",
+                                       "0123456789aBcdef0123456789abcdef",
+                                       "01234567890123456789012345678901",
+                                       "example.org"};
+    enum { NF = sizeof form / sizeof *form, NQ = 4 * (NF + 1) };
+    kz_engine_opts o = {.now_us = NOW, .merge_min = 1, .merge_foreground = true};
+    kz_engine *e = kz_engine_new(&o);
+    kz_buf all;
+    kz_buf_init(&all);
+    char pat[160];
+    for (int seg = 0; seg < 2; seg++) { /* even forms in the base, odd ones in the delta */
+        kz_buf_reset(&all);
+        for (int f = seg; f < NF; f += 2)
+            for (int p = 0; p < 4; p++) {
+                snprintf(pat, sizeof pat, "[%s = '%s']", path[p], form[f]);
+                add_ind(&all, 100 + 4 * f + p, pat);
+            }
+        for (int k = 0; !seg && k < 400; k++) { /* a base large enough to keep a delta beside */
+            snprintf(pat, sizeof pat, "[url:value = 'http://filler%d.example.net/']", k);
+            add_ind(&all, 1000 + k, pat);
+        }
+        long want = 4 * ((NF + 1 - seg) / 2) + (seg ? 0 : 400);
+        KT_CHECK(load_text(e, all.data, NULL) == want);
+    }
+    kz_engine_stats st;
+    kz_engine_get_stats(e, &st);
+    KT_CHECK(st.delta_records > 0);
+    uint32_t qp[NQ], ql[NQ], cnt[NQ];
+    const char *qv[NQ];
+    const char *types[NQ];
+    kz_engine_field fl[NQ];
+    kz_engine_record rr[NQ];
+    for (int q = 0; q < NQ; q++) {
+        int p = q % 4, f = q / 4;
+        qp[q] = (uint32_t)kz_engine_path(e, path[p]);
+        qv[q] = f < NF ? form[f] : "10.0.0.2"; /* and one never loaded */
+        ql[q] = (uint32_t)strlen(qv[q]);
+        types[q] = kz_engine_path_type(e, qp[q]);
+        fl[q] = (kz_engine_field){0, KZ_EF_STR, qp[q], qv[q], ql[q], 0};
+        rr[q] = (kz_engine_record){NOW, NOW, 1, &types[q], 1, &fl[q], 1};
+    }
+    const kz_engine_gen *g = kz_engine_acquire(e);
+    kz_engine_lookup_exact_batch(g, qp, qv, ql, NQ, cnt);
+    size_t matched[NQ] = {0};
+    char err[256];
+    KT_CHECK(kz_engine_match_batch(g, rr, NQ, on_hit_count, matched, err, sizeof err) >= 0);
+    for (int q = 0; q < NQ; q++) {
+        size_t want = q / 4 < NF, one = kz_engine_lookup_exact(g, qp[q], qv[q], ql[q]);
+        KT_CHECK_MSG(cnt[q] == want && one == want && matched[q] == want,
+                     "'%s' on %s: batch %u, one %zu, matcher %zu, want %zu", qv[q], path[q % 4],
+                     cnt[q], one, matched[q], want);
+    }
+    kz_engine_release(e, g);
+    kz_buf_free(&all);
+    kz_engine_free(e);
+}
+
 /* A table as full as a large one (load 0.8, the runs of slots that come with it) and a few
  * values that 4 to 25 indicators share: every loaded value is found as often as it was
  * loaded, by the batch (whose stages read two windows of eight slots, the second only when
@@ -2228,9 +2313,10 @@ out:
 
 KT_MAIN(KT(test_short_networks), KT(test_many_step_names), KT(test_hex_case),
         KT(test_stream_follows_updates), KT(test_lookup_exact_batch), KT(test_lookup_kinds_of_path),
-        KT(test_lookup_exact_batch_dense), KT(test_batch_base_and_delta), KT(test_long_value_texts),
-        KT(test_record_ref_lists), KT(test_record_shapes_memo), KT(test_record_shapes_two),
-        KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_context_interleaved),
-        KT(test_context_table_full), KT(test_update_tables_full), KT(test_versions_validity),
-        KT(test_bad_input), KT(test_records), KT(test_regex_index), KT(test_ref_index),
-        KT(test_differential_single), KT(test_differential_stream))
+        KT(test_lookup_text_forms), KT(test_lookup_exact_batch_dense),
+        KT(test_batch_base_and_delta), KT(test_long_value_texts), KT(test_record_ref_lists),
+        KT(test_record_shapes_memo), KT(test_record_shapes_two), KT(test_cidr_brute_force),
+        KT(test_basic_hits_and_context), KT(test_context_interleaved), KT(test_context_table_full),
+        KT(test_update_tables_full), KT(test_versions_validity), KT(test_bad_input),
+        KT(test_records), KT(test_regex_index), KT(test_ref_index), KT(test_differential_single),
+        KT(test_differential_stream))

@@ -294,6 +294,67 @@ static void test_ip6_keys(void)
     KT_CHECK_MSG(ip6 > 30000, "only %zu canonical addresses drawn", ip6);
 }
 
+/* A lookup compares a candidate's stored value with the text it was given
+ * (kz_e_val_text_eq): true for the value's own text, and false for every other text, here
+ * each text changed in one character, one character short or long, or in the other case.
+ * Values of every kind and length (addresses with runs of zero groups, digests of 1 to 64
+ * bytes in either case, strings); the digests' text is also checked against printf's. */
+static void test_text_eq(void)
+{
+    static const char alpha[] = "0123456789abcdefABCDEF.:xz";
+    uint64_t rs = 31;
+    size_t bad = 0, checked = 0;
+    for (int t = 0; t < 60000; t++) {
+        uint64_t r = kt_xorshift(&rs);
+        static const int kinds[5] = {K_IP4, K_IP6, K_HEXL, K_HEXU, K_STR};
+        int kind = kinds[r % 5];
+        uint8_t v[64];
+        size_t vl = kind == K_IP4 ? 4 : kind == K_IP6 ? 16 : 1 + (r >> 8) % 64;
+        for (size_t i = 0; i < vl; i++) {
+            uint64_t x = kt_xorshift(&rs);
+            /* small numbers and zero groups are common, so short octets and runs are */
+            v[i] = (uint8_t)(x % 3 == 0 ? 0 : x % 3 == 1 ? (x >> 8) % 12 : x >> 8);
+            if (kind == K_STR)
+                v[i] = (uint8_t)alpha[(x >> 16) % (sizeof alpha - 1)];
+        }
+        char text[2 * KZ_E_HEX_MAX + 2], other[2 * KZ_E_HEX_MAX + 2];
+        size_t n = kz_e_val_text_to(kind, v, vl, text);
+        if (kind == K_HEXL || kind == K_HEXU) {
+            char want[2 * KZ_E_HEX_MAX + 1];
+            for (size_t i = 0; i < vl; i++)
+                snprintf(want + 2 * i, 3, kind == K_HEXU ? "%02X" : "%02x", v[i]);
+            bad += n != 2 * vl || memcmp(text, want, n) != 0;
+        }
+        bad += !kz_e_val_text_eq(kind, v, vl, text, n);
+        for (size_t i = 0; i < n; i++) { /* one character changed */
+            memcpy(other, text, n);
+            char c = alpha[kt_xorshift(&rs) % (sizeof alpha - 1)];
+            if (c == other[i])
+                continue;
+            other[i] = c;
+            bad += kz_e_val_text_eq(kind, v, vl, other, n);
+            checked++;
+        }
+        memcpy(other, text, n);
+        other[n] = alpha[kt_xorshift(&rs) % (sizeof alpha - 1)];
+        bad += kz_e_val_text_eq(kind, v, vl, other, n + 1) +
+               kz_e_val_text_eq(kind, v, vl, text, n - 1);
+        for (size_t i = 0; i < n; i++) /* the other case, where it changes the text */
+            other[i] = (char)(text[i] >= 'a' && text[i] <= 'f'   ? text[i] - 32
+                              : text[i] >= 'A' && text[i] <= 'F' ? text[i] + 32
+                                                                 : text[i]);
+        if (memcmp(other, text, n) != 0)
+            bad += kz_e_val_text_eq(kind, v, vl, other, n);
+    }
+    /* a value of a length its kind never has, and kinds that are not values */
+    static const uint8_t five[5] = {1, 2, 3, 4, 5};
+    bad +=
+        kz_e_val_text_eq(K_IP4, five, 5, "1.2.3.4", 7) + kz_e_val_text_eq(K_IP6, five, 4, "::", 2);
+    bad += kz_e_val_text_eq(K_INT, five, 5, "1", 1) + kz_e_val_text_eq(K_SUF, five, 1, "\x01", 1);
+    KT_CHECK_MSG(bad == 0, "%zu comparisons wrong", bad);
+    KT_CHECK(checked > 500000);
+}
+
 /* kz_e_popcount (the rank of a network in the CIDR index) against a count bit by bit, and
  * kz_e_copy (a key's bytes) for every length up to 80 at every offset of a buffer: it writes
  * exactly the n bytes. */
@@ -326,4 +387,4 @@ static void test_popcount_copy(void)
 }
 
 KT_MAIN(KT(test_key_kinds), KT(test_ip6_round_trip), KT(test_random_seed), KT(test_hex_keys),
-        KT(test_ip4_keys), KT(test_ip6_keys), KT(test_popcount_copy))
+        KT(test_ip4_keys), KT(test_ip6_keys), KT(test_text_eq), KT(test_popcount_copy))
