@@ -1576,7 +1576,7 @@ static uint32_t stored_len(unsigned kinds, uint32_t n)
                                                            : n;
 }
 
-static void lw_key(const kz_engine_gen *g, const kz_eseg *b, lent *x, uint32_t path,
+static inline __attribute__((always_inline)) void lw_key(const kz_engine_gen *g, const kz_eseg *b, lent *x, uint32_t path,
                    const char *val, uint32_t len)
 {
     x->inb = false;
@@ -1601,7 +1601,7 @@ static void lw_key(const kz_engine_gen *g, const kz_eseg *b, lent *x, uint32_t p
 }
 
 /* The filter's answer (absent: no slot read at all), the home slots of the others prefetched. */
-static void lw_filter(const kz_eseg *b, lent *x)
+static inline __attribute__((always_inline)) void lw_filter(const kz_eseg *b, lent *x)
 {
     if (!b || !x->inb)
         return;
@@ -1640,7 +1640,7 @@ static void lw_prefetch_values(const kz_eseg *b, const lent *x, unsigned from)
 
 /* The walk's first slots: their candidates' refs prefetched, and the next slots when the walk
  * goes on. */
-static void lw_recs(const kz_eseg *b, lent *x)
+static inline __attribute__((always_inline)) void lw_recs(const kz_eseg *b, lent *x)
 {
     if (!b || !x->inb) /* inb implies b; said again for the analyzer */
         return;
