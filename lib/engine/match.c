@@ -1536,11 +1536,14 @@ size_t kz_engine_lookup_exact(const kz_engine_gen *g, uint32_t path, const char 
  * moves each of the five before it, LW_DIST lookups apart, one stage on, so the misses are
  * issued a few per step rather than in bursts: windows of 16 lookups moved a stage at a time
  * measured 17.5 M/s at 100k and 10.3-10.9 at 10M, this 19.0 and 11.1 (single runs). The
- * distance is 6: a ring of 32 entries (8 KiB of keys then) stays in L1 beside what the stages read,
- * and six lookups ahead is still a few hundred ns. Present values at 10M, with the steady steps
- * below: distance 6 14.35 / 14.45 / 14.55 / 14.52 / 12.88 M/s, 12 (a ring of 64) 12.94 / 12.52 /
- * 13.05 / 13.06 / 12.23, 8 (64) 13.71 / 13.41 / 12.80 / 13.42, 16 (128) 11.66 / 9.99; at 100k
- * alike (before the steady steps, distances from 4 to 48 measured alike). The filter stage made
+ * distance is 10, in a ring of 64 entries (4 KiB: a lookup's entry holds its text's address,
+ * not its key). While an entry held the key (8 KiB for 32), distance 6 measured best for
+ * present values at 10M: 14.35 / 14.45 / 14.55 / 14.52 / 12.88 M/s, 12 (a ring of 64) 12.94 /
+ * 12.52 / 13.05 / 13.06 / 12.23, 8 (64) 13.71 / 13.41 / 12.80 / 13.42, 16 (128) 11.66 / 9.99;
+ * with the small entries, 6 and 10 give present values alike (14.45 / 14.69 / 14.38 / 14.19
+ * against 14.54 / 14.53 / 14.27 / 14.16) and absent ones 35.97 / 44.98 / 42.85 / 40.89 against
+ * 49.57 / 49.20 / 47.53 / 48.93 (an absent lookup is short: ten of them ahead are still a few
+ * hundred ns). The filter stage made
  * absent values 1.7x faster at 10M (14.5 -> 24.4 M/s) for 3% on present ones. What costs most at
  * 10M is a line the count reads that no stage prefetched: each is a full miss with the pipeline
  * stalled behind it. The walk past the first eight slots (about 4% of present keys) was such a
@@ -1548,7 +1551,7 @@ size_t kz_engine_lookup_exact(const kz_engine_gen *g, uint32_t path, const char 
  * the home with the same tag, about 1 in 30). With both prefetched by the stages, and the prefetch
  * loops kept (kz_e_prefetch: GCC deleted them), present values at 10M went from
  * 13.64 / 13.82 / 13.95 to 17.08 / 17.70 / 17.30 M/s (three pairs), absent ones unchanged. */
-enum { LW_DIST = 6, LW_RING = 32 }; /* LW_RING > 5 * LW_DIST, a power of two */
+enum { LW_DIST = 10, LW_RING = 64 }; /* LW_RING > 5 * LW_DIST, a power of two */
 _Static_assert(LW_RING > 5 * LW_DIST && (LW_RING & (LW_RING - 1)) == 0,
                "a step uses lookups t - 5 * LW_DIST .. t of the ring at once");
 typedef struct lent {
