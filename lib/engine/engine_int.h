@@ -849,7 +849,7 @@ static inline bool kz_e_simple_eq_text(const kz_eseg *s, uint32_t r, uint32_t p,
         return false;
     size_t vl;
     const uint8_t *v = kz_e_sval(a, &vl);
-    if (m->kind == K_STR)
+    if (m->kind == K_STR) /* kz_e_val_text_eq's first case, here without the call */
         return n == vl && kz_e_same(v, (const uint8_t *)t, n);
     return kz_e_val_text_eq(m->kind, v, vl, t, n);
 }
