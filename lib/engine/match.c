@@ -1579,8 +1579,12 @@ static uint32_t stored_len(unsigned kinds, uint32_t n)
                                                            : n;
 }
 
-static inline __attribute__((always_inline)) void lw_key(const kz_engine_gen *g, const kz_eseg *b, lent *x, uint32_t path,
-                   const char *val, uint32_t len)
+/* The first stage. It, lw_filter and lw_recs are forced inline: GCC kept them as calls from
+ * the steady loop and the filling one, about 20 instructions a lookup (absent values at 100k
+ * 51.8 -> 55.7 M/s inlined). */
+static inline __attribute__((always_inline)) void lw_key(const kz_engine_gen *g, const kz_eseg *b,
+                                                         lent *x, uint32_t path, const char *val,
+                                                         uint32_t len)
 {
     x->inb = false;
     x->home = 0;
