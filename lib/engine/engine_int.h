@@ -734,9 +734,8 @@ size_t kz_e_key_len(const uint8_t *k);
 /* Parse "addr" or "addr/prefix" exactly as the evaluator does. */
 bool kz_e_parse_cidr(const char *s, size_t len, int *family, uint8_t addr[16], int *prefix);
 void kz_e_mask(uint8_t *addr, int nbytes, int prefix);
-/* Text of a simple key's value (decodes K_IP4/6 and hex); out reset first. */
-int kz_e_key_text(const uint8_t *k, kz_buf *out);
-/* The same into out (>= 2 * KZ_E_MAX_KEY + 1 bytes); returns the length. */
+/* Text of a simple key's value (decodes K_IP4/6 and hex) into out (>= 2 * KZ_E_MAX_KEY + 1
+ * bytes); returns the length. */
 size_t kz_e_key_text_to(const uint8_t *k, char *out);
 /* The same for a value of n bytes of the given kind (a record's value where it is stored). */
 size_t kz_e_val_text_to(int kind, const uint8_t *d, size_t n, char *out);

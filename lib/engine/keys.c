@@ -590,36 +590,6 @@ bool kz_e_val_text_eq(int kind, const uint8_t *v, size_t vl, const char *t, size
     }
 }
 
-int kz_e_key_text(const uint8_t *k, kz_buf *out)
-{
-    kz_buf_reset(out);
-    size_t n = kz_e_key_len(k) - 5;
-    const uint8_t *d = k + 5;
-    char t[64];
-    switch (k[2]) {
-    case K_IP4:
-        kz_ip4_format(d, t);
-        return kz_buf_puts(out, t);
-    case K_IP6:
-        ip6_format(d, t);
-        return kz_buf_puts(out, t);
-    case K_HEXL:
-    case K_HEXU: {
-        const char *dig = k[2] == K_HEXL ? "0123456789abcdef" : "0123456789ABCDEF";
-        for (size_t i = 0; i < n; i++) {
-            kz_buf_putc(out, dig[d[i] >> 4]);
-            kz_buf_putc(out, dig[d[i] & 15]);
-        }
-        return out->oom ? -1 : 0;
-    }
-    default:
-        kz_buf_append(out, d, n);
-        if (!out->data)
-            kz_buf_puts(out, "");
-        return out->oom ? -1 : 0;
-    }
-}
-
 void kz_e_quote(kz_buf *b, const char *s, size_t len)
 {
     kz_buf_putc(b, '\'');
