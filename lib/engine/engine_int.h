@@ -408,17 +408,19 @@ static inline bool kz_e_sfpass(const uint64_t *w, uint64_t h)
     return (*w & m) == m;
 }
 
+/* Whether the filter lets a key of hash h on path p through (a segment without a filter lets
+ * every key through). */
+static inline bool kz_e_sfilt_pass(const kz_eseg *s, uint32_t p, uint64_t h)
+{
+    return !s->sfilt || kz_e_sfpass(kz_e_sfword(s, p, h), h);
+}
 /* Whether the simple index may hold key k of hash h (false: it holds none): keys of its kind
  * on its path (kz_e_shas), and the filter lets it through. */
 static inline bool kz_e_smaybe(const kz_eseg *s, const uint8_t *k, uint64_t h)
 {
-    if (!kz_e_shas(s, k))
-        return false;
-    if (!s->sfilt)
-        return true;
     uint16_t p;
     memcpy(&p, k, 2);
-    return kz_e_sfpass(kz_e_sfword(s, p, h), h);
+    return kz_e_shas(s, k) && kz_e_sfilt_pass(s, p, h);
 }
 
 /* Bits of a simple slot: sbits for the record (as few as the segment's size needs), 4 for
@@ -832,6 +834,11 @@ static inline bool kz_e_simple_eq(const kz_eseg *s, uint32_t r, const uint8_t *k
 static inline bool kz_e_shas_value(const kz_eseg *s, uint32_t p)
 {
     return p < s->npaths && (s->skinds[p] & KZ_E_KINDS_VALUE);
+}
+/* kz_e_smaybe for a value of path p whose text hashes to h (kz_e_khash_text). */
+static inline bool kz_e_smaybe_value(const kz_eseg *s, uint32_t p, uint64_t h)
+{
+    return kz_e_shas_value(s, p) && kz_e_sfilt_pass(s, p, h);
 }
 /* Whether simple record r of s is the value of path p whose text is t (n bytes): what
  * kz_e_simple_eq answers for that value's key, without the key (an exact lookup hashes the

@@ -1506,8 +1506,7 @@ static size_t count_simple(const kz_engine_gen *g, unsigned sg, uint32_t p, cons
                            uint64_t h)
 {
     const kz_eseg *s = sg ? g->delta : g->base;
-    if (!s || !s->nsslots || !kz_e_shas_value(s, p) ||
-        (s->sfilt && !kz_e_sfpass(kz_e_sfword(s, p, h), h)))
+    if (!s || !s->nsslots || !kz_e_smaybe_value(s, p, h))
         return 0;
     kz_e_sit it;
     kz_e_sbegin(s, h, &it);
