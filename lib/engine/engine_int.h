@@ -27,6 +27,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "pattern/eval_internal.h" /* read-only use of a loaded observation's objects */
 
@@ -146,24 +149,20 @@ typedef struct kz_epost {
 
 /* An immutable segment. Two hash indexes:
  *  - simple: the keys of index-answered indicators (two for "domain and its subdomains": the
- *    value and its suffix), one u32 slot each, in an *ordered* linear-probing table: slots
- *    are filled in order of home position (the high 32 bits of the hash scaled to nsslots),
- *    each at max(home, previous + 1), so homes never decrease along the array and it never
- *    wraps (nstotal >= nsslots slots are allocated; load <= 0.8 over nsslots). A slot holds
- *    (record + 1) in the low sbits bits, its displacement from home (saturating at 15) in the
- *    next 4 and a hash tag in the rest. A probe scans from its home and stops at an empty slot
- *    or at the first entry whose home lies after its own (displacement < distance): two or
- *    three slots on average, where an unordered table scans to the end of the run (about 29
- *    slots at this load). The slot leads to the record, the record to its value in the arena.
+ *    value and its suffix), one u32 entry each, in buckets of one cache line (kz_e_sbucket,
+ *    below): keys are placed in order of home bucket (the high 32 bits of the hash scaled to
+ *    nsbuckets), in the home or, when it is full, in the next bucket with room; nsbtotal >=
+ *    nsbuckets + 1 buckets are allocated, the last one empty. Twelve keys per bucket of 15
+ *    entries on average. An entry leads to the record, the record to its value in the arena.
  *    In front of it, a filter of 6 bits per key (three bits of one 64-bit word per key, about
- *    1 in 14 false positives; a region per path): a sixth of the slots' size, so it stays in
- *    cache where the slots do not, and a probe of an absent value (most of what traffic
- *    carries) is answered there instead of by a miss on the slots. The batch pipeline reads
- *    it too, one stage before the slots (a prefetched filter word, then the slot only for a
- *    key it lets through).
+ *    1 in 14 false positives; a region per path): an eighth of the buckets' size, so it stays
+ *    in cache where they do not, and a probe of an absent key (most of the suffix keys a name
+ *    makes) is answered there instead of by a miss on its bucket. The record pipeline reads it
+ *    one stage before the bucket; the exact-lookup batch does not (a present value would pay
+ *    its word: see kz_engine_lookup_exact_batch).
  *  - complex: keys of patterns that need the evaluator, as postings grouped by key, and
  *    power-of-two u32 slots = (first posting + 1) | 5-bit tag << 27.
- * Bytes per simple indicator: record 20 + slot 5 + value + 2 or 3 (meta and length). */
+ * Bytes per simple indicator: record 20 + entry 5.3 + value + 2 or 3 (meta and length). */
 typedef struct kz_eseg {
     kz_euuid *uuids; /* sorted */
     uint32_t *recref;
@@ -173,12 +172,12 @@ typedef struct kz_eseg {
     uint32_t *cmeta; /* per complex entry: its meta index */
     uint32_t *names; /* pairs (record, arena offset of u16 len + bytes), sorted by record */
     size_t nnames;
-    uint32_t *sslots; /* simple index */
-    size_t nsslots, nstotal, nskeys;
+    uint32_t *sslots; /* simple index: nsbtotal buckets of KZ_E_SB lanes (kz_e_sbucket) */
+    size_t nsbuckets, nsbtotal, nskeys; /* home buckets, buckets, keys */
     uint64_t *sfilt; /* the simple keys' filter: nsfilt words, a region per path */
     uint64_t nsfilt;
     uint32_t *sfoff; /* npaths + 1: path p's filter words are [sfoff[p], sfoff[p + 1]) */
-    unsigned sbits; /* bits of a simple slot holding the record */
+    unsigned sbits;  /* bits of a simple entry holding the record */
     uint32_t smask;
     kz_epost *posts; /* complex index */
     size_t nposts;
@@ -189,10 +188,10 @@ typedef struct kz_eseg {
     kz_ecplx **cplx;
     size_t ncplx;
     uint8_t *pflags; /* per path id (npaths at build); PF_CX: the complex index has keys */
-    uint16_t *skinds; /* per path id: bit 1 << kind for each key kind in the simple hash
-                         table, so a probe of a path this segment has no such keys on costs
-                         no filter word and no slot (a sparse path's probe would miss like
-                         a dense one's) */
+    uint16_t *skinds;  /* per path id: bit 1 << kind for each key kind in the simple hash
+                          table, so a probe of a path this segment has no such keys on costs
+                          no filter word and no bucket (a sparse path's probe would miss like
+                          a dense one's) */
     uint64_t *c4, *c6; /* per path: CIDR prefix lengths present (c4: bit L; c6: 3 words) */
     size_t npaths;
     uint8_t *tflags; /* per type id: 1 when a type key exists */
@@ -362,10 +361,10 @@ static inline const uint8_t *kz_e_uvar(const uint8_t *a, uint32_t *v)
     return a;
 }
 
-/* First simple slot and tag of hash h. */
+/* The home bucket of hash h in the simple index. */
 static inline size_t kz_e_spos(const kz_eseg *s, uint64_t h)
 {
-    return (size_t)(((h >> 32) * (uint64_t)s->nsslots) >> 32);
+    return (size_t)(((h >> 32) * (uint64_t)s->nsbuckets) >> 32);
 }
 /* The filter bits of hash h in its word: three, from low bits the tag does not use. */
 static inline uint64_t kz_e_sfbits(uint64_t h)
@@ -423,28 +422,70 @@ static inline bool kz_e_smaybe(const kz_eseg *s, const uint8_t *k, uint64_t h)
     return kz_e_shas(s, k) && kz_e_sfilt_pass(s, p, h);
 }
 
-/* Bits of a simple slot: sbits for the record (as few as the segment's size needs), 4 for
- * the displacement, the rest (4 for ten million records, 8 for a million) a hash tag. */
-#define KZ_E_DISP_SAT 15u
+/* The simple index is an array of buckets of KZ_E_SB u32 lanes, one cache line each. Lane 0
+ * is the bucket's header: its count of entries (0 to KZ_E_SB - 1), how many of them, first,
+ * are keys of earlier homes (fore), and KZ_E_SB_MORE; lanes 1 to count hold its entries,
+ * (record + 1) in the low sbits bits and a hash tag in the rest (8 bits at ten million
+ * records, 12 at a million). A key's home is a bucket; keys are placed in order of home, each
+ * in its home or, when that is full, in the first bucket after it with room, so a bucket holds
+ * the keys spilled from earlier homes (its fore entries), then its own. KZ_E_SB_MORE on bucket
+ * b: some key of a home up to b is in a later bucket. So the keys of home h are its own entries
+ * and, when h has KZ_E_SB_MORE, the fore entries of h + 1, and on while a bucket is all fore
+ * entries and has KZ_E_SB_MORE: a present key reads one line unless its home spilled, where
+ * the ordered slots of before read 1.44 on average. Lane at = bucket * KZ_E_SB + lane names an
+ * entry. */
+#define KZ_E_SB 16u
+#define KZ_E_SB_COUNT 0x0fu
+#define KZ_E_SB_MORE 0x10u
+#define KZ_E_SB_FORE 5u /* the shift of the fore count */
+static inline unsigned kz_e_sb_count(uint32_t head)
+{
+    return head & KZ_E_SB_COUNT;
+}
+static inline unsigned kz_e_sb_fore(uint32_t head)
+{
+    return head >> KZ_E_SB_FORE & KZ_E_SB_COUNT;
+}
+/* Whether a walk that read the fore entries of a bucket of header head goes on to the next. */
+static inline bool kz_e_sb_on(uint32_t head)
+{
+    return kz_e_sb_fore(head) == KZ_E_SB - 1 && (head & KZ_E_SB_MORE);
+}
+
 static inline uint32_t kz_e_stag(const kz_eseg *s, uint64_t h)
 {
-    return (uint32_t)(h >> 8) & (UINT32_MAX >> (s->sbits + 4));
+    return (uint32_t)(h >> 8) & (UINT32_MAX >> s->sbits);
 }
 
 /* Iteration over the records a simple key may be at (tags match; kz_e_simple_eq decides). */
 typedef struct kz_e_sit {
-    size_t at, dist;
+    size_t b;           /* the bucket read */
+    unsigned lane, end; /* its next lane and the end of those to read; end 0: b is the home,
+                           not entered yet */
+    bool more;          /* the walk goes on past b */
     uint32_t tag;
 } kz_e_sit;
 
 static inline void kz_e_sbegin(const kz_eseg *s, uint64_t h, kz_e_sit *it)
 {
-    it->at = kz_e_spos(s, h);
-    it->dist = 0;
+    it->b = kz_e_spos(s, h);
+    it->lane = it->end = 0;
+    it->more = false;
     it->tag = kz_e_stag(s, h);
 }
 
-/* The record of full slot at (a slot holds record + 1, 0 when empty). */
+/* A walk that goes on at bucket b, past its home (b's fore entries). */
+static inline void kz_e_sfrom(const kz_eseg *s, size_t b, uint32_t tag, kz_e_sit *it)
+{
+    uint32_t head = s->sslots[b * KZ_E_SB];
+    it->b = b;
+    it->lane = 1;
+    it->end = 1 + kz_e_sb_fore(head);
+    it->more = kz_e_sb_on(head);
+    it->tag = tag;
+}
+
+/* The record of the entry in lane at (an entry holds record + 1). */
 static inline uint32_t kz_e_srec(const kz_eseg *s, size_t at)
 {
     return (s->sslots[at] & s->smask) - 1;
@@ -453,60 +494,59 @@ static inline uint32_t kz_e_srec(const kz_eseg *s, size_t at)
 /* The next candidate record, or UINT32_MAX when there are no more. */
 static inline uint32_t kz_e_snext(const kz_eseg *s, kz_e_sit *it)
 {
-    while (it->at < s->nstotal) {
-        uint32_t v = s->sslots[it->at];
-        size_t dist = it->dist;
-        it->at++;
-        it->dist++;
-        if (!v)
-            break;
-        uint32_t d = (v >> s->sbits) & KZ_E_DISP_SAT;
-        if (d < KZ_E_DISP_SAT && d < dist)
-            break; /* its home is after ours: ours are all behind */
-        if ((d == dist || (d == KZ_E_DISP_SAT && dist >= KZ_E_DISP_SAT)) &&
-            v >> (s->sbits + 4) == it->tag)
-            return (v & s->smask) - 1;
+    if (!it->end) { /* the home bucket: its own entries */
+        uint32_t head = s->sslots[it->b * KZ_E_SB];
+        it->lane = 1 + kz_e_sb_fore(head);
+        it->end = 1 + kz_e_sb_count(head);
+        it->more = (head & KZ_E_SB_MORE) != 0;
     }
-    it->at = s->nstotal;
-    return UINT32_MAX;
+    for (;;) {
+        const uint32_t *bk = &s->sslots[it->b * KZ_E_SB];
+        while (it->lane < it->end) {
+            uint32_t v = bk[it->lane++];
+            if (v >> s->sbits == it->tag)
+                return (v & s->smask) - 1;
+        }
+        if (!it->more)
+            return UINT32_MAX;
+        kz_e_sfrom(s, it->b + 1, it->tag, it);
+    }
 }
 
-/* The candidates among KZ_E_SW slots of a walk from home, starting off slots on (0 or
- * KZ_E_SW; bit i: slot home + off + i), with no branch: in this ordered table (by home, then
- * tag) a slot whose displacement is its distance from our home has our home, so displacement
- * and tag together decide, and an earlier slot cannot end the walk before it. At distance 15
- * the displacement saturates: such a slot may be ours or an earlier home's, so it is a
- * candidate when the tag matches (kz_e_simple_eq decides). *more is set when the last of the
- * slots may be followed by one of ours (its home is before ours, or it is ours with a tag not
- * after ours, or its displacement saturated): then the walk goes on at home + off + KZ_E_SW.
- * The table has KZ_E_SW empty slots past its end, so both windows stay in it: a second one
- * is read only when the first one's last slot is full. In place of a loop that stopped at the
- * first candidate (a mispredicted exit wherever that was), it took the batch's walk stage from
- * 18 to 10 ns at 100k indicators. Eight slots leave about 4% of the present keys to the rest
- * of the walk (1,161 of 30,008 in test_lookup_exact_batch_dense), sixteen far fewer. Two
- * vectors of four lanes (GCC and Clang vector extensions: SSE2 on x86-64, plain code
- * elsewhere). */
-#define KZ_E_SW 8u
-static inline unsigned kz_e_swin_at(const kz_eseg *s, size_t home, unsigned off, uint32_t tag,
-                                    bool *more)
+/* The candidates of home h in bucket b (bit i: lane i), with no branch: its own entries when b
+ * is h, else its fore entries; and in *more whether the walk goes on past b. The four vectors
+ * of four lanes (GCC and Clang vector extensions: SSE2 on x86-64, plain code elsewhere) compare
+ * every lane's tag; the header says which lanes are the home's. */
+static inline unsigned kz_e_sbucket(const kz_eseg *s, size_t b, bool home, uint32_t tag, bool *more)
 {
-    _Static_assert(KZ_E_SW == 8, "two vectors of four slots");
-    _Static_assert(2 * KZ_E_SW - 1 <= KZ_E_DISP_SAT, "two windows within the exact displacements");
-    const uint32_t *a = &s->sslots[home + off];
+    _Static_assert(KZ_E_SB == 16, "four vectors of four lanes");
+    const uint32_t *a = &s->sslots[b * KZ_E_SB];
+#if defined(__SSE2__)
+    /* the four compares packed to one byte per lane, and one movemask */
+    const __m128i *v = (const __m128i *)(const void *)a; /* 64-byte aligned */
+    __m128i t = _mm_set1_epi32((int)tag), sh = _mm_cvtsi32_si128((int)s->sbits);
+    __m128i c0 = _mm_cmpeq_epi32(_mm_srl_epi32(_mm_load_si128(v), sh), t);
+    __m128i c1 = _mm_cmpeq_epi32(_mm_srl_epi32(_mm_load_si128(v + 1), sh), t);
+    __m128i c2 = _mm_cmpeq_epi32(_mm_srl_epi32(_mm_load_si128(v + 2), sh), t);
+    __m128i c3 = _mm_cmpeq_epi32(_mm_srl_epi32(_mm_load_si128(v + 3), sh), t);
+    unsigned m = (unsigned)_mm_movemask_epi8(
+        _mm_packs_epi16(_mm_packs_epi32(c0, c1), _mm_packs_epi32(c2, c3)));
+#else
     typedef uint32_t v4u __attribute__((vector_size(16)));
-    v4u lo, hi, w = {0, 1, 2, 3}, b0 = {1, 2, 4, 8}, zero = {0, 0, 0, 0};
-    memcpy(&lo, a, 16);
-    memcpy(&hi, a + 4, 16);
-    w += tag << 4 | off;
-    v4u ml = (v4u)((lo >> s->sbits) == w) & (v4u)(lo != zero) & b0;
-    v4u mh = (v4u)((hi >> s->sbits) == w + 4) & (v4u)(hi != zero) & (b0 << 4);
-    v4u mm = ml | mh;
+    v4u v0, v1, v2, v3, bit = {1, 2, 4, 8}, t = {tag, tag, tag, tag};
+    memcpy(&v0, a, 16);
+    memcpy(&v1, a + 4, 16);
+    memcpy(&v2, a + 8, 16);
+    memcpy(&v3, a + 12, 16);
+    v4u mm = ((v4u)((v0 >> s->sbits) == t) & bit) | ((v4u)((v1 >> s->sbits) == t) & (bit << 4)) |
+             ((v4u)((v2 >> s->sbits) == t) & (bit << 8)) |
+             ((v4u)((v3 >> s->sbits) == t) & (bit << 12));
     unsigned m = mm[0] | mm[1] | mm[2] | mm[3];
-    uint32_t last = a[KZ_E_SW - 1] >> s->sbits, d = last & KZ_E_DISP_SAT;
-    uint32_t dl = off + KZ_E_SW - 1; /* the last slot's distance from our home */
-    *more = (a[KZ_E_SW - 1] != 0) &
-            ((d > dl) | ((d == dl) & ((dl == KZ_E_DISP_SAT) | (last >> 4 <= tag))));
-    return m;
+#endif
+    unsigned head = a[0];
+    unsigned fore = 2u << kz_e_sb_fore(head); /* the bit past the fore lanes */
+    *more = home ? (head & KZ_E_SB_MORE) != 0 : kz_e_sb_on(head);
+    return m & (home ? (2u << kz_e_sb_count(head)) - fore : fore - 2u);
 }
 
 /* Prefetch of record r's ref for a probe; one that reports it prefetches its uuid a stage
@@ -516,18 +556,10 @@ static inline void kz_e_rprefetch(const kz_eseg *s, uint32_t r)
     __builtin_prefetch(&s->recref[r]);
 }
 
-/* Prefetch of the first n slots a walk from home at reads (4 for a walk that stops at its
- * first candidates, KZ_E_SW for kz_e_swin_at): their line, and the next one when they cross
- * into it. The walk is short (one to three slots mostly), but from the last slots of a line
- * it reads the next line, which then missed. With the prefetch of a record's second line
- * (when a record was 20 bytes in one array, its ref could sit on the line after its uuid)
- * it took present-value lookups at 10M from 8.0-9.2 to 10.6-10.8 M/s. */
-static inline void kz_e_sprefetch(const kz_eseg *s, size_t at, size_t n)
+/* Prefetch of the bucket of lane at (one line: the buckets are 64-byte aligned). */
+static inline void kz_e_sprefetch(const kz_eseg *s, size_t at)
 {
-    const uint32_t *a = &s->sslots[at], *z = &s->sslots[at + n - 1]; /* slots past the end */
-    __builtin_prefetch(a);
-    if (((uintptr_t)a ^ (uintptr_t)z) >= 64)
-        __builtin_prefetch(z);
+    __builtin_prefetch(&s->sslots[at & ~(size_t)(KZ_E_SB - 1)]);
 }
 
 struct kz_engine_gen {

@@ -31,10 +31,11 @@ enum { PF_MAX = 192, PF_KEYS = 2048 };
 /* One probe in flight, a small state machine: each stage after the first reads what the
  * previous one prefetched and prefetches the next dependent line.
  * PW_FILT: fw is its filter word (prefetched) → PW_DONE with at = SIZE_MAX when the filter
- * says the key is absent (most keys of traffic), else PW_KEY: at is its home slot → PW_REC:
- * at is its first candidate record, whose value is prefetched next, home and dist where the
- * walk goes on after it → PW_DONE; or PW_DONE at once with at = SIZE_MAX when the walk found
- * none. The match goes on from there instead of walking the slots again (pf_take).
+ * says the key is absent (most keys of traffic), else PW_KEY: it is its walk from its home
+ * bucket (prefetched; at is the bucket's header) → PW_REC: at is its first candidate record,
+ * whose value is prefetched next, and it where the walk goes on after it (its next bucket
+ * prefetched when the walk reads it) → PW_DONE; or PW_DONE at once with at = SIZE_MAX when
+ * the walk found none. The match goes on from there instead of walking the buckets again (pf_take).
  * An IPv4 address becomes in stage 1 one entry per prefix length L present (path, vp = L):
  * PW_CBITS (the bitmap word prefetched; bitmaps of up to 2^18 bits are not, they stay in
  * cache, and the entry is found at once) → PW_CENT: p is the network's entry (kept to the end: the
@@ -44,8 +45,7 @@ enum { PW_FILT, PW_KEY, PW_REC, PW_CBITS, PW_CENT, PW_CREC, PW_CDUP, PW_CDRECS, 
 typedef struct pfent {
     size_t at;
     const uint32_t *p;
-    uint32_t tg, home; /* a key's tag and home slot (after PW_KEY: the walk's next slot) */
-    uint32_t dist;     /* after PW_KEY: the walk's distance from home */
+    kz_e_sit it;        /* a key's walk (after PW_KEY: on from its first candidate, at) */
     const uint64_t *fw; /* PW_FILT: the key's filter word, and its bits in fm */
     uint64_t fm;
     uint32_t addr;
@@ -102,7 +102,7 @@ static void probe_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k, 
                          uint64_t h, kz_ecands *c, uint32_t keep)
 {
     const kz_eseg *s = sg ? g->delta : g->base;
-    if (!s || !s->nsslots)
+    if (!s || !s->nsbuckets)
         return;
     uint32_t aux = k[2] == K_SUF                        ? KZ_E_AUX_S_SUFFIX
                    : k[2] == K_CIDR4 || k[2] == K_CIDR6 ? KZ_E_AUX_S_CIDR
@@ -112,7 +112,7 @@ static void probe_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k, 
         return;
     kz_e_sit it;
     kz_e_sbegin(s, h, &it);
-    kz_e_sprefetch(s, it.at, 4); /* both lines at once when the walk may cross */
+    kz_e_sprefetch(s, it.b * KZ_E_SB);
     for (uint32_t r; (r = kz_e_snext(s, &it)) != UINT32_MAX;)
         if ((sg || !is_dead(g, r)) && kz_e_simple_eq(s, r, k, kl))
             push(c, sg, r, aux);
@@ -1017,7 +1017,7 @@ long kz_engine_match_obs(const kz_engine_gen *g, const kz_obs_set *s, size_t i,
 }
 
 /* Software pipeline over records (kz_e_pipe), one record per window: the exact and suffix
- * keys of its string fields go through slot, record and value in dependent steps, each a
+ * keys of its string fields go through bucket, record and value in dependent steps, each a
  * likely cache miss on a large base; an IPv4 address goes through rank words, network entry,
  * record (or list) and value. Five windows are in flight, one per stage: while record i is
  * matched, record i + 1 is in stage 4, i + 2 in stage 3 and so on, so each step's miss
@@ -1026,12 +1026,12 @@ long kz_engine_match_obs(const kz_engine_gen *g, const kz_obs_set *s, size_t i,
  * the prefetches spread (bursts of a hundred overflowed the core's miss queue). */
 
 /* A new entry for key k of hash h (the caller checked room): its filter word prefetched, or
- * without a filter its home slot. */
+ * without a filter its home bucket. */
 static pfent *pf_entry(const kz_eseg *b, pfwin *w, const uint8_t *k, uint64_t h, uint8_t key)
 {
     pfent *x = &w->e[w->m++];
-    x->at = x->home = (uint32_t)kz_e_spos(b, h);
-    x->tg = kz_e_stag(b, h);
+    kz_e_sbegin(b, h, &x->it);
+    x->at = x->it.b * KZ_E_SB;
     x->key = key;
     if (b->sfilt) {
         uint16_t p;
@@ -1042,7 +1042,7 @@ static pfent *pf_entry(const kz_eseg *b, pfwin *w, const uint8_t *k, uint64_t h,
         __builtin_prefetch(x->fw);
     } else {
         x->kind = PW_KEY;
-        kz_e_sprefetch(b, x->at, 4);
+        kz_e_sprefetch(b, x->at);
     }
     return x;
 }
@@ -1064,7 +1064,7 @@ static bool pf_key(const kz_eseg *b, pfwin *w, const uint8_t *kb, size_t kl, uin
 }
 
 /* A probe through a reference path (T:x_ref.tail, the value of the object referred to): only
- * its slot, record and value are prefetched; the match probes it as before (those probes
+ * its bucket, record and value are prefetched; the match probes it as before (those probes
  * are few, and their answers would need the reference's bookkeeping to be taken). */
 typedef struct refpre {
     const kz_engine_gen *g;
@@ -1139,10 +1139,10 @@ static void pf_take(const kz_engine_gen *g, const pfwin *w, kz_ecands *c)
         if (x->key != PK_KEY || !(w->done >> x->field & 1))
             continue;
         if (x->at == SIZE_MAX)
-            continue; /* the filter or the slot walk found no candidate */
+            continue; /* the filter or the bucket walk found no candidate */
         const uint8_t *k = w->keys + x->koff;
         uint32_t aux = (k[2] == K_SUF ? KZ_E_AUX_S_SUFFIX : KZ_E_AUX_S_EXACT) | KZ_E_PROOF;
-        kz_e_sit it = {x->home, x->dist, x->tg}; /* on from the first candidate, at */
+        kz_e_sit it = x->it; /* on from the first candidate, at */
         for (uint32_t r = (uint32_t)x->at; r != UINT32_MAX; r = kz_e_snext(b, &it))
             if (!is_dead(g, r) && kz_e_simple_eq(b, r, k, x->klen))
                 push(c, 0, r, aux);
@@ -1252,14 +1252,14 @@ static void pf_field(const kz_engine_gen *g, const kz_eseg *b, pfwin *w, size_t 
         w->nets |= 1ull << j;
 }
 
-/* Stage 1 of record r: the keys, hashes and home slots of its probes (slots prefetched), its
+/* Stage 1 of record r: the keys, hashes and home buckets of its probes (prefetched), its
  * addresses' networks, the probes of its reference paths. */
 static void pf_slots(const kz_engine_gen *g, const kz_engine_record *r, pfwin *w)
 {
     const kz_eseg *b = g->base;
     w->m = w->kn = 0;
     w->done = w->nets = w->has4 = 0;
-    if (!b || !b->nsslots || (r->nfields && !r->fields))
+    if (!b || !b->nsbuckets || (r->nfields && !r->fields))
         return; /* no index; or malformed: validation refuses it before any probe */
     __builtin_prefetch(r->types); /* validation reads them first */
     /* fields past the 64th (a done bit each) are left to the plain probes */
@@ -1279,28 +1279,27 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
     for (size_t i = 0; i < w->m; i++) {
         pfent *x = &w->e[i];
         switch (x->kind) {
-        case PW_FILT: /* most keys of traffic are absent: the filter ends them, no slot read */
+        case PW_FILT: /* most keys of traffic are absent: the filter ends them, no bucket read */
             if ((*x->fw & x->fm) != x->fm) {
                 x->at = SIZE_MAX;
                 x->kind = PW_DONE;
             } else {
                 x->kind = PW_KEY;
-                kz_e_sprefetch(b, x->at, 4);
+                kz_e_sprefetch(b, x->at);
             }
             break;
-        case PW_KEY: { /* the first candidate behind the home slot: most probes end there */
-            kz_e_sit it = {x->at, 0, x->tg};
-            uint32_t ri = kz_e_snext(b, &it);
+        case PW_KEY: { /* the first candidate in the home bucket: most probes end there */
+            uint32_t ri = kz_e_snext(b, &x->it);
             if (ri == UINT32_MAX) {
                 x->at = SIZE_MAX;
                 x->kind = PW_DONE;
                 break;
             }
             x->at = ri;
-            x->home = (uint32_t)it.at;
-            x->dist = (uint32_t)it.dist;
             x->kind = PW_REC;
             kz_e_rprefetch(b, ri);
+            if (x->it.more) /* the rest of the walk (pf_take) reads the next bucket */
+                kz_e_sprefetch(b, (x->it.b + 1) * KZ_E_SB);
             break;
         }
         case PW_REC:
@@ -1506,11 +1505,11 @@ static size_t count_simple(const kz_engine_gen *g, unsigned sg, uint32_t p, cons
                            uint64_t h)
 {
     const kz_eseg *s = sg ? g->delta : g->base;
-    if (!s || !s->nsslots || !kz_e_smaybe_value(s, p, h))
+    if (!s || !s->nsbuckets || !kz_e_smaybe_value(s, p, h))
         return 0;
     kz_e_sit it;
     kz_e_sbegin(s, h, &it);
-    kz_e_sprefetch(s, it.at, 4); /* both lines at once when the walk may cross */
+    kz_e_sprefetch(s, it.b * KZ_E_SB);
     return count_walk(g, sg, s, &it, p, t, n);
 }
 
@@ -1527,69 +1526,62 @@ size_t kz_engine_lookup_exact(const kz_engine_gen *g, uint32_t path, const char 
     return count_simple(g, 0, path, val, len, h) + count_simple(g, 1, path, val, len, h);
 }
 
-/* Lookups in a six-stage software pipeline: the hash (prefetch the filter word), the
- * filter's answer (an absent key ends here; prefetch the home slots of the others), the
- * candidates of the first eight slots (prefetch their refs, and the next eight slots when the
- * walk goes on), their values (prefetch them; the candidates of the next eight slots, their
- * refs prefetched), the next eight's values, then the count. Each step starts one lookup and
- * moves each of the five before it, LW_DIST lookups apart, one stage on, so the misses are
- * issued a few per step rather than in bursts: windows of 16 lookups moved a stage at a time
- * measured 17.5 M/s at 100k and 10.3-10.9 at 10M, this 19.0 and 11.1 (single runs). The
- * distance is 10, in a ring of 64 entries (4 KiB: a lookup's entry holds its text's address,
- * not its key). While an entry held the key (8 KiB for 32), distance 6 measured best for
- * present values at 10M: 14.35 / 14.45 / 14.55 / 14.52 / 12.88 M/s, 12 (a ring of 64) 12.94 /
- * 12.52 / 13.05 / 13.06 / 12.23, 8 (64) 13.71 / 13.41 / 12.80 / 13.42, 16 (128) 11.66 / 9.99;
- * with the small entries, 6 and 10 give present values alike (14.45 / 14.69 / 14.38 / 14.19
- * against 14.54 / 14.53 / 14.27 / 14.16) and absent ones 35.97 / 44.98 / 42.85 / 40.89 against
- * 49.57 / 49.20 / 47.53 / 48.93 (an absent lookup is short: ten of them ahead are still a few
- * hundred ns). The filter stage made
- * absent values 1.7x faster at 10M (14.5 -> 24.4 M/s) for 3% on present ones. What costs most at
- * 10M is a line the count reads that no stage prefetched: each is a full miss with the pipeline
- * stalled behind it. The walk past the first eight slots (about 4% of present keys) was such a
- * chain of misses (slots, ref, value), and so was the value of a second candidate (another key of
- * the home with the same tag, about 1 in 30). With both prefetched by the stages, and the prefetch
- * loops kept (kz_e_prefetch: GCC deleted them), present values at 10M went from
- * 13.64 / 13.82 / 13.95 to 17.08 / 17.70 / 17.30 M/s (three pairs), absent ones unchanged. */
-enum { LW_DIST = 10, LW_RING = 64 }; /* LW_RING > 5 * LW_DIST, a power of two */
-_Static_assert(LW_RING > 5 * LW_DIST && (LW_RING & (LW_RING - 1)) == 0,
-               "a step uses lookups t - 5 * LW_DIST .. t of the ring at once");
+/* Lookups in a five-stage software pipeline: the hash (prefetch the home bucket), the home
+ * bucket's candidates (prefetch their refs, and the next bucket: without a branch, the home's
+ * line again when the walk ends there), their values (prefetch them; the next bucket's
+ * candidates, their refs prefetched), the next bucket's values, then the count. Each step
+ * starts one lookup and moves each of the four before it, LW_DIST lookups apart, one stage on,
+ * so the misses are issued a few per step rather than in bursts: windows of 16 lookups moved a
+ * stage at a time measured 17.5 M/s at 100k and 10.3-10.9 at 10M, this 19.0 and 11.1 (single
+ * runs). The distance is 10, in a ring of 64 entries (4 KiB: a lookup's entry holds its text's
+ * address, not its key); with the slots of before, 6 and 10 gave present values alike and
+ * absent ones 35.97 / 44.98 / 42.85 / 40.89 against 49.57 / 49.20 / 47.53 / 48.93 M/s at 10M.
+ * There is no filter stage: with the ordered slots it made absent values 1.7x faster at 10M
+ * (14.5 -> 24.4 M/s) for 3% on present ones, but a present key reads one bucket line where it
+ * read 1.44 slot lines, and without the filter's word present values at 10M went from
+ * 13.88 to 16.00 / 16.13 M/s, absent ones from 43.9-45.9 to 36.0 / 36.7 (two pairs). What costs
+ * most at 10M is a line the count reads that no stage prefetched: each is a full miss with the
+ * pipeline stalled behind it. So every candidate's ref and value is prefetched by a stage (a
+ * second candidate, another key with the same tag, is about 1 in 20), and the prefetch loops
+ * are kept (kz_e_prefetch: GCC deleted them). */
+enum { LW_DIST = 10, LW_RING = 64 }; /* LW_RING > 4 * LW_DIST, a power of two */
+_Static_assert(LW_RING > 4 * LW_DIST && (LW_RING & (LW_RING - 1)) == 0,
+               "a step uses lookups t - 4 * LW_DIST .. t of the ring at once");
 typedef struct lent {
     const char *t; /* the value's text */
     uint32_t n;    /* its length */
     uint32_t p;    /* its path */
     uint32_t vl;   /* the length its stored form would have (for the prefetch of its last line) */
+    uint32_t tag;
+    size_t home; /* its home bucket */
+    uint32_t m;  /* the candidates of its home bucket and the next (bit i: lane home * 16 + i) */
+    bool more;   /* the walk goes on past the next bucket (the count walks the rest) */
+    bool inb;    /* the base may hold the value (kz_e_shas_value) */
+    bool ok;     /* a lookup: a path of exact values, a value not too long to be indexed */
     uint64_t h;
-    const uint64_t *fw; /* the value's filter word (NULL: the base has no filter) */
-    size_t home;        /* its home slot */
-    uint16_t m; /* the candidates among the walk's first 2 * KZ_E_SW slots (bit i: home + i) */
-    bool more1; /* the walk goes on past the first KZ_E_SW slots */
-    bool more2; /* and past the next KZ_E_SW (the count walks the rest) */
-    bool inb;   /* the base may hold the value (kz_e_shas_value) */
-    bool ok;    /* a lookup: a path of exact values, a value not too long to be indexed */
 } lent;
 
 /* The length of the value of text length n as a path whose keys are of the given kinds stores
- * it: the binary form's when they are all of one such kind, else the text's. */
+ * it: the binary form's when they are all of one such kind, else the text's. Without a branch:
+ * the mix of lookups makes the kinds random, and the tests of a chain of them were a
+ * mispredicted branch in four lookups (callgrind's branch simulation). */
 static uint32_t stored_len(unsigned kinds, uint32_t n)
 {
-    return kinds == 1u << K_IP4                            ? 4
-           : kinds == 1u << K_IP6                          ? 16
-           : kinds && !(kinds & ~(unsigned)KZ_E_KINDS_HEX) ? n / 2
-                                                           : n;
+    uint32_t ip4 = kinds == 1u << K_IP4, ip6 = kinds == 1u << K_IP6;
+    uint32_t hex = kinds && !(kinds & ~(unsigned)KZ_E_KINDS_HEX);
+    return ((n >> hex) & ((ip4 | ip6) - 1)) | (4 & (0 - ip4)) | (16 & (0 - ip6));
 }
 
-/* The first stage. It, lw_filter and lw_recs are forced inline: GCC kept them as calls from
- * the steady loop and the filling one, about 20 instructions a lookup (absent values at 100k
- * 51.8 -> 55.7 M/s inlined). */
+/* The first stage. It and lw_recs are forced inline: GCC kept them as calls from the steady
+ * loop and the filling one, about 20 instructions a lookup (absent values at 100k 51.8 -> 55.7
+ * M/s inlined). */
 static inline __attribute__((always_inline)) void lw_key(const kz_engine_gen *g, const kz_eseg *b,
                                                          lent *x, uint32_t path, const char *val,
                                                          uint32_t len)
 {
     x->inb = false;
-    x->home = 0;
-    x->fw = NULL;
     x->m = 0;
-    x->more1 = x->more2 = false;
+    x->more = false;
     x->ok = path < g->npaths && (g->pflags[path] & PF_EXACT) && len <= KZ_E_MAX_KEY;
     if (!x->ok)
         return;
@@ -1602,31 +1594,21 @@ static inline __attribute__((always_inline)) void lw_key(const kz_engine_gen *g,
         return;
     x->vl = stored_len(b->skinds[path], len);
     x->home = kz_e_spos(b, x->h);
-    x->fw = b->sfilt ? kz_e_sfword(b, path, x->h) : NULL;
-    __builtin_prefetch(x->fw ? (const void *)x->fw : (const void *)&b->sslots[x->home]);
+    x->tag = kz_e_stag(b, x->h);
+    kz_e_sprefetch(b, x->home * KZ_E_SB);
 }
 
-/* The filter's answer (absent: no slot read at all), the home slots of the others prefetched. */
-static inline __attribute__((always_inline)) void lw_filter(const kz_eseg *b, lent *x)
-{
-    if (!b || !x->inb)
-        return;
-    if (x->fw && !kz_e_sfpass(x->fw, x->h)) /* kz_e_smaybe, with what lw_key found */
-        x->inb = false;
-    else
-        kz_e_sprefetch(b, x->home, KZ_E_SW);
-}
-
-/* The refs of the candidates in m (bits from..from + 7), prefetched. Every candidate's:
- * another key of the home may share the tag (1 in 16 at 10M), and its record was a miss in
- * the count (10.4 -> 11.3 M/s at 10M). */
+/* The refs of the candidates in m (bits from..from + 15), prefetched. Every candidate's:
+ * another key of the bucket may share the tag, and its record was a miss in the count (10.4 ->
+ * 11.3 M/s at 10M, with the slots of before). */
 static void lw_prefetch_refs(const kz_eseg *b, const lent *x, unsigned from)
 {
-    for (unsigned m = (unsigned)(x->m >> from) & 0xffu; m; m &= m - 1)
-        kz_e_prefetch(&b->recref[kz_e_srec(b, x->home + from + (unsigned)__builtin_ctz(m))]);
+    size_t at = x->home * KZ_E_SB + from;
+    for (unsigned m = (unsigned)(x->m >> from) & 0xffffu; m; m &= m - 1)
+        kz_e_prefetch(&b->recref[kz_e_srec(b, at + (unsigned)__builtin_ctz(m))]);
 }
 
-/* The values of the candidates in m (bits from..from + 7), prefetched: the value's line and
+/* The values of the candidates in m (bits from..from + 15), prefetched: the value's line and
  * the one where a value of the stored length ends (a URL, a digest or a long domain crosses
  * into it). The next line was asked for every value while the comparison was memcmp, whose
  * masked vector load reads it for a short value ending near a line's end (at 10M, 8.4-8.8 M/s
@@ -1635,8 +1617,9 @@ static void lw_prefetch_refs(const kz_eseg *b, const lent *x, unsigned from)
  * at 10M from 13.50 / 13.53 / 13.25 to 14.00 / 13.90 / 13.60 M/s (three pairs). */
 static void lw_prefetch_values(const kz_eseg *b, const lent *x, unsigned from)
 {
-    for (unsigned m = (unsigned)(x->m >> from) & 0xffu; m; m &= m - 1) {
-        uint32_t ref = b->recref[kz_e_srec(b, x->home + from + (unsigned)__builtin_ctz(m))];
+    size_t at = x->home * KZ_E_SB + from;
+    for (unsigned m = (unsigned)(x->m >> from) & 0xffffu; m; m &= m - 1) {
+        uint32_t ref = b->recref[kz_e_srec(b, at + (unsigned)__builtin_ctz(m))];
         if (!(ref & KZ_E_REF_CPLX)) {
             kz_e_prefetch(b->arena + ref);
             kz_e_prefetch(kz_e_sentry_last(b->arena + ref, x->vl));
@@ -1644,51 +1627,60 @@ static void lw_prefetch_values(const kz_eseg *b, const lent *x, unsigned from)
     }
 }
 
-/* The walk's first slots: their candidates' refs prefetched, and the next slots when the walk
- * goes on. */
+/* The home bucket: its candidates' refs prefetched, and the next bucket, which the walk reads
+ * when the home has KZ_E_SB_MORE (about one home in five at load 0.8). The tests of that flag
+ * were three mispredicted branches in five lookups (callgrind's branch simulation): the
+ * prefetch here and lw_values take none (the home's line is prefetched again when the walk ends
+ * there; no value of the next bucket is a loop of no turn), and present values at 100k went
+ * from 16.96 / 16.92 to 17.77 / 17.58 M/s (two pairs). lw_refs keeps its branch: comparing the
+ * home's line again instead ran 35 more instructions a lookup for no gain (19.61 / 19.64
+ * against 19.93 / 19.78 M/s with the branch). */
 static inline __attribute__((always_inline)) void lw_recs(const kz_eseg *b, lent *x)
 {
     if (!b || !x->inb) /* inb implies b; said again for the analyzer */
         return;
-    x->m = (uint16_t)kz_e_swin_at(b, x->home, 0, kz_e_stag(b, x->h), &x->more1);
+    bool more;
+    x->m = kz_e_sbucket(b, x->home, true, x->tag, &more);
+    x->more = more; /* for lw_refs: whether the walk reads the next bucket */
     lw_prefetch_refs(b, x, 0);
-    if (x->more1)
-        kz_e_sprefetch(b, x->home + KZ_E_SW, KZ_E_SW);
+    kz_e_sprefetch(b, (x->home + more) * KZ_E_SB);
 }
 
-/* The first slots' values; the next slots' candidates, their refs prefetched. */
+/* The home bucket's values; the next bucket's candidates, their refs prefetched, when the walk
+ * goes on. */
 static void lw_refs(const kz_eseg *b, lent *x)
 {
     if (!b || !x->inb)
         return;
     lw_prefetch_values(b, x, 0);
-    if (!x->more1)
+    if (!x->more)
         return;
-    x->m |= (uint16_t)(kz_e_swin_at(b, x->home, KZ_E_SW, kz_e_stag(b, x->h), &x->more2)
-                       << KZ_E_SW);
-    lw_prefetch_refs(b, x, KZ_E_SW);
+    bool more;
+    x->m |= kz_e_sbucket(b, x->home + 1, false, x->tag, &more) << KZ_E_SB;
+    x->more = more;
+    lw_prefetch_refs(b, x, KZ_E_SB);
 }
 
-/* The next slots' values. */
+/* The next bucket's values. */
 static void lw_values(const kz_eseg *b, const lent *x)
 {
-    if (b && x->inb && x->more1)
-        lw_prefetch_values(b, x, KZ_E_SW);
+    if (b && x->inb)
+        lw_prefetch_values(b, x, KZ_E_SB);
 }
 
-/* The base's count: the candidates of the first slots, then the rest of the walk when it
- * goes on. */
+/* The base's count: the candidates of the home bucket and the next, then the rest of the walk
+ * when it goes on. */
 static uint32_t lw_count(const kz_engine_gen *g, const kz_eseg *b, const lent *x)
 {
     uint32_t n = 0;
-    size_t home = x->home;
-    for (unsigned m = x->m; m; m &= m - 1) {
-        uint32_t r = kz_e_srec(b, home + (unsigned)__builtin_ctz(m));
+    size_t at = x->home * KZ_E_SB;
+    for (uint32_t m = x->m; m; m &= m - 1) {
+        uint32_t r = kz_e_srec(b, at + (unsigned)__builtin_ctz(m));
         n += !is_dead(g, r) && kz_e_simple_eq_text(b, r, x->p, x->t, x->n);
     }
-    if (x->more2) {
-        const size_t past = 2 * (size_t)KZ_E_SW; /* the slots the two windows read */
-        kz_e_sit it = {home + past, past, kz_e_stag(b, x->h)};
+    if (x->more) {
+        kz_e_sit it;
+        kz_e_sfrom(b, x->home + 2, x->tag, &it); /* the third bucket on */
         n += (uint32_t)count_walk(g, 0, b, &it, x->p, x->t, x->n);
     }
     return n;
@@ -1702,7 +1694,7 @@ void kz_engine_lookup_exact_batch(const kz_engine_gen *g, const uint32_t *paths,
         memset(counts, 0, n * sizeof *counts);
         return;
     }
-    const kz_eseg *b = g->base && g->base->nsslots ? g->base : NULL;
+    const kz_eseg *b = g->base && g->base->nsbuckets ? g->base : NULL;
     lent *ring = malloc(LW_RING * sizeof *ring);
     if (!ring) { /* no pipeline: one at a time */
         for (size_t i = 0; i < n; i++)
@@ -1712,31 +1704,28 @@ void kz_engine_lookup_exact_batch(const kz_engine_gen *g, const uint32_t *paths,
 #define LW_AT(i) (&ring[(i) % LW_RING])
     const size_t D = LW_DIST;
     /* at step t, lookup t starts and lookup t - s * D (D = LW_DIST) does stage s. Every stage
-     * has a lookup from step 5 * D to step n - 1: those steps run without the tests of the
+     * has a lookup from step 4 * D to step n - 1: those steps run without the tests of the
      * filling and draining ones (2% fewer instructions, yet present values at 10M went from
      * 11.68-11.88 to 13.05-13.30 M/s, three pairs, and at 100k from 15.5-15.9 to 17.0-17.5) */
-    for (size_t t = 0; t < n + 5 * D; t++) {
-        if (t >= 5 * D && t < n) {
+    for (size_t t = 0; t < n + 4 * D; t++) {
+        if (t >= 4 * D && t < n) {
             lw_key(g, b, LW_AT(t), paths[t], vals[t], lens[t]);
-            lw_filter(b, LW_AT(t - D));
-            lw_recs(b, LW_AT(t - 2 * D));
-            lw_refs(b, LW_AT(t - 3 * D));
-            lw_values(b, LW_AT(t - 4 * D));
+            lw_recs(b, LW_AT(t - D));
+            lw_refs(b, LW_AT(t - 2 * D));
+            lw_values(b, LW_AT(t - 3 * D));
         } else {
             if (t < n)
                 lw_key(g, b, LW_AT(t), paths[t], vals[t], lens[t]);
             if (t >= D && t - D < n)
-                lw_filter(b, LW_AT(t - D));
+                lw_recs(b, LW_AT(t - D));
             if (t >= 2 * D && t - 2 * D < n)
-                lw_recs(b, LW_AT(t - 2 * D));
+                lw_refs(b, LW_AT(t - 2 * D));
             if (t >= 3 * D && t - 3 * D < n)
-                lw_refs(b, LW_AT(t - 3 * D));
-            if (t >= 4 * D && t - 4 * D < n)
-                lw_values(b, LW_AT(t - 4 * D));
-            if (t < 5 * D)
+                lw_values(b, LW_AT(t - 3 * D));
+            if (t < 4 * D)
                 continue;
         }
-        size_t i = t - 5 * D;
+        size_t i = t - 4 * D;
         const lent *x = LW_AT(i);
         counts[i] = 0;
         if (x->ok && b)

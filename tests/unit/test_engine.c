@@ -2236,9 +2236,12 @@ static void test_lookup_text_forms(void)
  * the first one's last slot may be followed by the key's records, and walk on only past the
  * second, where displacements saturate) and one at a time; values near them are not found. */
 /* Copies of shared value d: 4 to 25, from within the first window to past both. */
+/* 4 to 53 copies of a value: runs that fill the home bucket, the next, and up to three more
+ * (a simple bucket holds 15 entries), so that a walk goes on past buckets that hold only keys
+ * of earlier homes. */
 static int shared_copies(int d)
 {
-    return 4 + 3 * d;
+    return 4 + 7 * d;
 }
 
 static void test_lookup_exact_batch_dense(void)
