@@ -1533,9 +1533,16 @@ size_t kz_engine_lookup_exact(const kz_engine_gen *g, uint32_t path, const char 
  * starts one lookup and moves each of the four before it, LW_DIST lookups apart, one stage on,
  * so the misses are issued a few per step rather than in bursts: windows of 16 lookups moved a
  * stage at a time measured 17.5 M/s at 100k and 10.3-10.9 at 10M, this 19.0 and 11.1 (single
- * runs). The distance is 10, in a ring of 64 entries (4 KiB: a lookup's entry holds its text's
- * address, not its key); with the slots of before, 6 and 10 gave present values alike and
- * absent ones 35.97 / 44.98 / 42.85 / 40.89 against 49.57 / 49.20 / 47.53 / 48.93 M/s at 10M.
+ * runs). The distance is 7, in a ring of 64 entries (3 KiB: a lookup's entry holds its text's
+ * address, not its key). A shorter one serves present values (fewer lines in flight, so
+ * fewer leave L1 before the stage that reads them), a longer one absent values (a bucket
+ * miss each, hidden the better the further ahead it is asked for). At 10M (present / absent
+ * / 1% present M/s, runs alternated with each other): distance 5 17.56 / 31.39 / 27.25 and
+ * 17.53 / 30.96 / 28.53; 6 17.53 / 34.38 / 28.22 and 17.58 / 33.67 / 30.57; 7 17.21 / 34.95 /
+ * 32.04, 17.21 / 36.89 / 33.41, 17.24 / 36.06 / 32.52 and 16.23 / 36.22 / 32.57; 10 16.73 /
+ * 38.63 / 35.13 and 16.53 / 38.60 / 34.44; 14 15.88 / 40.11 / 35.53 and 16.11 / 39.89 /
+ * 35.84. 7 takes most of the present values' gain for about half the loss of the
+ * traffic-like mix that 5 or 6 cost.
  * There is no filter stage: with the ordered slots it made absent values 1.7x faster at 10M
  * (14.5 -> 24.4 M/s) for 3% on present ones, but a present key reads one bucket line where it
  * read 1.44 slot lines, and without the filter's word present values at 10M went from
@@ -1544,7 +1551,7 @@ size_t kz_engine_lookup_exact(const kz_engine_gen *g, uint32_t path, const char 
  * pipeline stalled behind it. So every candidate's ref and value is prefetched by a stage (a
  * second candidate, another key with the same tag, is about 1 in 20), and the prefetch loops
  * are kept (kz_e_prefetch: GCC deleted them). */
-enum { LW_DIST = 10, LW_RING = 64 }; /* LW_RING > 4 * LW_DIST, a power of two */
+enum { LW_DIST = 7, LW_RING = 64 }; /* LW_RING > 4 * LW_DIST, a power of two */
 _Static_assert(LW_RING > 4 * LW_DIST && (LW_RING & (LW_RING - 1)) == 0,
                "a step uses lookups t - 4 * LW_DIST .. t of the ring at once");
 typedef struct lent {
