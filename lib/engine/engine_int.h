@@ -513,10 +513,11 @@ static inline uint32_t kz_e_snext(const kz_eseg *s, kz_e_sit *it)
     }
 }
 
-/* The candidates of home h in bucket b (bit i: lane i), with no branch: its own entries when b
- * is h, else its fore entries; and in *more whether the walk goes on past b. The four vectors
- * of four lanes (GCC and Clang vector extensions: SSE2 on x86-64, plain code elsewhere) compare
- * every lane's tag; the header says which lanes are the home's. */
+/* The candidates of a walk in bucket b (bit i: lane i), with no branch: the bucket's own
+ * entries when it is the walk's home (home true), else its fore entries; and in *more whether
+ * the walk goes on past b. Every lane's tag is compared (SSE2 on x86-64: four compares packed
+ * to one movemask; GCC and Clang vector extensions elsewhere), and the header says which lanes
+ * are the walk's. */
 static inline unsigned kz_e_sbucket(const kz_eseg *s, size_t b, bool home, uint32_t tag, bool *more)
 {
     _Static_assert(KZ_E_SB == 16, "four vectors of four lanes");

@@ -412,9 +412,9 @@ static int build_simple_filter(kz_eseg *s, const kz_e_kv *sh, size_t n)
     return 0;
 }
 
-/* Placement of the simple keys, in order of home: each in its home bucket, or after the
- * previous key when that one is at or past its home (its bucket then holds earlier homes'
- * keys) and full. */
+/* Placement of the simple keys, in order of home: each in its home bucket, unless the
+ * previous key went to a bucket at or past that home (spilled there from an earlier home):
+ * then beside it, or in the next bucket when that one is full. */
 typedef struct placer {
     size_t b;     /* the bucket of the last key placed */
     unsigned c;   /* its lane (1 to KZ_E_SB - 1); 0 before the first key */
