@@ -1568,17 +1568,6 @@ typedef struct lent {
     uint64_t h;
 } lent;
 
-/* The length of the value of text length n as a path whose keys are of the given kinds stores
- * it: the binary form's when they are all of one such kind, else the text's. Without a branch:
- * the mix of lookups makes the kinds random, and the tests of a chain of them were a
- * mispredicted branch in four lookups (callgrind's branch simulation). */
-static uint32_t stored_len(unsigned kinds, uint32_t n)
-{
-    uint32_t ip4 = kinds == 1u << K_IP4, ip6 = kinds == 1u << K_IP6;
-    uint32_t hex = kinds && !(kinds & ~(unsigned)KZ_E_KINDS_HEX);
-    return ((n >> hex) & ((ip4 | ip6) - 1)) | (4 & (0 - ip4)) | (16 & (0 - ip6));
-}
-
 /* The first stage. It and lw_recs are forced inline: GCC kept them as calls from the steady
  * loop and the filling one, about 20 instructions a lookup (absent values at 100k 51.8 -> 55.7
  * M/s inlined). */
@@ -1599,7 +1588,7 @@ static inline __attribute__((always_inline)) void lw_key(const kz_engine_gen *g,
     x->inb = b && kz_e_shas_value(b, path);
     if (!x->inb)
         return;
-    x->vl = stored_len(b->skinds[path], len);
+    x->vl = kz_e_svlen(b, path, len);
     x->home = kz_e_spos(b, x->h);
     x->tag = kz_e_stag(b, x->h);
     kz_e_sprefetch(b, x->home * KZ_E_SB);

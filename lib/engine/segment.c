@@ -126,6 +126,7 @@ void kz_e_seg_free(kz_eseg *s)
     free(s->arena);
     free(s->pflags);
     free(s->skinds);
+    free(s->svlen);
     kz_e_seg_free_re(s);
     if (s->c4any)
         for (size_t i = 0; i < s->npaths; i++)
@@ -797,6 +798,10 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
     }
     if (build_complex_index(s) < 0 || build_simple_index(s, sh, nsh) < 0)
         goto oom;
+    if (!(s->svlen = malloc((s->npaths + 1) * sizeof *s->svlen)))
+        goto oom;
+    for (size_t p = 0; p <= s->npaths; p++)
+        s->svlen[p] = kz_e_svlen_rule(s->skinds[p]);
     free(sh);
     sh = NULL;
     if (kz_e_seg_build_re(s) < 0)
@@ -851,7 +856,7 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
     s->bytes += sizeof *s + s->nrecs * (sizeof *s->uuids + sizeof *s->recref) +
                 s->nmeta * sizeof *s->meta + s->ncplx * 4 + s->nnames * 4 +
                 s->nsbtotal * KZ_E_SB * 4 + s->nsfilt * 8 + s->nposts * sizeof *s->posts +
-                s->nslots * 4 + s->arena_len + s->ncplx * sizeof(void *) + s->npaths * 35;
+                s->nslots * 4 + s->arena_len + s->ncplx * sizeof(void *) + s->npaths * 37;
     free(ord);
     return s;
 oom:
