@@ -559,10 +559,10 @@ static inline void kz_e_rprefetch(const kz_eseg *s, uint32_t r)
     __builtin_prefetch(&s->recref[r]);
 }
 
-/* Prefetch of the bucket of lane at (one line: the buckets are 64-byte aligned). */
-static inline void kz_e_sprefetch(const kz_eseg *s, size_t at)
+/* Prefetch of bucket b (one line: the buckets are 64-byte aligned). */
+static inline void kz_e_sprefetch(const kz_eseg *s, size_t b)
 {
-    __builtin_prefetch(&s->sslots[at & ~(size_t)(KZ_E_SB - 1)]);
+    __builtin_prefetch(&s->sslots[b * KZ_E_SB]);
 }
 
 struct kz_engine_gen {

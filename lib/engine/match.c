@@ -32,10 +32,10 @@ enum { PF_MAX = 192, PF_KEYS = 2048 };
  * previous one prefetched and prefetches the next dependent line.
  * PW_FILT: fw is its filter word (prefetched) → PW_DONE with at = SIZE_MAX when the filter
  * says the key is absent (most keys of traffic), else PW_KEY: it is its walk from its home
- * bucket (prefetched; at is the bucket's header) → PW_REC: at is its first candidate record,
- * whose value is prefetched next, and it where the walk goes on after it (its next bucket
- * prefetched when the walk reads it) → PW_DONE; or PW_DONE at once with at = SIZE_MAX when
- * the walk found none. The match goes on from there instead of walking the buckets again (pf_take).
+ * bucket (prefetched) → PW_REC: at is its first candidate record, whose value is prefetched
+ * next, and it where the walk goes on after it (its next bucket prefetched when the walk reads
+ * it) → PW_DONE; or PW_DONE at once with at = SIZE_MAX when the walk found none. The match
+ * goes on from there instead of walking the buckets again (pf_take).
  * An IPv4 address becomes in stage 1 one entry per prefix length L present (path, vp = L):
  * PW_CBITS (the bitmap word prefetched; bitmaps of up to 2^18 bits are not, they stay in
  * cache, and the entry is found at once) → PW_CENT: p is the network's entry (kept to the end: the
@@ -112,7 +112,7 @@ static void probe_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k, 
         return;
     kz_e_sit it;
     kz_e_sbegin(s, h, &it);
-    kz_e_sprefetch(s, it.b * KZ_E_SB);
+    kz_e_sprefetch(s, it.b);
     for (uint32_t r; (r = kz_e_snext(s, &it)) != UINT32_MAX;)
         if ((sg || !is_dead(g, r)) && kz_e_simple_eq(s, r, k, kl))
             push(c, sg, r, aux);
@@ -1031,7 +1031,7 @@ static pfent *pf_entry(const kz_eseg *b, pfwin *w, const uint8_t *k, uint64_t h,
 {
     pfent *x = &w->e[w->m++];
     kz_e_sbegin(b, h, &x->it);
-    x->at = x->it.b * KZ_E_SB;
+    x->at = SIZE_MAX; /* PW_KEY sets it */
     x->key = key;
     if (b->sfilt) {
         uint16_t p;
@@ -1042,7 +1042,7 @@ static pfent *pf_entry(const kz_eseg *b, pfwin *w, const uint8_t *k, uint64_t h,
         __builtin_prefetch(x->fw);
     } else {
         x->kind = PW_KEY;
-        kz_e_sprefetch(b, x->at);
+        kz_e_sprefetch(b, x->it.b);
     }
     return x;
 }
@@ -1285,7 +1285,7 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
                 x->kind = PW_DONE;
             } else {
                 x->kind = PW_KEY;
-                kz_e_sprefetch(b, x->at);
+                kz_e_sprefetch(b, x->it.b);
             }
             break;
         case PW_KEY: { /* the first candidate in the home bucket: most probes end there */
@@ -1299,7 +1299,7 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
             x->kind = PW_REC;
             kz_e_rprefetch(b, ri);
             if (x->it.more) /* the rest of the walk (pf_take) reads the next bucket */
-                kz_e_sprefetch(b, (x->it.b + 1) * KZ_E_SB);
+                kz_e_sprefetch(b, x->it.b + 1);
             break;
         }
         case PW_REC:
@@ -1509,7 +1509,7 @@ static size_t count_simple(const kz_engine_gen *g, unsigned sg, uint32_t p, cons
         return 0;
     kz_e_sit it;
     kz_e_sbegin(s, h, &it);
-    kz_e_sprefetch(s, it.b * KZ_E_SB);
+    kz_e_sprefetch(s, it.b);
     return count_walk(g, sg, s, &it, p, t, n);
 }
 
@@ -1562,7 +1562,8 @@ typedef struct lent {
     uint32_t tag;
     size_t home; /* its home bucket */
     uint32_t m;  /* the candidates of its home bucket and the next (bit i: lane home * 16 + i) */
-    bool more;   /* the walk goes on past the next bucket (the count walks the rest) */
+    bool on;     /* the walk reads the next bucket (the home has KZ_E_SB_MORE) */
+    bool more;   /* and goes on past it (the count walks the rest) */
     bool inb;    /* the base may hold the value (kz_e_shas_value) */
     bool ok;     /* a lookup: a path of exact values, a value not too long to be indexed */
     uint64_t h;
@@ -1577,7 +1578,7 @@ static inline __attribute__((always_inline)) void lw_key(const kz_engine_gen *g,
 {
     x->inb = false;
     x->m = 0;
-    x->more = false;
+    x->on = x->more = false;
     x->ok = path < g->npaths && (g->pflags[path] & PF_EXACT) && len <= KZ_E_MAX_KEY;
     if (!x->ok)
         return;
@@ -1591,7 +1592,7 @@ static inline __attribute__((always_inline)) void lw_key(const kz_engine_gen *g,
     x->vl = kz_e_svlen(b, path, len);
     x->home = kz_e_spos(b, x->h);
     x->tag = kz_e_stag(b, x->h);
-    kz_e_sprefetch(b, x->home * KZ_E_SB);
+    kz_e_sprefetch(b, x->home);
 }
 
 /* The refs of the candidates in m (bits from..from + 15), prefetched. Every candidate's:
@@ -1635,11 +1636,9 @@ static inline __attribute__((always_inline)) void lw_recs(const kz_eseg *b, lent
 {
     if (!b || !x->inb) /* inb implies b; said again for the analyzer */
         return;
-    bool more;
-    x->m = kz_e_sbucket(b, x->home, true, x->tag, &more);
-    x->more = more; /* for lw_refs: whether the walk reads the next bucket */
+    x->m = kz_e_sbucket(b, x->home, true, x->tag, &x->on);
     lw_prefetch_refs(b, x, 0);
-    kz_e_sprefetch(b, (x->home + more) * KZ_E_SB);
+    kz_e_sprefetch(b, x->home + x->on);
 }
 
 /* The home bucket's values; the next bucket's candidates, their refs prefetched, when the walk
@@ -1649,11 +1648,9 @@ static void lw_refs(const kz_eseg *b, lent *x)
     if (!b || !x->inb)
         return;
     lw_prefetch_values(b, x, 0);
-    if (!x->more)
+    if (!x->on)
         return;
-    bool more;
-    x->m |= kz_e_sbucket(b, x->home + 1, false, x->tag, &more) << KZ_E_SB;
-    x->more = more;
+    x->m |= kz_e_sbucket(b, x->home + 1, false, x->tag, &x->more) << KZ_E_SB;
     lw_prefetch_refs(b, x, KZ_E_SB);
 }
 
