@@ -706,6 +706,22 @@ static inline void kz_e_copy(uint8_t *d, const uint8_t *s, size_t n)
 static inline bool kz_e_same(const uint8_t *a, const uint8_t *b, size_t n)
 {
     uint64_t x0, x1, y0, y1;
+#if defined(__SSE2__)
+    /* 16 to 64 bytes (an IPv6 text, a URL, a digest's 32 or 64 digits) without a branch on the
+     * length: four blocks of 16 at 0, 16, 32 and 48, each moved back to end within the bytes.
+     * The tests of n > 32 and n >= 16 were a mispredicted branch in five exact lookups of a mix
+     * of kinds (callgrind's branch simulation). */
+    if (n - 16 <= 48) {
+        __m128i eq = _mm_set1_epi8(-1);
+        for (size_t j = 0; j < 4; j++) {
+            size_t o = 16 * j < n - 16 ? 16 * j : n - 16;
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(a + o));
+            __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(b + o));
+            eq = _mm_and_si128(eq, _mm_cmpeq_epi8(x, y));
+        }
+        return _mm_movemask_epi8(eq) == 0xffff;
+    }
+#endif
     if (n > 32)
         return memcmp(a, b, n) == 0; /* its loads stay within the bytes at this length */
     if (n >= 16) {

@@ -95,6 +95,40 @@ static void test_ip6_round_trip(void)
     KT_CHECK(taken > 1000); /* changed texts still canonical (a digit for a digit) are taken */
 }
 
+/* The engine's IPv6 text is inet_ntop's (RFC 5952: lowercase, no leading zeros, the first
+ * longest run of two or more zero groups as "::") except that it never writes a dotted tail:
+ * every one of the 256 patterns of zero groups, each with 40 fills of the other groups of 1
+ * to 4 digits. inet_ntop's dotted forms (::ffff:a.b.c.d, ::a.b.c.d) are skipped. */
+static void test_ip6_text_is_inet_ntop(void)
+{
+    uint64_t x = 77;
+    size_t bad = 0, compared = 0;
+    for (unsigned z = 0; z < 256; z++) {
+        for (int fill = 0; fill < 40; fill++) {
+            uint8_t a[16];
+            for (unsigned g = 0; g < 8; g++) {
+                uint64_t r = kt_xorshift(&x);
+                unsigned v = (unsigned)(r >> 8) & (0xffffu >> 4 * (r % 4)); /* 1 to 4 digits */
+                v = z >> g & 1 ? 0 : v ? v : 1;
+                a[2 * g] = (uint8_t)(v >> 8);
+                a[2 * g + 1] = (uint8_t)v;
+            }
+            char want[INET6_ADDRSTRLEN], got[48];
+            KT_CHECK(inet_ntop(AF_INET6, a, want, sizeof want) != NULL);
+            if (strchr(want, '.'))
+                continue;
+            size_t n = kz_e_val_text_to(K_IP6, a, 16, got);
+            compared++;
+            if (n != strlen(want) || strcmp(got, want) != 0) {
+                if (bad++ < 5)
+                    fprintf(stderr, "zero groups %02x: '%s', inet_ntop '%s'\n", z, got, want);
+            }
+        }
+    }
+    KT_CHECK_MSG(bad == 0, "%zu of %zu addresses written unlike inet_ntop", bad, compared);
+    KT_CHECK(compared > 10000);
+}
+
 /* Without a fixed seed, the first engine draws one at random: the hash of a key is no longer
  * its unseeded value (a 2^-64 chance of a false failure), and the seed cannot change after. */
 static void test_random_seed(void)
@@ -386,5 +420,6 @@ static void test_popcount_copy(void)
     KT_CHECK_MSG(wrong == 0, "%zu bytes copied wrong", wrong);
 }
 
-KT_MAIN(KT(test_key_kinds), KT(test_ip6_round_trip), KT(test_random_seed), KT(test_hex_keys),
-        KT(test_ip4_keys), KT(test_ip6_keys), KT(test_text_eq), KT(test_popcount_copy))
+KT_MAIN(KT(test_key_kinds), KT(test_ip6_round_trip), KT(test_ip6_text_is_inet_ntop),
+        KT(test_random_seed), KT(test_hex_keys), KT(test_ip4_keys), KT(test_ip6_keys),
+        KT(test_text_eq), KT(test_popcount_copy))
