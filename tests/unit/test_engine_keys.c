@@ -106,7 +106,7 @@ static void test_ip6_text_is_inet_ntop(void)
     for (unsigned z = 0; z < 256; z++) {
         for (int fill = 0; fill < 40; fill++) {
             uint8_t a[16];
-            for (unsigned g = 0; g < 8; g++) {
+            for (size_t g = 0; g < 8; g++) {
                 uint64_t r = kt_xorshift(&x);
                 unsigned v = (unsigned)(r >> 8) & (0xffffu >> 4 * (r % 4)); /* 1 to 4 digits */
                 v = z >> g & 1 ? 0 : v ? v : 1;
