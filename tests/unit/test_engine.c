@@ -2230,12 +2230,10 @@ static void test_lookup_text_forms(void)
     kz_engine_free(e);
 }
 
-/* A table as full as a large one (load 0.8, the runs of slots that come with it) and a few
- * values that 4 to 25 indicators share: every loaded value is found as often as it was
- * loaded, by the batch (whose stages read two windows of eight slots, the second only when
- * the first one's last slot may be followed by the key's records, and walk on only past the
- * second, where displacements saturate) and one at a time; values near them are not found. */
-/* Copies of shared value d: 4 to 25, from within the first window to past both. */
+/* An index as full as a large one (buckets at load 0.8, one home in five spilling into the
+ * next) and a few values that 4 to 53 indicators share: every loaded value is found as often
+ * as it was loaded, by the batch (whose stages read the home bucket and the next, and leave
+ * the rest of a longer walk to the count) and one at a time; values near them are not found. */
 /* 4 to 53 copies of a value: runs that fill the home bucket, the next, and up to three more
  * (a simple bucket holds 15 entries), so that a walk goes on past buckets that hold only keys
  * of earlier homes. */
