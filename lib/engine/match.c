@@ -1254,7 +1254,7 @@ static void pf_field(const kz_engine_gen *g, const kz_eseg *b, pfwin *w, size_t 
 
 /* Stage 1 of record r: the keys, hashes and home buckets of its probes (prefetched), its
  * addresses' networks, the probes of its reference paths. */
-static void pf_slots(const kz_engine_gen *g, const kz_engine_record *r, pfwin *w)
+static void pf_stage1(const kz_engine_gen *g, const kz_engine_record *r, pfwin *w)
 {
     const kz_eseg *b = g->base;
     w->m = w->kn = 0;
@@ -1382,7 +1382,7 @@ static void pf_stage(kz_e_pipe *p, int s, size_t i)
         return;
     pfwin *w = &p->win[i % PF_DEPTH];
     if (s == 1)
-        pf_slots(p->g, p->r + i, w);
+        pf_stage1(p->g, p->r + i, w);
     else
         pf_step(p->g, w);
 }
