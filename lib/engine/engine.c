@@ -658,9 +658,10 @@ static size_t seg_sources(const kz_eseg *s, const uint64_t *dead, const uint8_t 
                           kz_esrc *out)
 {
     size_t n = 0;
-    for (size_t i = 0; s && i < s->nrecs; i++)
+    uint32_t ref = s && s->nrecs ? kz_e_seg_ref(s, 0) : 0;
+    for (size_t i = 0; s && i < s->nrecs; i++, ref = i < s->nrecs ? kz_e_seg_next_ref(s, ref) : 0)
         if (!bit(dead, i) && !(dropped && dropped[i]))
-            kz_e_seg_src(s, i, &out[n++]);
+            kz_e_seg_src_at(s, i, ref, &out[n++]);
     return n;
 }
 

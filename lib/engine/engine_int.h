@@ -124,19 +124,22 @@ typedef struct kz_emeta {
 } kz_emeta;
 #define KZ_E_COMPLEX 0xffu
 
-/* One indicator of a segment: 20 bytes, in two arrays indexed by record (uuids, recref).
- * ref: simple: arena offset of its entry [meta index, LEB128][value length, 1 or 2 bytes]
- * [value] (kz_e_sval); complex: KZ_E_REF_CPLX | index into the segment's cplx array (its
- * meta index is cmeta[index]). Names live in a sparse side table.
- * The refs are apart from the uuids because a probe reads the ref of every candidate and
- * the uuid only of a hit it reports: a ref array is a fifth of the records' size (40 MB at
- * 10M), so its lines and pages are shared by four times more probes, and a ref never
- * straddles two lines (a 20-byte record's ref was on the line after its uuid for a quarter
- * of the records). */
+/* One indicator of a segment: 16 bytes by record (its uuid), its entry in the arena, and, when
+ * simple, its keys' entries in the simple index. Entries are in the arena in record order,
+ * from offset 1 (names and complex keys follow them):
+ *  - simple: [meta index, LEB128][value length, 1 or 2 bytes, absent for a kind of one length
+ *    (kz_e_kind_vlen)][value] (kz_e_sval);
+ *  - complex: [meta index, LEB128][index into the segment's cplx array, LEB128].
+ * A simple entry's arena offset is its ref, which the simple index holds beside each key (the
+ * line after its lanes'): a probe reads it there, and no array of refs by record is kept (4
+ * bytes per indicator). What needs the entry of a record r without a key (a hit's report, a
+ * merge, a CIDR network's records) finds it from the offset of every KZ_E_RSAMP-th record's
+ * entry (rsamp), skipping at most KZ_E_RSAMP - 1 entries (kz_e_seg_ref). Names live in a sparse
+ * side table. */
 typedef struct kz_euuid {
     uint8_t b[16];
 } kz_euuid;
-#define KZ_E_REF_CPLX 0x80000000u
+#define KZ_E_RSAMP 16u
 
 /* A posting of a complex pattern's key: 12 bytes. key = arena offset of a full-format key
  * (entries of one key share the offset and are adjacent), rec = record index, aux =
@@ -149,30 +152,30 @@ typedef struct kz_epost {
 
 /* An immutable segment. Two hash indexes:
  *  - simple: the keys of index-answered indicators (two for "domain and its subdomains": the
- *    value and its suffix), one u32 entry each, in buckets of one cache line (kz_e_sbucket,
- *    below): keys are placed in order of home bucket (the high 32 bits of the hash scaled to
- *    nsbuckets), in the home or, when it is full, in the next bucket with room; nsbtotal >=
- *    nsbuckets + 1 buckets are allocated, the last one empty. Twelve keys per bucket of 15
- *    entries on average. An entry leads to the record, the record to its value in the arena.
- *    In front of it, a filter of 6 bits per key (three bits of one 64-bit word per key, about
- *    1 in 14 false positives; a region per path): an eighth of the buckets' size, so it stays
- *    in cache where they do not, and a probe of an absent key (most of the suffix keys a name
+ *    value and its suffix), in buckets of two cache lines (kz_e_sbucket, below): an entry is a
+ *    u32 lane on the first (record and tag) and its ref on the second. Keys are placed in order of
+ * home bucket (the high 32 bits of the hash scaled to nsbuckets), in the home or, when it is full,
+ * in the next bucket with room; nsbtotal >= nsbuckets + 1 buckets are allocated, the last one
+ * empty. Twelve keys per bucket of 15 entries on average. An entry leads to the record and to its
+ * value in the arena. In front of it, a filter of 6 bits per key (three bits of one 64-bit word per
+ * key, about 1 in 14 false positives; a region per path): an eighth of the buckets' size, so it
+ * stays in cache where they do not, and a probe of an absent key (most of the suffix keys a name
  *    makes) is answered there instead of by a miss on its bucket. The record pipeline reads it
  *    one stage before the bucket; the exact-lookup batch does not (a present value would pay
  *    its word: see kz_engine_lookup_exact_batch).
  *  - complex: keys of patterns that need the evaluator, as postings grouped by key, and
  *    power-of-two u32 slots = (first posting + 1) | 5-bit tag << 27.
- * Bytes per simple indicator: record 20 + entry 5.3 + value + 2 or 3 (meta and length). */
+ * Bytes per simple indicator: uuid 16 + entry 10.7 + filter 0.75 + value + 1 to 3 (meta and
+ *    length) + 0.25 (rsamp). */
 typedef struct kz_eseg {
     kz_euuid *uuids; /* sorted */
-    uint32_t *recref;
+    uint32_t *rsamp; /* the arena offset of record i * KZ_E_RSAMP's entry */
     size_t nrecs;
     kz_emeta *meta;
     size_t nmeta;
-    uint32_t *cmeta; /* per complex entry: its meta index */
     uint32_t *names; /* pairs (record, arena offset of u16 len + bytes), sorted by record */
     size_t nnames;
-    uint32_t *sslots; /* simple index: nsbtotal buckets of KZ_E_SB lanes (kz_e_sbucket) */
+    uint32_t *sslots; /* simple index: nsbtotal buckets of KZ_E_SST u32 (kz_e_sbucket) */
     size_t nsbuckets, nsbtotal, nskeys; /* home buckets, buckets, keys */
     uint64_t *sfilt; /* the simple keys' filter: nsfilt words, a region per path */
     uint64_t nsfilt;
@@ -223,12 +226,14 @@ typedef struct kz_eseg {
 /* The index-answered IPv4 networks of one (path, prefix length L <= 24), without hashing: a
  * bitmap over the top L bits (bit set = some indicator's network), a rank directory (set bits
  * before each 512-bit block, so the rank of a bit costs one cache line of popcounts) and per
- * network in order its record (or KZ_E_C4S_DUP | offset of [count, records...] in dups). A
- * probe of an address is one bit test per length present and, when set, two reads. */
+ * network in order its entry: its record and that record's ref (so that a hit's report does
+ * not walk to it: kz_ecand), or KZ_E_C4S_DUP | offset of [count, (record, ref) pairs...] in
+ * dups, and a word unused. A probe of an address is one bit test per length present and,
+ * when set, two reads. */
 typedef struct kz_ec4s {
     uint64_t *bits;
     uint32_t *rank;
-    uint32_t *recs;
+    uint32_t *recs; /* two words per network */
     uint32_t *dups;
     size_t nnet;
 } kz_ec4s;
@@ -300,40 +305,56 @@ static inline const uint32_t *kz_e_c4s_entry(const kz_ec4s *c, uint32_t idx)
     for (size_t k = (size_t)(idx >> 9) << 3; k < (idx >> 6); k++)
         r += kz_e_popcount(c->bits[k]);
     r += kz_e_popcount(w & (bit - 1));
-    return &c->recs[r];
+    return &c->recs[2 * (size_t)r];
 }
 
-/* The records of a network whose entry holds e: *n of them at *out (one may be *one). */
-static inline void kz_e_c4s_recs(const kz_ec4s *c, uint32_t e, uint32_t *one,
-                                 const uint32_t **out, uint32_t *n)
+/* The records of a network whose entry is ent: *n (record, ref) pairs at *out. */
+static inline void kz_e_c4s_recs(const kz_ec4s *c, const uint32_t *ent, const uint32_t **out,
+                                 uint32_t *n)
 {
-    if (e & KZ_E_C4S_DUP) {
-        const uint32_t *d = c->dups + (e & ~KZ_E_C4S_DUP); /* [count, records...] */
+    if (*ent & KZ_E_C4S_DUP) {
+        const uint32_t *d = c->dups + (*ent & ~KZ_E_C4S_DUP); /* [count, pairs...] */
         *n = d[0];
         *out = d + 1;
     } else {
-        *one = e;
-        *out = one;
+        *out = ent;
         *n = 1;
     }
 }
 
-/* The records of network idx (top L bits) in c: *n of them at *out (one may be *one). */
-static inline bool kz_e_c4s_find(const kz_ec4s *c, uint32_t idx, uint32_t *one,
-                                 const uint32_t **out, uint32_t *n)
+/* The records of network idx (top L bits) in c: *n (record, ref) pairs at *out. */
+static inline bool kz_e_c4s_find(const kz_ec4s *c, uint32_t idx, const uint32_t **out, uint32_t *n)
 {
     const uint32_t *ent = kz_e_c4s_entry(c, idx);
     if (ent)
-        kz_e_c4s_recs(c, *ent, one, out, n);
+        kz_e_c4s_recs(c, ent, out, n);
     return ent != NULL;
 }
 
 #define KZ_E_SLOT_BITS 27u
 #define KZ_E_SLOT_MASK ((1u << KZ_E_SLOT_BITS) - 1u)
 
-/* The compact value at a. */
-static inline const uint8_t *kz_e_sval(const uint8_t *a, size_t *len)
+/* The one length a value of kind k has, or 0 when its length varies: 5 bits per kind in one
+ * constant (no table to load), K_IP4 4, K_IP6 16, K_INT 8, K_CIDR4 5 and K_CIDR6 17 (the
+ * prefix length and the network). A simple entry of such a kind stores no length byte: 0.4 of
+ * a byte per indicator in a mix where addresses are 40%. */
+#define KZ_E_KIND_VLEN                                                                             \
+    ((uint64_t)4 << (5 * K_IP4) | (uint64_t)16 << (5 * K_IP6) | (uint64_t)8 << (5 * K_INT) |       \
+     (uint64_t)5 << (5 * K_CIDR4) | (uint64_t)17 << (5 * K_CIDR6))
+static inline unsigned kz_e_kind_vlen(unsigned kind)
 {
+    return kind < 12 ? (unsigned)(KZ_E_KIND_VLEN >> (5 * kind)) & 31u : 0;
+}
+
+/* The value of a simple entry of the given kind whose meta index ends at a: its length (*len)
+ * and bytes. */
+static inline const uint8_t *kz_e_sval(const uint8_t *a, unsigned kind, size_t *len)
+{
+    unsigned f = kz_e_kind_vlen(kind);
+    if (f) {
+        *len = f;
+        return a;
+    }
     if (a[0] < 0x80) {
         *len = a[0];
         return a + 1;
@@ -424,19 +445,24 @@ static inline bool kz_e_smaybe(const kz_eseg *s, const uint8_t *k, uint64_t h)
     return kz_e_shas(s, k) && kz_e_sfilt_pass(s, p, h);
 }
 
-/* The simple index is an array of buckets of KZ_E_SB u32 lanes, one cache line each. Lane 0
- * is the bucket's header: its count of entries (0 to KZ_E_SB - 1), how many of them, first,
- * are keys of earlier homes (fore), and KZ_E_SB_MORE; lanes 1 to count hold its entries,
+/* The simple index is an array of buckets of KZ_E_SST u32, two cache lines each: KZ_E_SB lanes,
+ * then the lanes' refs (the arena offsets of their records' entries; the first is unused).
+ * Lane 0 is the bucket's header: its count of entries (0 to KZ_E_SB - 1), how many of them,
+ * first, are keys of earlier homes (fore), and KZ_E_SB_MORE; lanes 1 to count hold its entries,
  * (record + 1) in the low sbits bits and a hash tag in the rest (8 bits at ten million
  * records, 12 at a million). A key's home is a bucket; keys are placed in order of home, each
  * in its home or, when that is full, in the first bucket after it with room, so a bucket holds
  * the keys spilled from earlier homes (its fore entries), then its own. KZ_E_SB_MORE on bucket
  * b: some key of a home up to b is in a later bucket. So the keys of home h are its own entries
  * and, when h has KZ_E_SB_MORE, the fore entries of h + 1, and on while a bucket is all fore
- * entries and has KZ_E_SB_MORE: a present key reads one line unless its home spilled, where
- * the ordered slots of before read 1.44 on average. Lane at = bucket * KZ_E_SB + lane names an
- * entry. */
+ * entries and has KZ_E_SB_MORE: a present key reads one bucket unless its home spilled.
+ * Why the refs are in the bucket: a present value's lookup reads the lines it needs at random,
+ * and at ten million indicators each is a miss. With the refs in an array by record it read
+ * three (bucket, ref, value) and found 18 M/s; with them on the line after the lanes it reads
+ * two and the adjacent line (the refs' line is asked for only when a lane's tag matches), and
+ * finds 20. Lane at = bucket * KZ_E_SST + lane names an entry; its ref is at + KZ_E_SB. */
 #define KZ_E_SB 16u
+#define KZ_E_SST 32u /* u32 per bucket: the lanes and their refs */
 #define KZ_E_SB_COUNT 0x0fu
 #define KZ_E_SB_MORE 0x10u
 #define KZ_E_SB_FORE 5u /* the shift of the fore count */
@@ -479,7 +505,7 @@ static inline void kz_e_sbegin(const kz_eseg *s, uint64_t h, kz_e_sit *it)
 /* A walk that goes on at bucket b, past its home (b's fore entries). */
 static inline void kz_e_sfrom(const kz_eseg *s, size_t b, uint32_t tag, kz_e_sit *it)
 {
-    uint32_t head = s->sslots[b * KZ_E_SB];
+    uint32_t head = s->sslots[b * KZ_E_SST];
     it->b = b;
     it->lane = 1;
     it->end = 1 + kz_e_sb_fore(head);
@@ -493,17 +519,24 @@ static inline uint32_t kz_e_srec(const kz_eseg *s, size_t at)
     return (s->sslots[at] & s->smask) - 1;
 }
 
-/* The next candidate record, or UINT32_MAX when there are no more. */
+/* The ref of the entry in lane at. */
+static inline uint32_t kz_e_sref(const kz_eseg *s, size_t at)
+{
+    return s->sslots[at + KZ_E_SB];
+}
+
+/* The next candidate record, or UINT32_MAX when there are no more; its ref is then
+ * kz_e_sit_ref. */
 static inline uint32_t kz_e_snext(const kz_eseg *s, kz_e_sit *it)
 {
     if (!it->end) { /* the home bucket: its own entries */
-        uint32_t head = s->sslots[it->b * KZ_E_SB];
+        uint32_t head = s->sslots[it->b * KZ_E_SST];
         it->lane = 1 + kz_e_sb_fore(head);
         it->end = 1 + kz_e_sb_count(head);
         it->more = (head & KZ_E_SB_MORE) != 0;
     }
     for (;;) {
-        const uint32_t *bk = &s->sslots[it->b * KZ_E_SB];
+        const uint32_t *bk = &s->sslots[it->b * KZ_E_SST];
         while (it->lane < it->end) {
             uint32_t v = bk[it->lane++];
             if (v >> s->sbits == it->tag)
@@ -515,6 +548,12 @@ static inline uint32_t kz_e_snext(const kz_eseg *s, kz_e_sit *it)
     }
 }
 
+/* The ref of the candidate kz_e_snext returned last. */
+static inline uint32_t kz_e_sit_ref(const kz_eseg *s, const kz_e_sit *it)
+{
+    return kz_e_sref(s, it->b * KZ_E_SST + it->lane - 1);
+}
+
 /* The candidates of a walk in bucket b (bit i: lane i), with no branch: the bucket's own
  * entries when it is the walk's home (home true), else its fore entries; and in *more whether
  * the walk goes on past b. Every lane's tag is compared (SSE2 on x86-64: four compares packed
@@ -523,7 +562,7 @@ static inline uint32_t kz_e_snext(const kz_eseg *s, kz_e_sit *it)
 static inline unsigned kz_e_sbucket(const kz_eseg *s, size_t b, bool home, uint32_t tag, bool *more)
 {
     _Static_assert(KZ_E_SB == 16, "four vectors of four lanes");
-    const uint32_t *a = &s->sslots[b * KZ_E_SB];
+    const uint32_t *a = &s->sslots[b * KZ_E_SST];
 #if defined(__SSE2__)
     /* the four compares packed to one byte per lane, and one movemask */
     const __m128i *v = (const __m128i *)(const void *)a; /* 64-byte aligned */
@@ -552,17 +591,15 @@ static inline unsigned kz_e_sbucket(const kz_eseg *s, size_t b, bool home, uint3
     return m & (home ? (2u << kz_e_sb_count(head)) - fore : fore - 2u);
 }
 
-/* Prefetch of record r's ref for a probe; one that reports it prefetches its uuid a stage
- * later, beside its value, since the uuid is read only to report a hit. */
-static inline void kz_e_rprefetch(const kz_eseg *s, uint32_t r)
-{
-    __builtin_prefetch(&s->recref[r]);
-}
-
-/* Prefetch of bucket b (one line: the buckets are 64-byte aligned). */
+/* Prefetch of bucket b's lanes (one line: the buckets are 128-byte aligned). */
 static inline void kz_e_sprefetch(const kz_eseg *s, size_t b)
 {
-    __builtin_prefetch(&s->sslots[b * KZ_E_SB]);
+    __builtin_prefetch(&s->sslots[b * KZ_E_SST]);
+}
+/* Prefetch of bucket b's refs (the line after its lanes). */
+static inline void kz_e_sprefetch_refs(const kz_eseg *s, size_t b)
+{
+    __builtin_prefetch(&s->sslots[b * KZ_E_SST + KZ_E_SB]);
 }
 
 struct kz_engine_gen {
@@ -849,6 +886,7 @@ typedef struct kz_esrc {
     /* a record of another segment (kz_e_seg_src): its key is read from there */
     const struct kz_eseg *from;
     uint32_t from_rec;
+    uint32_t from_ref; /* the arena offset of its entry there */
 } kz_esrc;
 
 kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, size_t errlen);
@@ -858,13 +896,12 @@ void kz_e_seg_free(kz_eseg *s);
  * string): compares its text. */
 bool kz_e_simple_suffix_eq(uint16_t path, int kind, const uint8_t *v, size_t vl,
                            const uint8_t *k, size_t kl);
-/* Whether simple record r of s has key k (full format; a K_SUF key also matches the suffix
- * of a SHAPE_EQ_OR_SUF record). Inline: it is the inner step of every probe. */
-static inline bool kz_e_simple_eq(const kz_eseg *s, uint32_t r, const uint8_t *k, size_t kl)
+/* Whether the simple record whose entry is at ref (kz_e_sit_ref) in s has key k (full format;
+ * a K_SUF key also matches the suffix of a SHAPE_EQ_OR_SUF record). Inline: it is the inner
+ * step of every probe. */
+static inline bool kz_e_simple_eq(const kz_eseg *s, uint32_t ref, const uint8_t *k, size_t kl)
 {
-    uint32_t ref = s->recref[r], mi;
-    if (ref & KZ_E_REF_CPLX)
-        return false;
+    uint32_t mi;
     const uint8_t *a = kz_e_uvar(s->arena + ref, &mi);
     const kz_emeta *m = &s->meta[mi];
     uint16_t p;
@@ -872,7 +909,7 @@ static inline bool kz_e_simple_eq(const kz_eseg *s, uint32_t r, const uint8_t *k
     if (m->path != p)
         return false;
     size_t vl;
-    const uint8_t *v = kz_e_sval(a, &vl);
+    const uint8_t *v = kz_e_sval(a, m->kind, &vl);
     if (k[2] == m->kind)
         return kl == 5 + vl && kz_e_same(k + 5, v, vl);
     if (k[2] != K_SUF || m->shape != SHAPE_EQ_OR_SUF || kl < 6 || k[5] != '.')
@@ -913,40 +950,36 @@ static inline bool kz_e_smaybe_value(const kz_eseg *s, uint32_t p, uint64_t h)
 {
     return kz_e_shas_value(s, p) && kz_e_sfilt_pass(s, p, h);
 }
-/* Whether simple record r of s is the value of path p whose text is t (n bytes): what
- * kz_e_simple_eq answers for that value's key, without the key (an exact lookup hashes the
- * text and decodes nothing; a binary form is formatted to compare). */
-static inline bool kz_e_simple_eq_text(const kz_eseg *s, uint32_t r, uint32_t p, const char *t,
+/* Whether the simple record whose entry is at ref in s is the value of path p whose text is t
+ * (n bytes): what kz_e_simple_eq answers for that value's key, without the key (an exact
+ * lookup hashes the text and decodes nothing; a binary form is formatted to compare). */
+static inline bool kz_e_simple_eq_text(const kz_eseg *s, uint32_t ref, uint32_t p, const char *t,
                                        size_t n)
 {
-    uint32_t ref = s->recref[r], mi;
-    if (ref & KZ_E_REF_CPLX)
-        return false;
+    uint32_t mi;
     const uint8_t *a = kz_e_uvar(s->arena + ref, &mi);
     const kz_emeta *m = &s->meta[mi];
     if (m->path != p)
         return false;
     size_t vl;
-    const uint8_t *v = kz_e_sval(a, &vl);
+    const uint8_t *v = kz_e_sval(a, m->kind, &vl);
     if (m->kind == K_STR) /* kz_e_val_text_eq's first case, here without the call */
         return n == vl && kz_e_same(v, (const uint8_t *)t, n);
     return kz_e_val_text_eq(m->kind, v, vl, t, n);
 }
+/* The arena offset of record r's entry: from its sample's, past at most KZ_E_RSAMP - 1
+ * entries. For what is not a probe (a probe has the ref from the index). */
+uint32_t kz_e_seg_ref(const kz_eseg *s, size_t r);
+/* The meta of the entry at ref and, when it is simple, its value (*v, *vl); *v is NULL and
+ * *cplx (when not NULL) its complex index for a complex one. */
+const kz_emeta *kz_e_seg_entry(const kz_eseg *s, uint32_t ref, const uint8_t **v, size_t *vl,
+                               uint32_t *cplx);
+/* The offset of the entry after the one at ref (record r + 1's after record r's). */
+uint32_t kz_e_seg_next_ref(const kz_eseg *s, uint32_t ref);
 /* Record r's meta and, when it is simple, its value where the arena holds it (*v, *vl);
- * *v is NULL for a complex record. One read of its ref and entry header for a hit's report,
- * which needs the context, the shape and the value. */
-static inline const kz_emeta *kz_e_seg_rec(const kz_eseg *s, size_t r, const uint8_t **v,
-                                           size_t *vl)
-{
-    uint32_t ref = s->recref[r], mi;
-    if (ref & KZ_E_REF_CPLX) {
-        *v = NULL;
-        *vl = 0;
-        return &s->meta[s->cmeta[ref & ~KZ_E_REF_CPLX]];
-    }
-    *v = kz_e_sval(kz_e_uvar(s->arena + ref, &mi), vl);
-    return &s->meta[mi];
-}
+ * *v is NULL for a complex record. One walk to its entry for a hit's report, which needs the
+ * context, the shape and the value. */
+const kz_emeta *kz_e_seg_rec(const kz_eseg *s, size_t r, const uint8_t **v, size_t *vl);
 /* Full-format key of simple record r into buf (>= KZ_E_MAX_KEY + 24 bytes); its length. */
 size_t kz_e_seg_key(const kz_eseg *s, size_t r, uint8_t *buf);
 /* Record r's shape (SHAPE_*) or -1 when complex; its complex entry or NULL. */
@@ -961,8 +994,10 @@ void kz_e_seg_lookup(const kz_eseg *s, const uint8_t *k, size_t klen, uint64_t h
                      size_t *hi);
 /* Record index of uuid, or -1. */
 long kz_e_seg_find(const kz_eseg *s, const uint8_t uuid[16]);
-/* Fill src from record r of s (borrowing s's storage). */
+/* Fill src from record r of s (borrowing s's storage); _at: r's entry is at ref (a loop over
+ * the records in order has it from kz_e_seg_next_ref, with no walk). */
 void kz_e_seg_src(const kz_eseg *s, size_t r, kz_esrc *src);
+void kz_e_seg_src_at(const kz_eseg *s, size_t r, uint32_t ref, kz_esrc *src);
 void kz_e_cplx_free(kz_ecplx *c);
 
 /* ---- compile.c ---- */
@@ -989,11 +1024,17 @@ typedef struct kz_eview {
     bool built, failed;
 } kz_eview;
 
+/* A candidate record. ref: its entry's arena offset, which a probe of the simple index has at
+ * hand (the bucket holds it), or KZ_E_NOREF until kz_e_cand_ref walks to it: a report needs
+ * the entry, and a walk per hit cost the full matcher more than half its rate (exact
+ * observations at 10M 3.1 -> 1.2 M/s). */
 typedef struct kz_ecand {
     uint32_t seg; /* 0 base, 1 delta */
     uint32_t rec;
     uint32_t aux;
+    uint32_t ref;
 } kz_ecand;
+#define KZ_E_NOREF UINT32_MAX
 
 /* memo.c: a stream's memo of field values whose probes gave no candidate (see there). */
 typedef struct kz_ememo kz_ememo;
@@ -1039,9 +1080,12 @@ void kz_e_pipe_end(kz_e_pipe *p);
 const kz_obs_set *kz_e_view_set(const kz_engine_gen *g, kz_eview *v, size_t *index);
 void kz_e_view_clear(kz_eview *v);
 const uint8_t *kz_e_cand_uuid(const kz_engine_gen *g, const kz_ecand *c);
-const kz_ecplx *kz_e_cand_cplx(const kz_engine_gen *g, const kz_ecand *c);
+/* Candidate c's entry (kz_ecand.ref, found and kept when not known) and its complex pattern
+ * (NULL for a simple record). */
+uint32_t kz_e_cand_ref(const kz_engine_gen *g, kz_ecand *c);
+const kz_ecplx *kz_e_cand_cplx(const kz_engine_gen *g, kz_ecand *c);
 /* Build and deliver a hit. */
-int kz_e_emit(const kz_engine_gen *g, const kz_ecand *c, size_t obs, const size_t *binding,
+int kz_e_emit(const kz_engine_gen *g, kz_ecand *c, size_t obs, const size_t *binding,
               size_t nbinding, kz_engine_hit_fn fn, void *ctx);
 /* record.c */
 /* The record check's memo of shapes that passed (a stream's; see record.c), or NULL. */

@@ -22,8 +22,8 @@
 static void *big_alloc(size_t n, bool zero)
 {
     void *p = NULL;
-    if (n < ((size_t)1 << 20)) { /* 64-byte aligned: a simple bucket is one line */
-        if (posix_memalign(&p, 64, n ? n : 1) != 0)
+    if (n < ((size_t)1 << 20)) { /* 128-byte aligned: a simple bucket is a pair of lines */
+        if (posix_memalign(&p, 128, n ? n : 1) != 0)
             return NULL;
         if (zero)
             memset(p, 0, n);
@@ -43,6 +43,19 @@ typedef struct arena {
     size_t len, cap;
     bool bad;
 } arena;
+
+/* Offsets into an arena are u32 and stay below 2^31. */
+#define KZ_E_ARENA_MAX 0x7fffffffu
+
+/* LEB128 of v into b (at most 5 bytes); its length. */
+static size_t put_uvar(uint8_t *b, uint32_t v)
+{
+    size_t n = 0;
+    for (; v >= 0x80; v >>= 7)
+        b[n++] = (uint8_t)(v | 0x80);
+    b[n++] = (uint8_t)v;
+    return n;
+}
 
 static uint32_t arena_put(arena *a, const void *d, size_t n)
 {
@@ -114,9 +127,8 @@ void kz_e_seg_free(kz_eseg *s)
             kz_e_cplx_free(s->cplx[i]);
     free(s->cplx);
     free(s->uuids);
-    free(s->recref);
+    free(s->rsamp);
     free(s->meta);
-    free(s->cmeta);
     free(s->names);
     free(s->sslots);
     free(s->sfilt);
@@ -239,11 +251,13 @@ static long meta_intern(kz_eseg *s, metamap *mm, size_t *capmeta, const kz_emeta
     return (long)s->nmeta - 1;
 }
 
+static size_t entry_key(const kz_eseg *s, uint32_t ref, uint8_t *buf);
+
 /* The full-format key of src into kb (when simple); its length, 0 for complex. */
 static size_t src_key(const kz_esrc *x, uint8_t *kb)
 {
     if (x->from)
-        return x->shape >= 0 ? kz_e_seg_key(x->from, x->from_rec, kb) : 0;
+        return x->shape >= 0 ? entry_key(x->from, x->from_ref, kb) : 0;
     if (!x->key)
         return 0;
     size_t kl = kz_e_key_len(x->key);
@@ -441,7 +455,7 @@ static void place(placer *p, size_t home)
 /* The simple table from (hash, path << 32 | record) pairs: sorted by (home, tag), then
  * placed in one sequential pass. A bucket of 15 entries gets 12 keys on average (load 0.8,
  * 5.3 bytes per key), so that few homes spill into the next bucket. */
-static int build_simple_index(kz_eseg *s, kz_e_kv *sh, size_t n)
+static int build_simple_index(kz_eseg *s, kz_e_kv *sh, size_t n, const uint32_t *refs)
 {
     size_t nb = n / 12 + 1;
     s->nsbuckets = nb;
@@ -461,16 +475,17 @@ static int build_simple_index(kz_eseg *s, kz_e_kv *sh, size_t n)
         place(&pl, (size_t)(sh[i].k >> 32));
     /* one empty bucket past the last used: a walk stops there */
     s->nsbtotal = (pl.b + 1 > nb ? pl.b + 1 : nb) + 1;
-    s->sslots = big_alloc(s->nsbtotal * KZ_E_SB * sizeof *s->sslots, true);
+    s->sslots = big_alloc(s->nsbtotal * KZ_E_SST * sizeof *s->sslots, true);
     if (!s->sslots)
         return -1;
     pl = (placer){0};
     for (size_t i = 0; i < n; i++) {
         place(&pl, (size_t)(sh[i].k >> 32));
-        uint32_t *bk = &s->sslots[pl.b * KZ_E_SB];
+        uint32_t *bk = &s->sslots[pl.b * KZ_E_SST], rec = (uint32_t)sh[i].v;
         if (pl.spilled)
-            bk[-(ptrdiff_t)KZ_E_SB] |= KZ_E_SB_MORE;
-        bk[pl.c] = ((uint32_t)sh[i].v + 1) | (uint32_t)sh[i].k << s->sbits;
+            bk[-(ptrdiff_t)KZ_E_SST] |= KZ_E_SB_MORE;
+        bk[pl.c] = (rec + 1) | (uint32_t)sh[i].k << s->sbits;
+        bk[KZ_E_SB + pl.c] = refs[rec];
         bk[0] += 1 + (pl.fore ? 1u << KZ_E_SB_FORE : 0);
     }
     return 0;
@@ -553,12 +568,12 @@ static int build_c4s(kz_eseg *s, kz_e_kv *cid, size_t n)
                 r++;
             nnet++;
             if (r - q > 1)
-                ndup += 1 + (r - q);
+                ndup += 1 + 2 * (r - q);
             q = r;
         }
         c->bits = big_alloc(nwords * 8, true);
         c->rank = malloc(nblk * sizeof *c->rank);
-        c->recs = malloc(nnet * sizeof *c->recs);
+        c->recs = malloc(2 * nnet * sizeof *c->recs);
         c->dups = ndup ? malloc(ndup * sizeof *c->dups) : NULL;
         if (!c->bits || !c->rank || !c->recs || (ndup && !c->dups))
             return -1;
@@ -570,13 +585,18 @@ static int build_c4s(kz_eseg *s, kz_e_kv *cid, size_t n)
                 r++;
             uint32_t top = (uint32_t)(cid[q].k & 0xffffffffu);
             c->bits[top >> 6] |= 1ull << (top & 63);
+            uint32_t *ent = &c->recs[2 * net++];
             if (r - q == 1) {
-                c->recs[net++] = (uint32_t)cid[q].v;
+                ent[0] = (uint32_t)cid[q].v;
+                ent[1] = (uint32_t)(cid[q].v >> 32);
             } else {
-                c->recs[net++] = KZ_E_C4S_DUP | (uint32_t)d;
+                ent[0] = KZ_E_C4S_DUP | (uint32_t)d;
+                ent[1] = 0;
                 c->dups[d++] = (uint32_t)(r - q);
-                for (size_t t = q; t < r; t++)
+                for (size_t t = q; t < r; t++) {
                     c->dups[d++] = (uint32_t)cid[t].v;
+                    c->dups[d++] = (uint32_t)(cid[t].v >> 32);
+                }
             }
             q = r;
         }
@@ -586,7 +606,7 @@ static int build_c4s(kz_eseg *s, kz_e_kv *cid, size_t n)
             for (size_t w = b * 8; w < b * 8 + 8 && w < nwords; w++)
                 before += kz_e_popcount(c->bits[w]);
         }
-        s->bytes += nwords * 8 + nblk * 4 + nnet * 4 + ndup * 4;
+        s->bytes += nwords * 8 + nblk * 4 + nnet * 8 + ndup * 4;
         i = j;
     }
     return 0;
@@ -596,7 +616,8 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
 {
     kz_eseg *s = calloc(1, sizeof *s);
     const kz_esrc **ord = malloc((n ? n : 1) * sizeof *ord); // NOLINT(bugprone-sizeof-expression)
-    arena a = {0};
+    arena a = {0}, tail = {0}; /* tail: names and complex keys, after the records' entries */
+    uint32_t *refs = NULL;     /* by record while the simple index is built */
     metamap mm = {0};
     kz_e_kv *sh = NULL, *cid = NULL; /* cid grows on demand: most sets have few networks */
     size_t ncid = 0, capcid = 0;
@@ -619,9 +640,10 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
     s->ntypes = atomic_load(&e->ntypes);
     s->tflags = calloc(s->ntypes + 1, 1);
     s->uuids = big_alloc(n * sizeof *s->uuids, false);
-    s->recref = big_alloc(n * sizeof *s->recref, false);
-    if (!s->pflags || !s->skinds || !s->c4n || !s->c4 || !s->c6 || !s->uuids || !s->recref || !s->tflags ||
-        order_by_uuid(src, n, ord) < 0)
+    s->rsamp = malloc((n / KZ_E_RSAMP + 1) * sizeof *s->rsamp);
+    refs = big_alloc((n ? n : 1) * sizeof *refs, false);
+    if (!s->pflags || !s->skinds || !s->c4n || !s->c4 || !s->c6 || !s->uuids || !s->rsamp ||
+        !refs || !s->tflags || order_by_uuid(src, n, ord) < 0)
         goto oom;
     /* most keys are short (an address, a domain, a digest): reserve for 28 bytes per record
      * up front, advised as huge pages before first touch, so a large build neither copies a
@@ -640,12 +662,11 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
         nsuf += simple && ord[i]->shape == SHAPE_EQ_OR_SUF;
     }
     s->cplx = calloc(ncplx ? ncplx : 1, sizeof *s->cplx); // NOLINT(bugprone-sizeof-expression)
-    s->cmeta = calloc(ncplx ? ncplx : 1, sizeof *s->cmeta);
     capsh = n - ncplx + nsuf + 1;
     sh = malloc(capsh * sizeof *sh);
     capposts = ncplx * 4 + 16;
     s->posts = malloc(capposts * sizeof *s->posts);
-    if (!s->cplx || !s->cmeta || !s->posts || !sh)
+    if (!s->cplx || !s->posts || !sh)
         goto oom;
     for (size_t i = 0; i < n; i++) {
         if (i + 16 < n)
@@ -653,7 +674,9 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
         if (i + 8 < n && ord[i + 8]->key) /* sources are in uuid order, their keys are not */
             __builtin_prefetch(ord[i + 8]->key);
         const kz_esrc *x = ord[i];
-        uint32_t *ref = &s->recref[i];
+        uint32_t *ref = &refs[i];
+        if (i % KZ_E_RSAMP == 0)
+            s->rsamp[i / KZ_E_RSAMP] = (uint32_t)a.len;
         memcpy(s->uuids[i].b, x->uuid, 16);
         if (x->name) {
             if (s->nnames + 2 > capnames) {
@@ -666,8 +689,8 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
             }
             uint16_t nl = (uint16_t)(x->namelen > 65535 ? 65535 : x->namelen);
             s->names[s->nnames++] = (uint32_t)i;
-            s->names[s->nnames++] = arena_put(&a, &nl, 2);
-            arena_put(&a, x->name, nl);
+            s->names[s->nnames++] = arena_put(&tail, &nl, 2);
+            arena_put(&tail, x->name, nl);
         }
         uint8_t kb[KZ_E_MAX_KEY + 32];
         size_t kl = src_key(x, kb);
@@ -688,28 +711,23 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
         long mi = meta_intern(s, &mm, &capmeta, &m);
         if (mi < 0)
             goto oom;
+        uint8_t vb[16];
+        size_t vn = put_uvar(vb, (uint32_t)mi);
         if (kl) {
-            uint8_t vb[8];
-            size_t vn = 0;
-            for (uint32_t v = (uint32_t)mi; ; v >>= 7) {
-                vb[vn++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
-                if (v < 0x80)
-                    break;
+            size_t vl = kl - 5, f = kz_e_kind_vlen(kb[2]);
+            if (f && vl != f) { /* keys.c makes every key of such a kind that long */
+                if (err && errlen)
+                    snprintf(err, errlen, "key of kind %u with %zu bytes of value", kb[2], vl);
+                goto fail;
             }
-            size_t vl = kl - 5;
-            if (vl < 0x80) {
+            if (!f && vl < 0x80) {
                 vb[vn++] = (uint8_t)vl;
-            } else {
+            } else if (!f) {
                 vb[vn++] = (uint8_t)(0x80 | vl >> 8);
                 vb[vn++] = (uint8_t)vl;
             }
             *ref = arena_put(&a, vb, vn);
             arena_put(&a, kb + 5, vl);
-            if (*ref & KZ_E_REF_CPLX) {
-                if (err && errlen)
-                    snprintf(err, errlen, "segment too large (over 2 GB of values)");
-                goto fail;
-            }
             if (kb[2] == K_CIDR4 && kb[5] <= 24 && x->shape == SHAPE_CIDR) {
                 /* into the rank index, not the hash table: path | L | top L bits */
                 uint32_t na = (uint32_t)kb[6] << 24 | (uint32_t)kb[7] << 16 |
@@ -723,7 +741,8 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
                     cid = v;
                     capcid = nc;
                 }
-                cid[ncid++] = (kz_e_kv){(uint64_t)p << 40 | (uint64_t)kb[5] << 32 | top, i};
+                cid[ncid++] = (kz_e_kv){(uint64_t)p << 40 | (uint64_t)kb[5] << 32 | top,
+                                        (uint64_t)*ref << 32 | i};
             } else {
                 sh[nsh++] = (kz_e_kv){kz_e_khash(kb, kl), (uint64_t)p << 32 | i};
                 if (p < s->npaths)
@@ -747,8 +766,8 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
             s->nsimple++;
         } else {
             kz_ecplx *c = x->cplx;
-            *ref = KZ_E_REF_CPLX | (uint32_t)s->ncplx;
-            s->cmeta[s->ncplx] = (uint32_t)mi;
+            vn += put_uvar(vb + vn, (uint32_t)s->ncplx);
+            *ref = arena_put(&a, vb, vn);
             s->cplx[s->ncplx++] = c;
             c->refs++;
             if (c->multi)
@@ -768,17 +787,36 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
                         goto oom;
                     s->posts = q;
                 }
-                s->posts[s->nposts++] = (kz_epost){arena_put(&a, k, ckl), (uint32_t)i, aux};
+                s->posts[s->nposts++] = (kz_epost){arena_put(&tail, k, ckl), (uint32_t)i, aux};
                 note_key(s, k, true);
             }
             s->ntype += only_type;
         }
-        if (a.bad)
+        if (a.bad || tail.bad)
             goto oom;
     }
     free(mm.slots);
     mm.slots = NULL;
     s->nrecs = n;
+    /* the names and complex keys after the entries: their offsets move by the entries' size */
+    uint32_t base = (uint32_t)a.len;
+    bool big = a.len + tail.len > KZ_E_ARENA_MAX;
+    if (!big && tail.len) {
+        arena_put(&a, tail.p, tail.len);
+        for (size_t i = 1; i < s->nnames; i += 2)
+            s->names[i] += base;
+        for (size_t i = 0; i < s->nposts; i++)
+            s->posts[i].key += base;
+    }
+    free(tail.p);
+    tail.p = NULL;
+    if (big) {
+        if (err && errlen)
+            snprintf(err, errlen, "segment too large (over 2 GB of values)");
+        goto fail;
+    }
+    if (a.bad)
+        goto oom;
     s->arena = a.p;
     if (a.len && a.len < a.cap) {
         uint8_t *h = realloc(a.p, a.len); /* trim the slack (in place for a large block) */
@@ -796,8 +834,10 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
         kz_e_seg_free(s);
         return NULL;
     }
-    if (build_complex_index(s) < 0 || build_simple_index(s, sh, nsh) < 0)
+    if (build_complex_index(s) < 0 || build_simple_index(s, sh, nsh, refs) < 0)
         goto oom;
+    free(refs);
+    refs = NULL;
     if (!(s->svlen = malloc((s->npaths + 1) * sizeof *s->svlen)))
         goto oom;
     for (size_t p = 0; p <= s->npaths; p++)
@@ -819,13 +859,18 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
         if (!s->c4f || c4any_alloc(s) < 0)
             goto oom;
         uint8_t kb[KZ_E_MAX_KEY + 32];
+        uint32_t ref = s->nrecs ? s->rsamp[0] : 0; /* the records' entries, in order */
         for (size_t i = 0; i < s->nposts + s->nrecs; i++) {
             const uint8_t *k;
             bool ranked = false; /* in the rank index: no filter bit */
             if (i < s->nposts) {
                 k = s->arena + s->posts[i].key;
             } else {
-                if (kz_e_seg_shape(s, i - s->nposts) != SHAPE_CIDR || !kz_e_seg_key(s, i - s->nposts, kb))
+                const uint8_t *v;
+                size_t vl;
+                const kz_emeta *m = kz_e_seg_entry(s, ref, &v, &vl, NULL);
+                ref = kz_e_seg_next_ref(s, ref);
+                if (!v || m->shape != SHAPE_CIDR || !kz_e_key_raw(kb, m->path, m->kind, v, vl))
                     continue;
                 ranked = kb[2] == K_CIDR4 && kb[5] <= 24;
                 k = kb;
@@ -853,10 +898,10 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
             s->c4f[fi][idx / 64] |= 1ull << (idx % 64);
         }
     }
-    s->bytes += sizeof *s + s->nrecs * (sizeof *s->uuids + sizeof *s->recref) +
-                s->nmeta * sizeof *s->meta + s->ncplx * 4 + s->nnames * 4 +
-                s->nsbtotal * KZ_E_SB * 4 + s->nsfilt * 8 + s->nposts * sizeof *s->posts +
-                s->nslots * 4 + s->arena_len + s->ncplx * sizeof(void *) + s->npaths * 37;
+    s->bytes += sizeof *s + s->nrecs * sizeof *s->uuids + (s->nrecs / KZ_E_RSAMP + 1) * 4 +
+                s->nmeta * sizeof *s->meta + s->nnames * 4 + s->nsbtotal * KZ_E_SST * 4 +
+                s->nsfilt * 8 + s->nposts * sizeof *s->posts + s->nslots * 4 + s->arena_len +
+                s->ncplx * sizeof(void *) + s->npaths * 37;
     free(ord);
     return s;
 oom:
@@ -867,6 +912,8 @@ fail:
     free(cid);
     free(mm.slots);
     free(a.p);
+    free(tail.p);
+    free(refs);
     free(ord);
     kz_e_seg_free(s);
     return NULL;
@@ -912,12 +959,61 @@ bool kz_e_simple_suffix_eq(uint16_t path, int kind, const uint8_t *v, size_t vl,
     return kl == 6 + tn && memcmp(k + 6, tb, tn) == 0;
 }
 
-size_t kz_e_seg_key(const kz_eseg *s, size_t r, uint8_t *buf)
+const kz_emeta *kz_e_seg_entry(const kz_eseg *s, uint32_t ref, const uint8_t **v, size_t *vl,
+                               uint32_t *cplx)
+{
+    uint32_t mi;
+    const uint8_t *a = kz_e_uvar(s->arena + ref, &mi);
+    const kz_emeta *m = &s->meta[mi];
+    if (m->shape == KZ_E_COMPLEX) {
+        uint32_t ci = 0;
+        kz_e_uvar(a, &ci);
+        if (cplx)
+            *cplx = ci;
+        *v = NULL;
+        *vl = 0;
+    } else {
+        *v = kz_e_sval(a, m->kind, vl);
+    }
+    return m;
+}
+
+uint32_t kz_e_seg_next_ref(const kz_eseg *s, uint32_t ref)
 {
     const uint8_t *v;
     size_t vl;
-    const kz_emeta *m = kz_e_seg_rec(s, r, &v, &vl);
+    uint32_t ci;
+    if (kz_e_seg_entry(s, ref, &v, &vl, &ci)->shape != KZ_E_COMPLEX)
+        return (uint32_t)(v + vl - s->arena);
+    uint32_t mi;
+    return (uint32_t)(kz_e_uvar(kz_e_uvar(s->arena + ref, &mi), &ci) - s->arena);
+}
+
+uint32_t kz_e_seg_ref(const kz_eseg *s, size_t r)
+{
+    uint32_t ref = s->rsamp[r / KZ_E_RSAMP];
+    for (size_t k = r % KZ_E_RSAMP; k; k--)
+        ref = kz_e_seg_next_ref(s, ref);
+    return ref;
+}
+
+const kz_emeta *kz_e_seg_rec(const kz_eseg *s, size_t r, const uint8_t **v, size_t *vl)
+{
+    return kz_e_seg_entry(s, kz_e_seg_ref(s, r), v, vl, NULL);
+}
+
+/* The key of the simple entry at ref (0 for a complex one). */
+static size_t entry_key(const kz_eseg *s, uint32_t ref, uint8_t *buf)
+{
+    const uint8_t *v;
+    size_t vl;
+    const kz_emeta *m = kz_e_seg_entry(s, ref, &v, &vl, NULL);
     return v ? kz_e_key_raw(buf, m->path, m->kind, v, vl) : 0;
+}
+
+size_t kz_e_seg_key(const kz_eseg *s, size_t r, uint8_t *buf)
+{
+    return entry_key(s, kz_e_seg_ref(s, r), buf);
 }
 
 int kz_e_seg_shape(const kz_eseg *s, size_t r)
@@ -930,8 +1026,11 @@ int kz_e_seg_shape(const kz_eseg *s, size_t r)
 
 kz_ecplx *kz_e_seg_cplx(const kz_eseg *s, size_t r)
 {
-    uint32_t ref = s->recref[r];
-    return ref & KZ_E_REF_CPLX ? s->cplx[ref & ~KZ_E_REF_CPLX] : NULL;
+    const uint8_t *v;
+    size_t vl;
+    uint32_t ci = 0;
+    const kz_emeta *m = kz_e_seg_entry(s, kz_e_seg_ref(s, r), &v, &vl, &ci);
+    return m->shape == KZ_E_COMPLEX ? s->cplx[ci] : NULL;
 }
 
 int64_t kz_e_seg_modified(const kz_eseg *s, size_t r)
@@ -988,13 +1087,23 @@ long kz_e_seg_find(const kz_eseg *s, const uint8_t uuid[16])
 
 void kz_e_seg_src(const kz_eseg *s, size_t r, kz_esrc *src)
 {
+    kz_e_seg_src_at(s, r, kz_e_seg_ref(s, r), src);
+}
+
+void kz_e_seg_src_at(const kz_eseg *s, size_t r, uint32_t ref, kz_esrc *src)
+{
+    const uint8_t *v;
+    size_t vl;
+    uint32_t ci = 0;
+    const kz_emeta *m = kz_e_seg_entry(s, ref, &v, &vl, &ci);
     memcpy(src->uuid, s->uuids[r].b, 16);
-    src->modified = kz_e_seg_modified(s, r);
-    src->ctx = kz_e_seg_ctx(s, r);
+    src->modified = m->modified;
+    src->ctx = m->ctx;
     src->name = kz_e_seg_name(s, r, &src->namelen);
     src->key = NULL;
-    src->shape = kz_e_seg_shape(s, r);
-    src->cplx = kz_e_seg_cplx(s, r);
+    src->shape = m->shape == KZ_E_COMPLEX ? -1 : m->shape;
+    src->cplx = m->shape == KZ_E_COMPLEX ? s->cplx[ci] : NULL;
     src->from = s;
     src->from_rec = (uint32_t)r;
+    src->from_ref = ref;
 }

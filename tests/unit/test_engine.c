@@ -2312,12 +2312,178 @@ out:
     kz_engine_free(e);
 }
 
-KT_MAIN(KT(test_short_networks), KT(test_many_step_names), KT(test_hex_case),
-        KT(test_stream_follows_updates), KT(test_lookup_exact_batch), KT(test_lookup_kinds_of_path),
-        KT(test_lookup_text_forms), KT(test_lookup_exact_batch_dense),
-        KT(test_batch_base_and_delta), KT(test_long_value_texts), KT(test_record_ref_lists),
-        KT(test_record_shapes_memo), KT(test_record_shapes_two), KT(test_cidr_brute_force),
-        KT(test_basic_hits_and_context), KT(test_context_interleaved), KT(test_context_table_full),
-        KT(test_update_tables_full), KT(test_versions_validity), KT(test_bad_input),
-        KT(test_records), KT(test_regex_index), KT(test_ref_index), KT(test_differential_single),
-        KT(test_differential_stream))
+/* ---- records' entries ----------------------------------------------------------------------
+ * A segment keeps no array of entries by record: a probe has a record's entry from the index,
+ * and whatever else needs it (a hit found through the complex index, a merge, a removal's
+ * count) walks to it from its sample (KZ_E_RSAMP records apart). Entries of a kind of one
+ * length (addresses, networks) have no length byte. Every hit of a mixed set (every kind of
+ * entry, complex ones between, names on some) must report its own indicator, name and pattern:
+ * in the base, with dead records in it, after a merge, and in a delta. */
+
+enum { ER_N = 9 * KZ_E_RSAMP + 5 };
+
+static void er_pattern(int i, char *p, size_t n)
+{
+    int a = i / 250, b = i % 250;
+    switch (i % 7) {
+    case 0:
+        snprintf(p, n, "[ipv4-addr:value = '10.%d.%d.1']", a, b);
+        break;
+    case 1:
+        snprintf(p, n, "[ipv6-addr:value = '2001:db8::%x:%x']", a + 1, b + 1);
+        break;
+    case 2: /* the rank index */
+        snprintf(p, n, "[ipv4-addr:value ISSUBSET '10.%d.%d.0/24']", 100 + a, b);
+        break;
+    case 3: /* the hash index */
+        snprintf(p, n, "[ipv4-addr:value ISSUBSET '10.%d.%d.4/30']", 150 + a, b);
+        break;
+    case 4:
+        snprintf(p, n, "[domain-name:value = 'n%d.example.com']", i);
+        break;
+    case 5:
+        snprintf(p, n, "[file:hashes.'SHA-256' = '%064x']", i);
+        break;
+    default: /* complex: the evaluator confirms it */
+        snprintf(p, n, "[ipv4-addr:value = '10.%d.%d.9' AND ipv4-addr:value != '1.1.1.1']", 200 + a,
+                 b);
+        break;
+    }
+}
+
+/* An observed-data set that only indicator i's pattern matches. */
+static kz_obs_set *er_obs(int i)
+{
+    int a = i / 250, b = i % 250;
+    char o[256], od[768];
+    switch (i % 7) {
+    case 0:
+    case 2:
+    case 3:
+    case 6: {
+        int net = i % 7 == 0 ? a : i % 7 == 2 ? 100 + a : i % 7 == 3 ? 150 + a : 200 + a;
+        int host = i % 7 == 0 ? 1 : i % 7 == 2 ? 77 : i % 7 == 3 ? 6 : 9;
+        snprintf(o, sizeof o, "{\"type\":\"ipv4-addr\",\"value\":\"10.%d.%d.%d\"}", net, b, host);
+        break;
+    }
+    case 1:
+        snprintf(o, sizeof o, "{\"type\":\"ipv6-addr\",\"value\":\"2001:db8::%x:%x\"}", a + 1,
+                 b + 1);
+        break;
+    case 4:
+        snprintf(o, sizeof o, "{\"type\":\"domain-name\",\"value\":\"n%d.example.com\"}", i);
+        break;
+    default:
+        snprintf(o, sizeof o, "{\"type\":\"file\",\"hashes\":{\"SHA-256\":\"%064x\"}}", i);
+        break;
+    }
+    snprintf(od, sizeof od,
+             "[{\"type\":\"observed-data\",\"id\":\"observed-data--00000000-0000-4000-8000-"
+             "000000000001\",\"first_observed\":\"2025-01-01T00:00:00Z\",\"last_observed\":"
+             "\"2025-01-01T00:00:00Z\",\"number_observed\":1,\"objects\":{\"0\":%s}}]",
+             o);
+    return obs_from(od);
+}
+
+/* Indicators lo..hi-1 with names on every third, one JSON array. */
+static void er_load(kz_engine *e, int lo, int hi)
+{
+    kz_buf all = {0};
+    kz_buf_putc(&all, '[');
+    for (int i = lo; i < hi; i++) {
+        char p[256], x[64], b[2048];
+        er_pattern(i, p, sizeof p);
+        snprintf(x, sizeof x, "\"name\":\"name %d\"", i);
+        kz_buf_puts(&all, ind(b, sizeof b, i, p, i % 3 == 0 ? x : NULL));
+        kz_buf_putc(&all, i + 1 < hi ? ',' : ']');
+    }
+    char err[256];
+    long n = kz_engine_load(e, all.data, all.len, NULL, err, sizeof err);
+    KT_CHECK_MSG(n == hi - lo, "loaded %ld of %d: %s", n, hi - lo, err);
+    kz_buf_free(&all);
+}
+
+/* Every indicator lo..hi-1 hits its observation alone, with its own name and pattern (gone:
+ * the removed ones, which hit nothing); the count of wrong answers. */
+static size_t er_check(kz_engine *e, int lo, int hi, const bool *gone, const char *where)
+{
+    size_t bad = 0;
+    for (int i = lo; i < hi; i++) {
+        kz_obs_set *s = er_obs(i);
+        hits h;
+        long r = s ? match1(e, s, 0, &h) : -1;
+        char p[256], nm[64];
+        er_pattern(i, p, sizeof p);
+        snprintf(nm, sizeof nm, "name %d", i);
+        bool ok = gone && gone[i] ? r == 0 && h.n == 0
+                                  : r == 1 && h.n == 1 && strcmp(h.ids[0], idn(i)) == 0 &&
+                                        strcmp(h.pattern[0], p) == 0 && h.fired[0][0] &&
+                                        strcmp(h.name[0], i % 3 == 0 ? nm : "") == 0;
+        if (!ok && bad++ < 5)
+            fprintf(stderr, "%s: indicator %d: %ld hits, first %s '%s' name '%s'\n", where, i, r,
+                    h.n ? h.ids[0] : "-", h.n ? h.pattern[0] : "", h.n ? h.name[0] : "");
+        kz_obs_set_free(s);
+    }
+    return bad;
+}
+
+static void test_entries_by_record(void)
+{
+    /* merge_min 1: each load becomes (or merges into) the base */
+    kz_engine_opts o = {.now_us = NOW, .merge_min = 1, .merge_foreground = true};
+    kz_engine *e = kz_engine_new(&o);
+    KT_CHECK(e != NULL);
+    bool gone[ER_N + 40] = {false};
+    er_load(e, 0, ER_N);
+    kz_engine_stats st;
+    kz_engine_get_stats(e, &st);
+    KT_CHECK_MSG(st.base_records == ER_N && st.delta_records == 0, "base %zu, delta %zu",
+                 st.base_records, st.delta_records);
+    size_t bad = er_check(e, 0, ER_N, gone, "base");
+    KT_CHECK_MSG(bad == 0, "base: %zu wrong", bad);
+    /* every fifth removed: dead records of the base, counted by kind from their entries */
+    const char *ids[ER_N];
+    size_t nr = 0, nrc = 0;
+    for (int i = 0; i < ER_N; i += 5) {
+        ids[nr++] = idn(i);
+        gone[i] = true;
+        nrc += i % 7 == 6;
+        char err[256];
+        KT_CHECK(kz_engine_remove(e, &ids[nr - 1], 1, err, sizeof err) == 1);
+    }
+    kz_engine_get_stats(e, &st);
+    KT_CHECK_MSG(st.live == ER_N - nr && st.base_records == ER_N, "live %zu", st.live);
+    size_t ncplx = 0;
+    for (int i = 0; i < ER_N; i++)
+        ncplx += i % 7 == 6;
+    KT_CHECK_MSG(st.confirmed == ncplx - nrc, "confirmed %zu, want %zu", st.confirmed, ncplx - nrc);
+    bad = er_check(e, 0, ER_N, gone, "dead");
+    KT_CHECK_MSG(bad == 0, "with dead records: %zu wrong", bad);
+    /* a merge: the live records are copied into a new base, in order */
+    er_load(e, ER_N, ER_N + 40);
+    kz_engine_get_stats(e, &st);
+    KT_CHECK_MSG(st.merges >= 1 && st.base_records == ER_N + 40 - nr && st.delta_records == 0,
+                 "merges %zu, base %zu, delta %zu", st.merges, st.base_records, st.delta_records);
+    bad = er_check(e, 0, ER_N + 40, gone, "merged");
+    KT_CHECK_MSG(bad == 0, "merged: %zu wrong", bad);
+    kz_engine_free(e);
+    /* the same set in a delta (never merged) */
+    kz_engine_opts od = {.now_us = NOW, .merge_min = 1000000};
+    e = kz_engine_new(&od);
+    er_load(e, 0, ER_N);
+    kz_engine_get_stats(e, &st);
+    KT_CHECK_MSG(st.delta_records == ER_N, "delta %zu", st.delta_records);
+    bad = er_check(e, 0, ER_N, NULL, "delta");
+    KT_CHECK_MSG(bad == 0, "delta: %zu wrong", bad);
+    kz_engine_free(e);
+}
+
+KT_MAIN(KT(test_entries_by_record), KT(test_short_networks), KT(test_many_step_names),
+        KT(test_hex_case), KT(test_stream_follows_updates), KT(test_lookup_exact_batch),
+        KT(test_lookup_kinds_of_path), KT(test_lookup_text_forms),
+        KT(test_lookup_exact_batch_dense), KT(test_batch_base_and_delta), KT(test_long_value_texts),
+        KT(test_record_ref_lists), KT(test_record_shapes_memo), KT(test_record_shapes_two),
+        KT(test_cidr_brute_force), KT(test_basic_hits_and_context), KT(test_context_interleaved),
+        KT(test_context_table_full), KT(test_update_tables_full), KT(test_versions_validity),
+        KT(test_bad_input), KT(test_records), KT(test_regex_index), KT(test_ref_index),
+        KT(test_differential_single), KT(test_differential_stream))
