@@ -32,16 +32,20 @@ enum { PF_MAX = 192, PF_KEYS = 2048 };
  * previous one prefetched and prefetches the next dependent line.
  * PW_FILT: fw is its filter word (prefetched) → PW_DONE with at = SIZE_MAX when the filter
  * says the key is absent (most keys of traffic), else PW_KEY: it is its walk from its home
- * bucket (prefetched, lanes and refs) → PW_DONE: at is its first candidate record and ref its
- * entry's offset (its value and uuid prefetched), and it where the walk goes on after it (its
- * next bucket prefetched when the walk reads it); or at = SIZE_MAX when the walk found none.
- * The match goes on from there instead of walking the buckets again (pf_take).
+ * bucket (its lanes prefetched) → PW_REF: at is its first candidate record (the bucket's refs
+ * prefetched), and it where the walk goes on after it (its next bucket prefetched when the
+ * walk reads it); or PW_DONE with at = SIZE_MAX when the walk found none → PW_DONE: ref is
+ * the candidate's entry (its value and uuid prefetched). The match goes on from there instead
+ * of walking the buckets again (pf_take). The refs' line is asked for only when a lane's tag
+ * matches: asked for with the lanes, for every key the filter lets through, it cost 5-10% of
+ * the suffix and mixed observations at 10M (suffix 5.22 / 5.23 M/s with the refs by record,
+ * 4.09 / 4.49 so, 5.11 / 5.06 this way; two runs each, alternated).
  * An IPv4 address becomes in stage 1 one entry per prefix length L present (path, vp = L):
  * PW_CBITS (the bitmap word prefetched; bitmaps of up to 2^18 bits are not, they stay in
  * cache, and the entry is found at once) → PW_CENT: p is the network's entry (kept to the end: the
  * match takes its records from it), its record's uuid and value prefetched → PW_DONE, or
  * PW_CDUP: at is the offset of its list [count, (record, ref) pairs...] → PW_DONE. */
-enum { PW_FILT, PW_KEY, PW_CBITS, PW_CENT, PW_CDUP, PW_DONE };
+enum { PW_FILT, PW_KEY, PW_REF, PW_CBITS, PW_CENT, PW_CDUP, PW_DONE };
 typedef struct pfent {
     size_t at;
     const uint32_t *p;
@@ -1061,7 +1065,6 @@ static pfent *pf_entry(const kz_eseg *b, pfwin *w, const uint8_t *k, uint64_t h,
     } else {
         x->kind = PW_KEY;
         kz_e_sprefetch(b, x->it.b);
-        kz_e_sprefetch_refs(b, x->it.b);
     }
     return x;
 }
@@ -1161,8 +1164,11 @@ static void pf_take(const kz_engine_gen *g, const pfwin *w, kz_ecands *c)
             continue; /* the filter or the bucket walk found no candidate */
         const uint8_t *k = w->keys + x->koff;
         uint32_t aux = (k[2] == K_SUF ? KZ_E_AUX_S_SUFFIX : KZ_E_AUX_S_EXACT) | KZ_E_PROOF;
-        kz_e_sit it = x->it; /* on from the first candidate, at (entry ref) */
-        for (uint32_t r = (uint32_t)x->at, ref = x->ref;;) {
+        kz_e_sit it = x->it; /* on from the first candidate, at */
+        /* its entry: the three steps take every entry to PW_DONE, but one left at PW_REF
+         * reads it here rather than use a ref never set */
+        uint32_t ref = x->kind == PW_REF ? kz_e_sit_ref(b, &it) : x->ref;
+        for (uint32_t r = (uint32_t)x->at;;) {
             if (!is_dead(g, r) && kz_e_simple_eq(b, ref, k, x->klen))
                 push(c, 0, r, aux, ref);
             if ((r = kz_e_snext(b, &it)) == UINT32_MAX)
@@ -1308,9 +1314,7 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
                 x->kind = PW_DONE;
             } else {
                 x->kind = PW_KEY;
-                /* the refs' line too: a key the filter lets through is most often present */
                 kz_e_sprefetch(b, x->it.b);
-                kz_e_sprefetch_refs(b, x->it.b);
             }
             break;
         case PW_KEY: { /* the first candidate in the home bucket: most probes end there */
@@ -1321,8 +1325,18 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
                 break;
             }
             x->at = ri;
+            x->kind = PW_REF;
+            kz_e_sprefetch_refs(b, x->it.b);
+            if (x->it.more) { /* the rest of the walk (pf_take) reads the next bucket */
+                kz_e_sprefetch(b, x->it.b + 1);
+                kz_e_sprefetch_refs(b, x->it.b + 1);
+            }
+            break;
+        }
+        case PW_REF: {
+            x->kind = PW_DONE;
             x->ref = kz_e_sit_ref(b, &x->it);
-            __builtin_prefetch(&b->uuids[ri]); /* a hit reports it: beside the value */
+            __builtin_prefetch(&b->uuids[x->at]); /* a hit reports it: beside the value */
             const uint8_t *a = b->arena + x->ref;
             __builtin_prefetch(a);
             /* the line where a value of the key's length would end (a URL or a digest crosses
@@ -1332,10 +1346,6 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
              * 4.65 / 4.97 / 4.75 M/s, mixed 1.34 / 1.59 / 1.61 / 1.55 -> 1.50 / 1.70 / 1.71 /
              * 1.55, four pairs on a noisy host) */
             __builtin_prefetch(x->key == PK_KEY ? kz_e_sentry_last(a, x->klen - 5u) : a + 48);
-            if (x->it.more) { /* the rest of the walk (pf_take) reads the next bucket */
-                kz_e_sprefetch(b, x->it.b + 1);
-                kz_e_sprefetch_refs(b, x->it.b + 1);
-            }
             break;
         }
 
