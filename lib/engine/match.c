@@ -183,8 +183,8 @@ static void probe_cidr4(const kz_engine_gen *g, uint32_t p, const uint8_t a[4], 
         const uint32_t *rs;
         kz_e_c4s_recs(&g->base->c4s[25 * (size_t)x->path + x->vp], x->p, &rs, &nr);
         for (uint32_t k = 0; k < nr; k++)
-            if (!is_dead(g, rs[2 * k]))
-                push(c, 0, rs[2 * k], aux, rs[2 * k + 1]);
+            if (!is_dead(g, rs[(size_t)2 * k]))
+                push(c, 0, rs[(size_t)2 * k], aux, rs[(size_t)2 * k + 1]);
     }
     for (unsigned sg = 0; sg < 2; sg++) {
         const kz_eseg *s = sg ? g->delta : g->base;
@@ -199,8 +199,8 @@ static void probe_cidr4(const kz_engine_gen *g, uint32_t p, const uint8_t a[4], 
             const uint32_t *rs;
             if (cs && cs->bits && !(w && !sg) && kz_e_c4s_find(cs, top, &rs, &nr))
                 for (uint32_t k = 0; k < nr; k++)
-                    if (sg || !is_dead(g, rs[2 * k]))
-                        push(c, sg, rs[2 * k], aux, rs[2 * k + 1]);
+                    if (sg || !is_dead(g, rs[(size_t)2 * k]))
+                        push(c, sg, rs[(size_t)2 * k], aux, rs[(size_t)2 * k + 1]);
             int sh = L < 24 ? L : 24;
             size_t idx = sh ? addr >> (32 - sh) : 0;
             const uint64_t *f = s->c4f ? s->c4f[33 * (size_t)p + (size_t)sh] : NULL;

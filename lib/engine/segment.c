@@ -61,6 +61,8 @@ static uint32_t arena_put(arena *a, const void *d, size_t n)
 {
     if (a->bad)
         return 0;
+    if (!n) /* nothing to copy: an empty arena has no buffer yet */
+        return (uint32_t)a->len;
     if (a->len + n > UINT32_MAX) {
         a->bad = true;
         return 0;

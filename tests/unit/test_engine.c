@@ -2411,6 +2411,7 @@ static size_t er_check(kz_engine *e, int lo, int hi, const bool *gone, const cha
     for (int i = lo; i < hi; i++) {
         kz_obs_set *s = er_obs(i);
         hits h;
+        h.n = 0; /* match1 clears the rest */
         long r = s ? match1(e, s, 0, &h) : -1;
         char p[256], nm[64];
         er_pattern(i, p, sizeof p);
