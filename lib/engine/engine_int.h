@@ -132,10 +132,11 @@ typedef struct kz_emeta {
  *  - complex: [meta index, LEB128][index into the segment's cplx array, LEB128].
  * A simple entry's arena offset is its ref, which the simple index holds beside each key (the
  * line after its lanes'): a probe reads it there, and no array of refs by record is kept (4
- * bytes per indicator). What needs the entry of a record r without a key (a hit's report, a
- * merge, a CIDR network's records) finds it from the offset of every KZ_E_RSAMP-th record's
- * entry (rsamp), skipping at most KZ_E_RSAMP - 1 entries (kz_e_seg_ref). Names live in a sparse
- * side table. */
+ * bytes per indicator). The CIDR rank index keeps its records' refs too, and a candidate
+ * carries the ref it was found with (kz_ecand). What needs the entry of a record r without
+ * one (a candidate of the complex index, a merge, a removal's count, an update) finds it from
+ * the offset of every KZ_E_RSAMP-th record's entry (rsamp), skipping at most KZ_E_RSAMP - 1
+ * entries (kz_e_seg_ref). Names live in a sparse side table. */
 typedef struct kz_euuid {
     uint8_t b[16];
 } kz_euuid;
@@ -152,21 +153,22 @@ typedef struct kz_epost {
 
 /* An immutable segment. Two hash indexes:
  *  - simple: the keys of index-answered indicators (two for "domain and its subdomains": the
- *    value and its suffix), in buckets of two cache lines (kz_e_sbucket, below): an entry is a
- *    u32 lane on the first (record and tag) and its ref on the second. Keys are placed in order of
- * home bucket (the high 32 bits of the hash scaled to nsbuckets), in the home or, when it is full,
- * in the next bucket with room; nsbtotal >= nsbuckets + 1 buckets are allocated, the last one
- * empty. Twelve keys per bucket of 15 entries on average. An entry leads to the record and to its
- * value in the arena. In front of it, a filter of 6 bits per key (three bits of one 64-bit word per
- * key, about 1 in 14 false positives; a region per path): an eighth of the buckets' size, so it
- * stays in cache where they do not, and a probe of an absent key (most of the suffix keys a name
- *    makes) is answered there instead of by a miss on its bucket. The record pipeline reads it
- *    one stage before the bucket; the exact-lookup batch does not (a present value would pay
- *    its word: see kz_engine_lookup_exact_batch).
+ *    value and its suffix), in buckets of two cache lines (kz_e_sbucket, below): an entry is
+ *    a u32 lane on the first (record and tag) and its ref on the second. Keys are placed in
+ *    order of home bucket (the high 32 bits of the hash scaled to nsbuckets), in the home or,
+ *    when it is full, in the next bucket with room; nsbtotal >= nsbuckets + 1 buckets are
+ *    allocated, the last one empty. Twelve keys per bucket of 15 entries on average. An entry
+ *    leads to the record and to its value in the arena. In front of it, a filter of 6 bits
+ *    per key (three bits of one 64-bit word per key, about 1 in 14 false positives; a region
+ *    per path): an eighth of the lanes' size, so it stays in cache where they do not, and a
+ *    probe of an absent key (most of the suffix keys a name makes) is answered there instead
+ *    of by a miss on its bucket. The record pipeline reads it one stage before the bucket; the
+ *    exact-lookup batch does not (a present value would pay its word: see
+ *    kz_engine_lookup_exact_batch).
  *  - complex: keys of patterns that need the evaluator, as postings grouped by key, and
  *    power-of-two u32 slots = (first posting + 1) | 5-bit tag << 27.
  * Bytes per simple indicator: uuid 16 + entry 10.7 + filter 0.75 + value + 1 to 3 (meta and
- *    length) + 0.25 (rsamp). */
+ * length) + 0.25 (rsamp). */
 typedef struct kz_eseg {
     kz_euuid *uuids; /* sorted */
     uint32_t *rsamp; /* the arena offset of record i * KZ_E_RSAMP's entry */

@@ -49,7 +49,7 @@ enum { PW_FILT, PW_KEY, PW_REF, PW_CBITS, PW_CENT, PW_CDUP, PW_DONE };
 typedef struct pfent {
     size_t at;
     const uint32_t *p;
-    uint32_t ref;       /* PW_KEY: the first candidate's entry */
+    uint32_t ref;       /* set by PW_REF: the first candidate's entry */
     kz_e_sit it;        /* a key's walk (after PW_KEY: on from its first candidate, at) */
     const uint64_t *fw; /* PW_FILT: the key's filter word, and its bits in fm */
     uint64_t fm;

@@ -982,13 +982,14 @@ const kz_emeta *kz_e_seg_entry(const kz_eseg *s, uint32_t ref, const uint8_t **v
 
 uint32_t kz_e_seg_next_ref(const kz_eseg *s, uint32_t ref)
 {
-    const uint8_t *v;
+    uint32_t mi, ci;
+    const uint8_t *a = kz_e_uvar(s->arena + ref, &mi);
+    const kz_emeta *m = &s->meta[mi];
+    if (m->shape == KZ_E_COMPLEX)
+        return (uint32_t)(kz_e_uvar(a, &ci) - s->arena);
     size_t vl;
-    uint32_t ci;
-    if (kz_e_seg_entry(s, ref, &v, &vl, &ci)->shape != KZ_E_COMPLEX)
-        return (uint32_t)(v + vl - s->arena);
-    uint32_t mi;
-    return (uint32_t)(kz_e_uvar(kz_e_uvar(s->arena + ref, &mi), &ci) - s->arena);
+    const uint8_t *v = kz_e_sval(a, m->kind, &vl);
+    return (uint32_t)(v + vl - s->arena);
 }
 
 uint32_t kz_e_seg_ref(const kz_eseg *s, size_t r)
