@@ -114,13 +114,18 @@ typedef struct kz_ecplx {
 const kz_eprep *kz_e_prep(const kz_ecplx *c);
 
 /* What records of a segment share, dictionary-encoded (bulk feeds repeat the same context,
- * modified time, path and kind over thousands of indicators): a record holds a u32 index. */
+ * path and kind over thousands of indicators): a record's entry holds its index. The modified
+ * time is not in it: most feeds give each indicator its own, which made a meta per indicator
+ * (16 bytes, and an index of 3 or 4 bytes at 10M). An entry whose modified time is the
+ * segment's mod0 (own_mod 0) stores none; another stores it after its value (kz_e_seg_entry),
+ * where no probe reads. */
 typedef struct kz_emeta {
-    int64_t modified;
     uint32_t ctx;
-    uint16_t path; /* simple: the key's path id; complex: UINT16_MAX */
-    uint8_t kind;  /* simple: the key's kind; complex: 0 */
-    uint8_t shape; /* simple: SHAPE_*; complex: KZ_E_COMPLEX */
+    uint16_t path;   /* simple: the key's path id; complex: UINT16_MAX */
+    uint8_t kind;    /* simple: the key's kind; complex: 0 */
+    uint8_t shape;   /* simple: SHAPE_*; complex: KZ_E_COMPLEX */
+    uint8_t own_mod; /* 1: the entry holds its modified time (kz_eseg.mod0 otherwise) */
+    uint8_t zero[3]; /* no padding: metas are hashed and compared as bytes */
 } kz_emeta;
 #define KZ_E_COMPLEX 0xffu
 
@@ -128,8 +133,10 @@ typedef struct kz_emeta {
  * simple, its keys' entries in the simple index. Entries are in the arena in record order,
  * from offset 1 (names and complex keys follow them):
  *  - simple: [meta index, LEB128][value length, 1 or 2 bytes, absent for a kind of one length
- *    (kz_e_kind_vlen)][value] (kz_e_sval);
- *  - complex: [meta index, LEB128][index into the segment's cplx array, LEB128].
+ *    (kz_e_kind_vlen)][value] (kz_e_sval)[modified];
+ *  - complex: [meta index, LEB128][index into the segment's cplx array, LEB128][modified];
+ *  - [modified], only when the meta's own_mod is 1: the difference from mod0 as LEB128 of
+ *    (zigzag(d / 1000) << 1) when d is whole milliseconds, else (zigzag(d) << 1 | 1).
  * A simple entry's arena offset is its ref, which the simple index holds beside each key (the
  * line after its lanes'): a probe reads it there, and no array of refs by record is kept (4
  * bytes per indicator). The CIDR rank index keeps its records' refs too, and a candidate
@@ -175,6 +182,7 @@ typedef struct kz_eseg {
     size_t nrecs;
     kz_emeta *meta;
     size_t nmeta;
+    int64_t mod0;    /* the modified time of the entries whose meta has own_mod 0 */
     uint32_t *names; /* pairs (record, arena offset of u16 len + bytes), sorted by record */
     size_t nnames;
     uint32_t *sslots; /* simple index: nsbtotal buckets of KZ_E_SST u32 (kz_e_sbucket) */

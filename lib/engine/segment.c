@@ -57,6 +57,43 @@ static size_t put_uvar(uint8_t *b, uint32_t v)
     return n;
 }
 
+/* The widest difference of two modified times in a segment: 2^60 us, 36,000 years (a
+ * STIX timestamp's year has four digits, so parsed times are far within it). */
+#define KZ_E_MOD_SPAN ((int64_t)1 << 60)
+
+/* A modified time's difference d from the segment's mod0 (kz_emeta.own_mod) into b (at most
+ * 10 bytes); its length. Whole milliseconds (what STIX timestamps mostly are) take a bit
+ * less: about 5 bytes for a year apart. The difference wraps like the unsigned subtraction
+ * it is, and adding it back gives the time exactly. */
+static size_t put_mod(uint8_t *b, int64_t d)
+{
+    bool ms = d % 1000 == 0;
+    int64_t q = ms ? d / 1000 : d;
+    uint64_t v = ((uint64_t)q << 1 ^ (uint64_t)(q >> 63)) << 1 | (ms ? 0u : 1u);
+    size_t n = 0;
+    for (; v >= 0x80; v >>= 7)
+        b[n++] = (uint8_t)(v | 0x80);
+    b[n++] = (uint8_t)v;
+    return n;
+}
+
+/* The difference put_mod wrote at p (*d); what follows it. */
+static const uint8_t *get_mod(const uint8_t *p, int64_t *d)
+{
+    uint64_t v = 0;
+    for (unsigned sh = 0; sh < 64; sh += 7) {
+        uint8_t c = *p++;
+        v |= (uint64_t)(c & 0x7f) << sh;
+        if (!(c & 0x80))
+            break;
+    }
+    bool ms = !(v & 1);
+    uint64_t z = v >> 1;
+    int64_t q = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+    *d = ms ? q * 1000 : q;
+    return p;
+}
+
 static uint32_t arena_put(arena *a, const void *d, size_t n)
 {
     if (a->bad)
@@ -647,6 +684,7 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
     if (!s->pflags || !s->skinds || !s->c4n || !s->c4 || !s->c6 || !s->uuids || !s->rsamp ||
         !refs || !s->tflags || order_by_uuid(src, n, ord) < 0)
         goto oom;
+    s->mod0 = n ? ord[0]->modified : 0; /* a bulk feed's common time, when it has one */
     /* most keys are short (an address, a domain, a digest): reserve for 28 bytes per record
      * up front, advised as huge pages before first touch, so a large build neither copies a
      * growing arena nor moves it afterwards (the tail is trimmed in place at the end) */
@@ -698,7 +736,16 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
         size_t kl = src_key(x, kb);
         kz_emeta m;
         memset(&m, 0, sizeof m); /* hashed and compared as bytes: padding too */
-        m.modified = x->modified;
+        m.own_mod = x->modified != s->mod0;
+        int64_t dmod = (int64_t)((uint64_t)x->modified - (uint64_t)s->mod0);
+        if (dmod > KZ_E_MOD_SPAN || dmod < -KZ_E_MOD_SPAN) { /* put_mod keeps 61 bits */
+            if (err && errlen)
+                snprintf(err, errlen, "modified times too far apart (%lld and %lld us)",
+                         (long long)s->mod0, (long long)x->modified);
+            goto fail;
+        }
+        uint8_t mb[10];
+        size_t mn = m.own_mod ? put_mod(mb, dmod) : 0;
         m.ctx = x->ctx;
         uint16_t p = 0;
         if (kl) {
@@ -730,6 +777,7 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
             }
             *ref = arena_put(&a, vb, vn);
             arena_put(&a, kb + 5, vl);
+            arena_put(&a, mb, mn);
             if (kb[2] == K_CIDR4 && kb[5] <= 24 && x->shape == SHAPE_CIDR) {
                 /* into the rank index, not the hash table: path | L | top L bits */
                 uint32_t na = (uint32_t)kb[6] << 24 | (uint32_t)kb[7] << 16 |
@@ -770,6 +818,7 @@ kz_eseg *kz_e_seg_build(kz_engine *e, const kz_esrc *src, size_t n, char *err, s
             kz_ecplx *c = x->cplx;
             vn += put_uvar(vb + vn, (uint32_t)s->ncplx);
             *ref = arena_put(&a, vb, vn);
+            arena_put(&a, mb, mn);
             s->cplx[s->ncplx++] = c;
             c->refs++;
             if (c->multi)
@@ -961,35 +1010,55 @@ bool kz_e_simple_suffix_eq(uint16_t path, int kind, const uint8_t *v, size_t vl,
     return kl == 6 + tn && memcmp(k + 6, tb, tn) == 0;
 }
 
-const kz_emeta *kz_e_seg_entry(const kz_eseg *s, uint32_t ref, const uint8_t **v, size_t *vl,
-                               uint32_t *cplx)
+/* The entry at ref: its meta, its value (*v NULL for a complex one) or pattern index (*ci),
+ * and where what follows them begins (its modified time, when its meta has own_mod). */
+static const kz_emeta *entry_at(const kz_eseg *s, uint32_t ref, const uint8_t **v, size_t *vl,
+                                uint32_t *ci, const uint8_t **end)
 {
     uint32_t mi;
     const uint8_t *a = kz_e_uvar(s->arena + ref, &mi);
     const kz_emeta *m = &s->meta[mi];
+    *ci = 0;
     if (m->shape == KZ_E_COMPLEX) {
-        uint32_t ci = 0;
-        kz_e_uvar(a, &ci);
-        if (cplx)
-            *cplx = ci;
         *v = NULL;
         *vl = 0;
+        *end = kz_e_uvar(a, ci);
     } else {
         *v = kz_e_sval(a, m->kind, vl);
+        *end = *v + *vl;
     }
     return m;
 }
 
+const kz_emeta *kz_e_seg_entry(const kz_eseg *s, uint32_t ref, const uint8_t **v, size_t *vl,
+                               uint32_t *cplx)
+{
+    uint32_t ci;
+    const uint8_t *end;
+    const kz_emeta *m = entry_at(s, ref, v, vl, &ci, &end);
+    if (cplx)
+        *cplx = ci;
+    return m;
+}
+
+/* The modified time of the entry at ref, and (*next) the offset of the entry after it. */
+static int64_t entry_modified(const kz_eseg *s, uint32_t ref, uint32_t *next)
+{
+    const uint8_t *v, *end;
+    size_t vl;
+    uint32_t ci;
+    int64_t d = 0;
+    if (entry_at(s, ref, &v, &vl, &ci, &end)->own_mod)
+        end = get_mod(end, &d);
+    *next = (uint32_t)(end - s->arena);
+    return (int64_t)((uint64_t)s->mod0 + (uint64_t)d);
+}
+
 uint32_t kz_e_seg_next_ref(const kz_eseg *s, uint32_t ref)
 {
-    uint32_t mi, ci;
-    const uint8_t *a = kz_e_uvar(s->arena + ref, &mi);
-    const kz_emeta *m = &s->meta[mi];
-    if (m->shape == KZ_E_COMPLEX)
-        return (uint32_t)(kz_e_uvar(a, &ci) - s->arena);
-    size_t vl;
-    const uint8_t *v = kz_e_sval(a, m->kind, &vl);
-    return (uint32_t)(v + vl - s->arena);
+    uint32_t next;
+    entry_modified(s, ref, &next);
+    return next;
 }
 
 uint32_t kz_e_seg_ref(const kz_eseg *s, size_t r)
@@ -1038,9 +1107,8 @@ kz_ecplx *kz_e_seg_cplx(const kz_eseg *s, size_t r)
 
 int64_t kz_e_seg_modified(const kz_eseg *s, size_t r)
 {
-    const uint8_t *v;
-    size_t vl;
-    return kz_e_seg_rec(s, r, &v, &vl)->modified;
+    uint32_t next;
+    return entry_modified(s, kz_e_seg_ref(s, r), &next);
 }
 
 uint32_t kz_e_seg_ctx(const kz_eseg *s, size_t r)
@@ -1100,7 +1168,8 @@ void kz_e_seg_src_at(const kz_eseg *s, size_t r, uint32_t ref, kz_esrc *src)
     uint32_t ci = 0;
     const kz_emeta *m = kz_e_seg_entry(s, ref, &v, &vl, &ci);
     memcpy(src->uuid, s->uuids[r].b, 16);
-    src->modified = m->modified;
+    uint32_t next;
+    src->modified = entry_modified(s, ref, &next);
     src->ctx = m->ctx;
     src->name = kz_e_seg_name(s, r, &src->namelen);
     src->key = NULL;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -2385,16 +2386,57 @@ static kz_obs_set *er_obs(int i)
     return obs_from(od);
 }
 
+#define ER_T0 1717200000000000ll /* 2024-06-01T00:00:00Z: indicator 0's modified time */
+
+/* Indicator i's modified time (us): a segment stores a time other than its first record's as
+ * a difference after the entry, so these differ from indicator 0's by whole seconds, whole
+ * milliseconds before it, microseconds and days after it, and some are the same. */
+static int64_t er_modified(int i)
+{
+    switch (i % 5) {
+    case 0:
+        return ER_T0;
+    case 1:
+        return ER_T0 + 1000000ll * i;
+    case 2:
+        return ER_T0 - 129600000000ll + 250000ll * i; /* 1.5 days before, whole ms */
+    case 3:
+        return ER_T0 + 123457ll * i;
+    default:
+        return ER_T0 + 86400000000ll * (i % 180);
+    }
+}
+
+/* Indicator n with pattern and modified time mod (us), name when given. */
+static void er_ind(kz_buf *all, int n, const char *pattern, int64_t mod, const char *name)
+{
+    char b[2048], ts[64], x[256];
+    time_t sec = (time_t)(mod / 1000000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    size_t k = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(ts + k, sizeof ts - k, ".%06lldZ", (long long)(mod % 1000000));
+    snprintf(x, sizeof x, "\"modified\":\"%s\"%s%s%s", ts, name ? ",\"name\":\"" : "",
+             name ? name : "", name ? "\"" : "");
+    ind(b, sizeof b, n, pattern, x);
+    /* ind writes its own modified first; the later key would be a duplicate: drop ind's */
+    char *dup = strstr(b, "\"modified\":\"2024-01-01T00:00:00Z\",");
+    if (dup)
+        memmove(dup, dup + strlen("\"modified\":\"2024-01-01T00:00:00Z\","),
+                strlen(dup + strlen("\"modified\":\"2024-01-01T00:00:00Z\",")) + 1);
+    kz_buf_puts(all, b);
+}
+
 /* Indicators lo..hi-1 with names on every third, one JSON array. */
 static void er_load(kz_engine *e, int lo, int hi)
 {
     kz_buf all = {0};
     kz_buf_putc(&all, '[');
     for (int i = lo; i < hi; i++) {
-        char p[256], x[64], b[2048];
+        char p[256], x[64];
         er_pattern(i, p, sizeof p);
-        snprintf(x, sizeof x, "\"name\":\"name %d\"", i);
-        kz_buf_puts(&all, ind(b, sizeof b, i, p, i % 3 == 0 ? x : NULL));
+        snprintf(x, sizeof x, "name %d", i);
+        er_ind(&all, i, p, er_modified(i), i % 3 == 0 ? x : NULL);
         kz_buf_putc(&all, i + 1 < hi ? ',' : ']');
     }
     char err[256];
@@ -2425,6 +2467,25 @@ static size_t er_check(kz_engine *e, int lo, int hi, const bool *gone, const cha
                     h.n ? h.ids[0] : "-", h.n ? h.pattern[0] : "", h.n ? h.name[0] : "");
         kz_obs_set_free(s);
     }
+    /* each live record's modified time, read back from its entry in whichever segment */
+    const kz_engine_gen *g = kz_engine_acquire(e);
+    for (int i = lo; i < hi; i++) {
+        kz_uuid u;
+        if (kz_uuid_parse(idn(i) + 11, &u) != 0) {
+            bad++;
+            continue;
+        }
+        long rb = kz_e_seg_find(g->base, u.b), rd = kz_e_seg_find(g->delta, u.b);
+        bool dead = rb >= 0 && g->dead && (g->dead[rb / 64] >> (rb % 64) & 1);
+        int64_t got = rd >= 0            ? kz_e_seg_modified(g->delta, (size_t)rd)
+                      : rb >= 0 && !dead ? kz_e_seg_modified(g->base, (size_t)rb)
+                                         : INT64_MIN;
+        bool ok = gone && gone[i] ? got == INT64_MIN : got == er_modified(i);
+        if (!ok && bad++ < 5)
+            fprintf(stderr, "%s: indicator %d: modified %lld, want %lld\n", where, i,
+                    (long long)got, (long long)er_modified(i));
+    }
+    kz_engine_release(e, g);
     return bad;
 }
 
