@@ -172,12 +172,11 @@ static void stats_of(kz_engine *e, const kz_engine_gen *g)
             for (uint64_t m = g->dead[w]; m; m &= m - 1) {
                 size_t r = w * 64 + (size_t)__builtin_ctzll(m);
                 st->live--;
-                if (kz_e_seg_shape(b, r) >= 0) {
+                const kz_ecplx *c = kz_e_seg_cplx(b, r); /* one walk: NULL for a simple one */
+                if (!c)
                     st->simple--;
-                } else {
-                    const kz_ecplx *c = kz_e_seg_cplx(b, r);
+                else
                     st->multi -= c->multi;
-                }
             }
     }
     st->confirmed = st->live - st->simple;
@@ -658,10 +657,15 @@ static size_t seg_sources(const kz_eseg *s, const uint64_t *dead, const uint8_t 
                           kz_esrc *out)
 {
     size_t n = 0;
-    uint32_t ref = s && s->nrecs ? kz_e_seg_ref(s, 0) : 0;
-    for (size_t i = 0; s && i < s->nrecs; i++, ref = i < s->nrecs ? kz_e_seg_next_ref(s, ref) : 0)
+    if (!s || !s->nrecs)
+        return 0;
+    /* the entries are in record order: step from one to the next, no walk per record */
+    for (uint32_t i = 0, ref = kz_e_seg_ref(s, 0);; ref = kz_e_seg_next_ref(s, ref)) {
         if (!bit(dead, i) && !(dropped && dropped[i]))
             kz_e_seg_src_at(s, i, ref, &out[n++]);
+        if (++i == s->nrecs)
+            break;
+    }
     return n;
 }
 

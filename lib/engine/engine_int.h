@@ -353,7 +353,8 @@ static inline bool kz_e_c4s_find(const kz_ec4s *c, uint32_t idx, const uint32_t 
      (uint64_t)5 << (5 * K_CIDR4) | (uint64_t)17 << (5 * K_CIDR6))
 static inline unsigned kz_e_kind_vlen(unsigned kind)
 {
-    return kind < 12 ? (unsigned)(KZ_E_KIND_VLEN >> (5 * kind)) & 31u : 0;
+    _Static_assert(5 * (K_RE + 1) <= 64, "5 bits per kind in 64");
+    return kind <= K_RE ? (unsigned)(KZ_E_KIND_VLEN >> (5 * kind)) & 31u : 0;
 }
 
 /* The value of a simple entry of the given kind whose meta index ends at a: its length (*len)
@@ -986,17 +987,11 @@ const kz_emeta *kz_e_seg_entry(const kz_eseg *s, uint32_t ref, const uint8_t **v
                                uint32_t *cplx);
 /* The offset of the entry after the one at ref (record r + 1's after record r's). */
 uint32_t kz_e_seg_next_ref(const kz_eseg *s, uint32_t ref);
-/* Record r's meta and, when it is simple, its value where the arena holds it (*v, *vl);
- * *v is NULL for a complex record. One walk to its entry for a hit's report, which needs the
- * context, the shape and the value. */
-const kz_emeta *kz_e_seg_rec(const kz_eseg *s, size_t r, const uint8_t **v, size_t *vl);
-/* Full-format key of simple record r into buf (>= KZ_E_MAX_KEY + 24 bytes); its length. */
-size_t kz_e_seg_key(const kz_eseg *s, size_t r, uint8_t *buf);
-/* Record r's shape (SHAPE_*) or -1 when complex; its complex entry or NULL. */
-int kz_e_seg_shape(const kz_eseg *s, size_t r);
+/* Record r's complex entry, or NULL when it is simple (_at: the record whose entry is at
+ * ref). */
 kz_ecplx *kz_e_seg_cplx(const kz_eseg *s, size_t r);
+kz_ecplx *kz_e_seg_cplx_at(const kz_eseg *s, uint32_t ref);
 int64_t kz_e_seg_modified(const kz_eseg *s, size_t r);
-uint32_t kz_e_seg_ctx(const kz_eseg *s, size_t r);
 /* Record r's name (NULL when none). */
 const char *kz_e_seg_name(const kz_eseg *s, size_t r, size_t *len);
 /* [*lo, *hi) postings of complex key k (of hash h = kz_e_khash(k, klen)), or lo == hi. */

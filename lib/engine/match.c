@@ -118,9 +118,11 @@ static void probe_simple(const kz_engine_gen *g, unsigned sg, const uint8_t *k, 
     kz_e_sit it;
     kz_e_sbegin(s, h, &it);
     kz_e_sprefetch(s, it.b);
-    for (uint32_t r; (r = kz_e_snext(s, &it)) != UINT32_MAX;)
-        if ((sg || !is_dead(g, r)) && kz_e_simple_eq(s, kz_e_sit_ref(s, &it), k, kl))
-            push(c, sg, r, aux, kz_e_sit_ref(s, &it));
+    for (uint32_t r; (r = kz_e_snext(s, &it)) != UINT32_MAX;) {
+        uint32_t ref = kz_e_sit_ref(s, &it);
+        if ((sg || !is_dead(g, r)) && kz_e_simple_eq(s, ref, k, kl))
+            push(c, sg, r, aux, ref);
+    }
 }
 
 /* proof: whether a KZ_E_PROOF posting found by this probe keeps its proof. segs: bit 0
@@ -821,12 +823,7 @@ uint32_t kz_e_cand_ref(const kz_engine_gen *g, kz_ecand *c)
 
 const kz_ecplx *kz_e_cand_cplx(const kz_engine_gen *g, kz_ecand *c)
 {
-    const kz_eseg *s = c->seg ? g->delta : g->base;
-    const uint8_t *v;
-    size_t vl;
-    uint32_t ci = 0;
-    const kz_emeta *m = kz_e_seg_entry(s, kz_e_cand_ref(g, c), &v, &vl, &ci);
-    return m->shape == KZ_E_COMPLEX ? s->cplx[ci] : NULL;
+    return kz_e_seg_cplx_at(c->seg ? g->delta : g->base, kz_e_cand_ref(g, c));
 }
 
 /* Whether v has a byte a pattern literal escapes (a quote or a backslash). Most values have
@@ -1348,7 +1345,6 @@ static void pf_step(const kz_engine_gen *g, pfwin *w)
             __builtin_prefetch(x->key == PK_KEY ? kz_e_sentry_last(a, x->klen - 5u) : a + 48);
             break;
         }
-
         case PW_CBITS: {
             const kz_ec4s *cs = &b->c4s[25 * (size_t)x->path + x->vp];
             x->p = kz_e_c4s_entry(cs, x->addr >> (32 - x->vp));

@@ -47,8 +47,8 @@ typedef struct arena {
 /* Offsets into an arena are u32 and stay below 2^31. */
 #define KZ_E_ARENA_MAX 0x7fffffffu
 
-/* LEB128 of v into b (at most 5 bytes); its length. */
-static size_t put_uvar(uint8_t *b, uint32_t v)
+/* LEB128 of v into b (at most 10 bytes; 5 for a u32); its length. */
+static size_t put_uvar(uint8_t *b, uint64_t v)
 {
     size_t n = 0;
     for (; v >= 0x80; v >>= 7)
@@ -69,12 +69,8 @@ static size_t put_mod(uint8_t *b, int64_t d)
 {
     bool ms = d % 1000 == 0;
     int64_t q = ms ? d / 1000 : d;
-    uint64_t v = ((uint64_t)q << 1 ^ (uint64_t)(q >> 63)) << 1 | (ms ? 0u : 1u);
-    size_t n = 0;
-    for (; v >= 0x80; v >>= 7)
-        b[n++] = (uint8_t)(v | 0x80);
-    b[n++] = (uint8_t)v;
-    return n;
+    uint64_t sign = 0 - ((uint64_t)q >> 63); /* all ones for a negative q (zigzag) */
+    return put_uvar(b, ((uint64_t)q << 1 ^ sign) << 1 | (ms ? 0u : 1u));
 }
 
 /* The difference put_mod wrote at p (*d); what follows it. */
@@ -1069,11 +1065,6 @@ uint32_t kz_e_seg_ref(const kz_eseg *s, size_t r)
     return ref;
 }
 
-const kz_emeta *kz_e_seg_rec(const kz_eseg *s, size_t r, const uint8_t **v, size_t *vl)
-{
-    return kz_e_seg_entry(s, kz_e_seg_ref(s, r), v, vl, NULL);
-}
-
 /* The key of the simple entry at ref (0 for a complex one). */
 static size_t entry_key(const kz_eseg *s, uint32_t ref, uint8_t *buf)
 {
@@ -1083,39 +1074,24 @@ static size_t entry_key(const kz_eseg *s, uint32_t ref, uint8_t *buf)
     return v ? kz_e_key_raw(buf, m->path, m->kind, v, vl) : 0;
 }
 
-size_t kz_e_seg_key(const kz_eseg *s, size_t r, uint8_t *buf)
-{
-    return entry_key(s, kz_e_seg_ref(s, r), buf);
-}
-
-int kz_e_seg_shape(const kz_eseg *s, size_t r)
-{
-    const uint8_t *v;
-    size_t vl;
-    uint8_t sh = kz_e_seg_rec(s, r, &v, &vl)->shape;
-    return sh == KZ_E_COMPLEX ? -1 : sh;
-}
-
-kz_ecplx *kz_e_seg_cplx(const kz_eseg *s, size_t r)
+kz_ecplx *kz_e_seg_cplx_at(const kz_eseg *s, uint32_t ref)
 {
     const uint8_t *v;
     size_t vl;
     uint32_t ci = 0;
-    const kz_emeta *m = kz_e_seg_entry(s, kz_e_seg_ref(s, r), &v, &vl, &ci);
+    const kz_emeta *m = kz_e_seg_entry(s, ref, &v, &vl, &ci);
     return m->shape == KZ_E_COMPLEX ? s->cplx[ci] : NULL;
+}
+
+kz_ecplx *kz_e_seg_cplx(const kz_eseg *s, size_t r)
+{
+    return kz_e_seg_cplx_at(s, kz_e_seg_ref(s, r));
 }
 
 int64_t kz_e_seg_modified(const kz_eseg *s, size_t r)
 {
     uint32_t next;
     return entry_modified(s, kz_e_seg_ref(s, r), &next);
-}
-
-uint32_t kz_e_seg_ctx(const kz_eseg *s, size_t r)
-{
-    const uint8_t *v;
-    size_t vl;
-    return kz_e_seg_rec(s, r, &v, &vl)->ctx;
 }
 
 const char *kz_e_seg_name(const kz_eseg *s, size_t r, size_t *len)
