@@ -86,18 +86,27 @@ static long hit_index(const hits *h, const char *id)
     return -1;
 }
 
-static char *ind(char *buf, size_t len, int n, const char *pattern, const char *extra)
+/* Indicator n with pattern and modified time (text), extra members appended when given. */
+static char *ind_mod(char *buf, size_t len, int n, const char *pattern, const char *modified,
+                     const char *extra)
 {
     json_t *p = json_string(pattern);
     char *q = json_dumps(p, JSON_ENCODE_ANY);
-    snprintf(buf, len,
-             "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-%012d\","
-             "\"created\":\"2024-01-01T00:00:00Z\",\"modified\":\"2024-01-01T00:00:00Z\","
-             "\"pattern\":%s,\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\"%s%s}",
-             n, q, extra ? "," : "", extra ? extra : "");
+    snprintf(
+        buf, len,
+        "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-"
+        "8000-%012d\","
+        "\"created\":\"2024-01-01T00:00:00Z\",\"modified\":\"%s\","
+        "\"pattern\":%s,\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\"%s%s}",
+        n, modified, q, extra ? "," : "", extra ? extra : "");
     free(q);
     json_decref(p);
     return buf;
+}
+
+static char *ind(char *buf, size_t len, int n, const char *pattern, const char *extra)
+{
+    return ind_mod(buf, len, n, pattern, "2024-01-01T00:00:00Z", extra);
 }
 
 /* Indicator n with pattern, one JSON line appended to all. */
@@ -2416,15 +2425,8 @@ static void er_ind(kz_buf *all, int n, const char *pattern, int64_t mod, const c
     gmtime_r(&sec, &tm);
     size_t k = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(ts + k, sizeof ts - k, ".%06lldZ", (long long)(mod % 1000000));
-    snprintf(x, sizeof x, "\"modified\":\"%s\"%s%s%s", ts, name ? ",\"name\":\"" : "",
-             name ? name : "", name ? "\"" : "");
-    ind(b, sizeof b, n, pattern, x);
-    /* ind writes its own modified first; the later key would be a duplicate: drop ind's */
-    char *dup = strstr(b, "\"modified\":\"2024-01-01T00:00:00Z\",");
-    if (dup)
-        memmove(dup, dup + strlen("\"modified\":\"2024-01-01T00:00:00Z\","),
-                strlen(dup + strlen("\"modified\":\"2024-01-01T00:00:00Z\",")) + 1);
-    kz_buf_puts(all, b);
+    snprintf(x, sizeof x, "\"name\":\"%s\"", name ? name : "");
+    kz_buf_puts(all, ind_mod(b, sizeof b, n, pattern, ts, name ? x : NULL));
 }
 
 /* Indicators lo..hi-1 with names on every third, one JSON array. */
